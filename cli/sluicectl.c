@@ -1,0 +1,164 @@
+/*
+ * sluicectl - the operator's view of sluiced, over the status socket.
+ *
+ * Exit codes: 0 ok, 1 the daemon answered with an error, 2 usage,
+ * 3 the daemon could not be reached or its reply was unreadable.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/client.h"
+#include "cli/render.h"
+#include "common/mp.h"
+
+enum {
+	EXIT_OK = 0,
+	EXIT_DAEMON_ERROR = 1,
+	EXIT_USAGE = 2,
+	EXIT_UNREACHABLE = 3,
+};
+
+struct cmd {
+	const char *name;
+	const char *op;
+	const char *help;
+};
+
+static const struct cmd cmds[] = {
+	{ "status", "status", "show the daemon's state" },
+	{ "version", "version", "show the versions of sluicectl and sluiced" },
+	{ NULL, NULL, NULL },
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: sluicectl [--socket PATH] [--json] [--timeout SECONDS] COMMAND\n"
+	    "\n"
+	    "commands:\n");
+	for (const struct cmd *c = cmds; c->name; c++)
+		fprintf(f, "  %-10s %s\n", c->name, c->help);
+	fprintf(f,
+	    "\n"
+	    "  -s, --socket PATH   status socket (default $SLUICE_SOCKET or %s)\n"
+	    "  -j, --json          print JSON for scripts\n"
+	    "  -t, --timeout SECS  give up after this long (default 5)\n",
+	    CLIENT_DEFAULT_SOCKET);
+}
+
+static void
+print_version(const msgpack_object *r)
+{
+	char v[64] = "?";
+	uint64_t proto = 0, schema = 0;
+
+	mp_get_str(mp_map_get(r, "version"), v, sizeof(v));
+	mp_get_u64(mp_map_get(r, "protocol"), &proto);
+	mp_get_u64(mp_map_get(r, "storeSchema"), &schema);
+	printf("sluiced    %s (status protocol %llu, store schema %llu)\n", v,
+	    (unsigned long long)proto, (unsigned long long)schema);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *sock = getenv("SLUICE_SOCKET");
+	const struct cmd *cmd;
+	struct ctl_response resp;
+	struct client cl;
+	unsigned timeout_ms = 5000;
+	bool json = false;
+	char err[512];
+	int ch, rc, status;
+
+	if (sock == NULL || sock[0] == '\0')
+		sock = CLIENT_DEFAULT_SOCKET;
+	while ((ch = getopt_long(argc, argv, "+s:jt:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			sock = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 't': {
+			char *end;
+			double s = strtod(optarg, &end);
+
+			if (*end != '\0' || !(s > 0) || s > 3600) {
+				fprintf(stderr,
+				    "sluicectl: --timeout wants seconds between 0 and 3600, not \"%s\"\n",
+				    optarg);
+				return EXIT_USAGE;
+			}
+			timeout_ms = (unsigned)(s * 1000);
+			break;
+		}
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (cmd = cmds; cmd->name; cmd++)
+		if (strcmp(cmd->name, argv[optind]) == 0)
+			break;
+	if (cmd->name == NULL) {
+		fprintf(stderr, "sluicectl: unknown command \"%s\"\n",
+		    argv[optind]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (optind + 1 != argc) {
+		fprintf(stderr, "sluicectl: %s takes no arguments\n", cmd->name);
+		return EXIT_USAGE;
+	}
+	if (strcmp(cmd->name, "version") == 0 && !json)
+		printf("sluicectl  %s\n", SLUICE_VERSION);
+
+	if (client_connect(&cl, sock, timeout_ms, err, sizeof(err)) != 0) {
+		fprintf(stderr, "sluicectl: %s\n", err);
+		return EXIT_UNREACHABLE;
+	}
+	rc = client_call(&cl, cmd->op, NULL, 0, &resp, err, sizeof(err));
+	client_close(&cl);
+	if (rc != 0) {
+		fprintf(stderr, "sluicectl: %s: %s\n", sock, err);
+		ctl_response_free(&resp);
+		return EXIT_UNREACHABLE;
+	}
+	if (!resp.ok) {
+		fprintf(stderr, "sluicectl: %s: sluiced says: %s\n", cmd->name,
+		    resp.error);
+		status = EXIT_DAEMON_ERROR;
+	} else if (json) {
+		status = render_json(resp.result, stdout) == 0 ? EXIT_OK :
+		    EXIT_UNREACHABLE;
+	} else if (strcmp(cmd->name, "version") == 0) {
+		print_version(resp.result);
+		status = EXIT_OK;
+	} else {
+		render_human(resp.result, stdout);
+		status = EXIT_OK;
+	}
+	ctl_response_free(&resp);
+	return status;
+}

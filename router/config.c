@@ -1,0 +1,558 @@
+#include "router/config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+enum ftype {
+	F_NAME,		/* DNS-1123 subdomain-ish name */
+	F_IFNAME,
+	F_ADDR,
+	F_PATH,		/* absolute path */
+	F_SOCKPATH,	/* absolute path that fits sun_path */
+	F_MODE,		/* octal permission bits */
+	F_LOGLEVEL,
+	F_GROUP,
+};
+
+struct field {
+	const char *path;	/* dotted key path */
+	enum ftype type;
+	bool required;
+	size_t off;		/* char[] in struct sluiced_config */
+	size_t size;
+	const char *def;	/* default; NULL: empty */
+};
+
+#define FLD(p, t, r, member, d)                                               \
+	{ p, t, r, offsetof(struct sluiced_config, member),                   \
+	  sizeof(((struct sluiced_config *)0)->member), d }
+
+/* Order here is the order --print-config writes. */
+static const struct field fields[] = {
+	FLD("node.name", F_NAME, true, node_name, NULL),
+	FLD("underlay.interface", F_IFNAME, true, underlay_if, NULL),
+	FLD("underlay.address", F_ADDR, true, underlay_addr_str, NULL),
+	FLD("stateDir", F_PATH, false, state_dir, "/var/lib/sluice"),
+	FLD("socket.path", F_SOCKPATH, false, socket_path,
+	    "/run/sluice/sluiced.sock"),
+	FLD("socket.mode", F_MODE, false, socket_mode_str, "0660"),
+	FLD("socket.group", F_GROUP, false, socket_group, NULL),
+	FLD("logLevel", F_LOGLEVEL, false, log_level_str, "info"),
+	FLD("manifestsDir", F_PATH, false, manifests_dir,
+	    "/etc/sluice/manifests"),
+};
+#define NFIELDS (sizeof(fields) / sizeof(fields[0]))
+
+struct ctx {
+	const char *name;
+	FILE *errs;
+	int nerr;
+	struct sluiced_config *cfg;
+	bool seen[NFIELDS];
+};
+
+static void
+report(struct ctx *c, const yaml_mark_t *m, const char *kpath,
+    const char *fmt, ...) LOG_PRINTF(4, 5);
+
+static void
+report(struct ctx *c, const yaml_mark_t *m, const char *kpath,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	c->nerr++;
+	if (c->errs == NULL)
+		return;
+	fprintf(c->errs, "%s:%zu:%zu: ", c->name, m ? m->line + 1 : 1,
+	    m ? m->column + 1 : 1);
+	if (kpath != NULL && kpath[0] != '\0')
+		fprintf(c->errs, "%s: ", kpath);
+	va_start(ap, fmt);
+	vfprintf(c->errs, fmt, ap);
+	va_end(ap);
+	fputc('\n', c->errs);
+}
+
+/* Levenshtein distance, capped; for "did you mean" hints. */
+static size_t
+distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[65];
+
+	if (la > 64 || lb > 64)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t prev = row[0];
+
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t cur = row[j];
+			size_t best = prev + (tolower((unsigned char)a[i - 1]) !=
+			    tolower((unsigned char)b[j - 1]));
+
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			prev = cur;
+		}
+	}
+	return row[lb];
+}
+
+/*
+ * Is `prefix.key` a leaf (returns its index), a section (returns -2) or
+ * unknown (-1)?
+ */
+static int
+lookup(const char *full)
+{
+	size_t n = strlen(full);
+
+	for (size_t i = 0; i < NFIELDS; i++) {
+		if (strcmp(fields[i].path, full) == 0)
+			return (int)i;
+		if (strncmp(fields[i].path, full, n) == 0 &&
+		    fields[i].path[n] == '.')
+			return -2;
+	}
+	return -1;
+}
+
+/* Suggests the known key at the same level closest to the unknown one. */
+static const char *
+suggest(const char *prefix, const char *key, char *buf, size_t size)
+{
+	size_t plen = strlen(prefix), best = 3;
+	const char *found = NULL;
+
+	for (size_t i = 0; i < NFIELDS; i++) {
+		const char *p = fields[i].path, *dot;
+		char cand[CONFIG_NAME_MAX];
+		size_t d;
+
+		if (plen > 0) {
+			if (strncmp(p, prefix, plen) != 0 || p[plen] != '.')
+				continue;
+			p += plen + 1;
+		}
+		dot = strchr(p, '.');
+		snprintf(cand, sizeof(cand), "%.*s",
+		    (int)(dot ? (size_t)(dot - p) : strlen(p)), p);
+		d = distance(key, cand);
+		if (d < best) {
+			best = d;
+			snprintf(buf, size, "%s", cand);
+			found = buf;
+		}
+	}
+	return found;
+}
+
+static bool
+valid_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 63)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+
+		if (!(islower((unsigned char)ch) || isdigit((unsigned char)ch) ||
+		    ch == '-' || ch == '.'))
+			return false;
+	}
+	return isalnum((unsigned char)s[0]) && isalnum((unsigned char)s[n - 1]);
+}
+
+static void
+check_value(struct ctx *c, const struct field *f, const char *v,
+    const yaml_mark_t *m)
+{
+	struct sluiced_config *cfg = c->cfg;
+
+	switch (f->type) {
+	case F_NAME:
+		if (!valid_name(v))
+			report(c, m, f->path,
+			    "\"%s\" is not a valid name (1-63 of a-z, 0-9, '-', '.', starting and ending alphanumeric)",
+			    v);
+		break;
+	case F_IFNAME:
+		if (v[0] == '\0' || strlen(v) >= IFNAMSIZ ||
+		    strpbrk(v, "/: \t") != NULL || strcmp(v, ".") == 0 ||
+		    strcmp(v, "..") == 0)
+			report(c, m, f->path,
+			    "\"%s\" is not a valid interface name (1-15 characters, no '/', ':' or spaces)",
+			    v);
+		break;
+	case F_ADDR:
+		if (inet_pton(AF_INET, v, &cfg->underlay_addr.u.v4) == 1)
+			cfg->underlay_addr.family = AF_INET;
+		else if (inet_pton(AF_INET6, v, &cfg->underlay_addr.u.v6) == 1)
+			cfg->underlay_addr.family = AF_INET6;
+		else
+			report(c, m, f->path,
+			    "\"%s\" is not an IPv4 or IPv6 address", v);
+		break;
+	case F_PATH:
+	case F_SOCKPATH:
+		if (v[0] != '/')
+			report(c, m, f->path, "\"%s\" is not an absolute path", v);
+		break;
+	case F_MODE: {
+		char *end;
+		unsigned long mode;
+
+		errno = 0;
+		mode = strtoul(v, &end, 8);
+		if (v[0] == '\0' || *end != '\0' || errno != 0 ||
+		    mode > 0777 || !isdigit((unsigned char)v[0]))
+			report(c, m, f->path,
+			    "\"%s\" is not an octal permission mode such as \"0660\"",
+			    v);
+		else if ((mode & 0600) != 0600)
+			report(c, m, f->path,
+			    "mode %04lo leaves the owner unable to use the socket",
+			    mode);
+		else
+			cfg->socket_mode = (mode_t)mode;
+		break;
+	}
+	case F_LOGLEVEL:
+		if (log_level_parse(v, &cfg->log_level) != 0)
+			report(c, m, f->path,
+			    "\"%s\" is not a log level (error, warn, info, debug)",
+			    v);
+		break;
+	case F_GROUP:
+		if (v[0] == '\0' || strpbrk(v, ": \t/") != NULL)
+			report(c, m, f->path, "\"%s\" is not a group name", v);
+		break;
+	}
+}
+
+static void
+set_leaf(struct ctx *c, int idx, yaml_node_t *val)
+{
+	const struct field *f = &fields[idx];
+	char *dst = (char *)c->cfg + f->off;
+	const char *v;
+	size_t len;
+
+	if (val->type != YAML_SCALAR_NODE) {
+		report(c, &val->start_mark, f->path,
+		    "expected a scalar value, found a %s",
+		    val->type == YAML_MAPPING_NODE ? "mapping" : "sequence");
+		return;
+	}
+	v = (const char *)val->data.scalar.value;
+	len = val->data.scalar.length;
+	if (strlen(v) != len) {
+		report(c, &val->start_mark, f->path, "value contains a NUL byte");
+		return;
+	}
+	if (len >= f->size) {
+		report(c, &val->start_mark, f->path,
+		    "value is too long (%zu bytes, at most %zu)", len,
+		    f->size - 1);
+		return;
+	}
+	/* A plain empty scalar or "~"/"null" is YAML's null, not a value. */
+	if (val->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	    (len == 0 || strcmp(v, "~") == 0 || strcmp(v, "null") == 0)) {
+		report(c, &val->start_mark, f->path, "value is missing (null)");
+		return;
+	}
+	memcpy(dst, v, len + 1);
+	check_value(c, f, dst, &val->start_mark);
+}
+
+/* YAML forbids a key twice in one mapping; libyaml leaves that to us. */
+static bool
+dup_key(yaml_document_t *doc, yaml_node_t *map, yaml_node_pair_t *upto,
+    yaml_node_t *k)
+{
+	for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < upto; q++) {
+		yaml_node_t *o = yaml_document_get_node(doc, q->key);
+
+		if (o != NULL && o->type == YAML_SCALAR_NODE &&
+		    o->data.scalar.length == k->data.scalar.length &&
+		    memcmp(o->data.scalar.value, k->data.scalar.value,
+		    k->data.scalar.length) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void
+walk(struct ctx *c, yaml_document_t *doc, yaml_node_t *map, const char *prefix)
+{
+	yaml_node_pair_t *p;
+
+	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+	    p++) {
+		yaml_node_t *k = yaml_document_get_node(doc, p->key);
+		yaml_node_t *v = yaml_document_get_node(doc, p->value);
+		char full[256], hint[CONFIG_NAME_MAX];
+		const char *key;
+		int idx;
+
+		if (k == NULL || v == NULL)
+			continue;
+		if (k->type != YAML_SCALAR_NODE) {
+			report(c, &k->start_mark, prefix,
+			    "keys must be plain strings");
+			continue;
+		}
+		key = (const char *)k->data.scalar.value;
+		if (snprintf(full, sizeof(full), "%s%s%s", prefix,
+		    prefix[0] ? "." : "", key) >= (int)sizeof(full)) {
+			report(c, &k->start_mark, prefix, "key is too long");
+			continue;
+		}
+		if (dup_key(doc, map, p, k)) {
+			report(c, &k->start_mark, full, "duplicate key");
+			continue;
+		}
+		idx = lookup(full);
+		if (idx == -1) {
+			if (suggest(prefix, key, hint, sizeof(hint)))
+				report(c, &k->start_mark, full,
+				    "unknown key (did you mean \"%s\"?)", hint);
+			else
+				report(c, &k->start_mark, full, "unknown key");
+			continue;
+		}
+		if (idx == -2) {
+			if (v->type != YAML_MAPPING_NODE) {
+				report(c, &v->start_mark, full,
+				    "expected a mapping (a section of keys)");
+				continue;
+			}
+			walk(c, doc, v, full);
+			continue;
+		}
+		c->seen[idx] = true;
+		set_leaf(c, idx, v);
+	}
+}
+
+static void
+apply_defaults(struct sluiced_config *cfg)
+{
+	for (size_t i = 0; i < NFIELDS; i++) {
+		char *dst = (char *)cfg + fields[i].off;
+
+		if (fields[i].def != NULL)
+			snprintf(dst, fields[i].size, "%s", fields[i].def);
+	}
+	cfg->socket_mode = 0660;
+	cfg->log_level = LOG_LEVEL_INFO;
+}
+
+int
+config_parse(struct sluiced_config *cfg, const char *name,
+    const unsigned char *buf, size_t len, FILE *errs)
+{
+	struct ctx c = { .name = name, .errs = errs, .cfg = cfg };
+	yaml_parser_t parser;
+	yaml_document_t doc, extra;
+	yaml_node_t *root;
+	int rc = 0;
+
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->path, sizeof(cfg->path), "%s", name);
+	apply_defaults(cfg);
+
+	if (!yaml_parser_initialize(&parser))
+		return -ENOMEM;
+	yaml_parser_set_input_string(&parser, buf, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		yaml_mark_t m = parser.problem_mark;
+
+		report(&c, &m, NULL, "invalid YAML: %s%s%s",
+		    parser.problem ? parser.problem : "parse error",
+		    parser.context ? " " : "",
+		    parser.context ? parser.context : "");
+		yaml_parser_delete(&parser);
+		return -EINVAL;
+	}
+	root = yaml_document_get_root_node(&doc);
+	if (root == NULL) {
+		report(&c, NULL, NULL, "file is empty");
+		rc = -EINVAL;
+		goto out_doc;
+	}
+	if (root->type != YAML_MAPPING_NODE) {
+		report(&c, &root->start_mark, NULL,
+		    "the file must hold a mapping of keys");
+		rc = -EINVAL;
+		goto out_doc;
+	}
+	walk(&c, &doc, root, "");
+
+	/* A second document is an error, not something to ignore. */
+	if (yaml_parser_load(&parser, &extra)) {
+		yaml_node_t *r2 = yaml_document_get_root_node(&extra);
+
+		if (r2 != NULL)
+			report(&c, &r2->start_mark, NULL,
+			    "only one YAML document is allowed");
+		yaml_document_delete(&extra);
+	}
+
+	for (size_t i = 0; i < NFIELDS; i++) {
+		if (fields[i].required && !c.seen[i])
+			report(&c, &root->start_mark, fields[i].path,
+			    "required key is missing");
+	}
+	if (c.nerr > 0)
+		rc = -EINVAL;
+out_doc:
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	return rc;
+}
+
+int
+config_load(struct sluiced_config *cfg, const char *path, FILE *errs)
+{
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int rc;
+
+	f = fopen(path, "rb");
+	if (f == NULL) {
+		rc = -errno;
+		if (errs)
+			fprintf(errs, "%s: cannot open: %s\n", path, strerror(-rc));
+		return rc;
+	}
+	buf = malloc(CONFIG_MAX_BYTES + 1);
+	if (buf == NULL) {
+		rc = -ENOMEM;
+		goto out_file;
+	}
+	len = fread(buf, 1, CONFIG_MAX_BYTES + 1, f);
+	if (ferror(f)) {
+		rc = -EIO;
+		if (errs)
+			fprintf(errs, "%s: read error\n", path);
+		goto out_buf;
+	}
+	if (len > CONFIG_MAX_BYTES) {
+		rc = -EFBIG;
+		if (errs)
+			fprintf(errs, "%s: larger than %d bytes\n", path,
+			    CONFIG_MAX_BYTES);
+		goto out_buf;
+	}
+	rc = config_parse(cfg, path, buf, len, errs);
+out_buf:
+	free(buf);
+out_file:
+	fclose(f);
+	return rc;
+}
+
+/* Emitter helpers: each returns false once the emitter has failed. */
+static bool
+emit(yaml_emitter_t *e, yaml_event_t *ev)
+{
+	return yaml_emitter_emit(e, ev) != 0;
+}
+
+static bool
+emit_scalar(yaml_emitter_t *e, const char *s, bool quoted)
+{
+	yaml_event_t ev;
+
+	yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s,
+	    (int)strlen(s), 1, 1,
+	    quoted ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE);
+	return emit(e, &ev);
+}
+
+static bool
+emit_map(yaml_emitter_t *e, bool start)
+{
+	yaml_event_t ev;
+
+	if (start)
+		yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
+		    YAML_BLOCK_MAPPING_STYLE);
+	else
+		yaml_mapping_end_event_initialize(&ev);
+	return emit(e, &ev);
+}
+
+static int
+write_out(void *data, unsigned char *buffer, size_t size)
+{
+	return fwrite(buffer, 1, size, (FILE *)data) == size;
+}
+
+int
+config_print(const struct sluiced_config *cfg, FILE *out)
+{
+	yaml_emitter_t e;
+	yaml_event_t ev;
+	char section[64] = "";
+	bool ok = true;
+
+	if (!yaml_emitter_initialize(&e))
+		return -ENOMEM;
+	yaml_emitter_set_output(&e, write_out, out);
+	yaml_emitter_set_unicode(&e, 1);
+	yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
+	ok = ok && emit(&e, &ev);
+	yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1);
+	ok = ok && emit(&e, &ev);
+	ok = ok && emit_map(&e, true);
+	for (size_t i = 0; ok && i < NFIELDS; i++) {
+		const char *v = (const char *)cfg + fields[i].off;
+		const char *dot = strchr(fields[i].path, '.');
+		char sec[64] = "";
+
+		if (v[0] == '\0')
+			continue;	/* unset optional key */
+		if (dot)
+			snprintf(sec, sizeof(sec), "%.*s",
+			    (int)(dot - fields[i].path), fields[i].path);
+		if (strcmp(sec, section) != 0) {
+			if (section[0])
+				ok = ok && emit_map(&e, false);
+			if (sec[0]) {
+				ok = ok && emit_scalar(&e, sec, false);
+				ok = ok && emit_map(&e, true);
+			}
+			snprintf(section, sizeof(section), "%s", sec);
+		}
+		ok = ok && emit_scalar(&e, dot ? dot + 1 : fields[i].path, false);
+		/* Quote values YAML could read as numbers (socket modes). */
+		ok = ok && emit_scalar(&e, v, fields[i].type == F_MODE);
+	}
+	if (section[0])
+		ok = ok && emit_map(&e, false);
+	ok = ok && emit_map(&e, false);
+	yaml_document_end_event_initialize(&ev, 1);
+	ok = ok && emit(&e, &ev);
+	yaml_stream_end_event_initialize(&ev);
+	ok = ok && emit(&e, &ev);
+	yaml_emitter_delete(&e);
+	return ok ? 0 : -EIO;
+}

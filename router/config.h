@@ -1,0 +1,66 @@
+/*
+ * config.h - the node configuration, /etc/sluice/sluiced.yaml.
+ *
+ * Parsing is strict: unknown keys, duplicate keys, wrong types, bad values
+ * and missing required keys are each reported as
+ *   FILE:LINE:COLUMN: key.path: reason
+ * and the whole file is rejected. Every error is reported, not just the
+ * first, so an operator can fix a file in one pass.
+ */
+#ifndef SLUICE_ROUTER_CONFIG_H
+#define SLUICE_ROUTER_CONFIG_H
+
+#include <limits.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "common/log.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/sluice/sluiced.yaml"
+#define CONFIG_MAX_BYTES (1024 * 1024)
+#define CONFIG_NAME_MAX 64
+
+struct sluice_addr {
+	int family;			/* AF_INET or AF_INET6 */
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	} u;
+};
+
+struct sluiced_config {
+	char path[PATH_MAX];		/* file it was read from */
+
+	char node_name[CONFIG_NAME_MAX];
+	char underlay_if[IFNAMSIZ];
+	char underlay_addr_str[64];
+	struct sluice_addr underlay_addr;
+	char state_dir[PATH_MAX];
+	char socket_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char socket_mode_str[8];
+	mode_t socket_mode;
+	char socket_group[CONFIG_NAME_MAX];	/* empty: daemon's group */
+	char log_level_str[8];
+	enum log_level log_level;
+	char manifests_dir[PATH_MAX];
+};
+
+/*
+ * Reads and validates path into *cfg. Every problem found is written to
+ * errs, one line each. Returns 0, or -EINVAL after reporting, or another
+ * negative errno if the file cannot be read (also reported).
+ */
+int config_load(struct sluiced_config *cfg, const char *path, FILE *errs);
+
+/* Same, from a buffer; name is used in messages. For tests and fuzzing. */
+int config_parse(struct sluiced_config *cfg, const char *name,
+    const unsigned char *buf, size_t len, FILE *errs);
+
+/* Writes the effective configuration (defaults included) as YAML that
+ * config_parse() accepts again. Returns 0 or -EIO. */
+int config_print(const struct sluiced_config *cfg, FILE *out);
+
+#endif

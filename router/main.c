@@ -1,0 +1,350 @@
+/*
+ * main.c - sluiced: start-up, the loop, reload and a clean stop.
+ *
+ * Start-up order (each step fails with a sentence naming what to fix):
+ *   config -> store (locks the state dir) -> node identity -> underlay
+ *   -> manifests -> status socket -> READY.
+ * A clean stop undoes it in reverse: the socket file is removed, the
+ * store is closed consistent. Nothing else is left behind.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/mp.h"
+#include "router/daemon.h"
+#include "router/notify.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: sluiced [--config FILE] [--foreground] [--check-config]\n"
+	    "               [--print-config] [--version]\n"
+	    "\n"
+	    "  -c, --config FILE   node configuration (default %s)\n"
+	    "  -f, --foreground    stay in the foreground, log to stderr\n"
+	    "  -n, --check-config  validate the configuration and manifests, then exit\n"
+	    "  -p, --print-config  print the effective configuration, then exit\n"
+	    "  -V, --version       print the version, then exit\n",
+	    CONFIG_DEFAULT_PATH);
+}
+
+/*
+ * The state directory belongs to one node. A store written under another
+ * node name means a copied disk or a wrong config: refuse rather than
+ * hand out that node's addresses.
+ */
+static int
+check_identity(struct sluiced *d, char *err, size_t errlen)
+{
+	static const char key[] = "node";
+	struct store_txn *txn;
+	msgpack_unpacked up;
+	const void *v;
+	size_t vlen;
+	char have[CONFIG_NAME_MAX];
+	int rc;
+
+	if ((rc = store_txn_begin(d->store, true, &txn)) != 0) {
+		snprintf(err, errlen, "store: %s", strerror(-rc));
+		return rc;
+	}
+	rc = store_get(txn, STORE_DB_META, key, sizeof(key) - 1, &v, &vlen);
+	if (rc == -ENOENT) {
+		msgpack_sbuffer sb;
+		msgpack_packer pk;
+
+		msgpack_sbuffer_init(&sb);
+		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+		mp_pack_str(&pk, d->cfg.node_name);
+		rc = store_put(txn, STORE_DB_META, key, sizeof(key) - 1,
+		    sb.data, sb.size);
+		msgpack_sbuffer_destroy(&sb);
+		if (rc == 0)
+			return store_txn_commit(txn);
+		snprintf(err, errlen, "store: cannot record the node name: %s",
+		    strerror(-rc));
+		store_txn_abort(txn);
+		return rc;
+	}
+	msgpack_unpacked_init(&up);
+	if (rc != 0 || msgpack_unpack_next(&up, v, vlen, NULL) !=
+	    MSGPACK_UNPACK_SUCCESS || mp_get_str(&up.data, have,
+	    sizeof(have)) != 0) {
+		snprintf(err, errlen, "store: the node identity record is unreadable");
+		rc = -EBADMSG;
+	} else if (strcmp(have, d->cfg.node_name) != 0) {
+		snprintf(err, errlen,
+		    "state directory %s belongs to node \"%s\" but the configuration names \"%s\"; refusing to start",
+		    d->cfg.state_dir, have, d->cfg.node_name);
+		rc = -EEXIST;
+	}
+	msgpack_unpacked_destroy(&up);
+	store_txn_abort(txn);
+	return rc;
+}
+
+int
+sluiced_reload(struct sluiced *d)
+{
+	struct manifest_set next;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *errs;
+	int rc;
+
+	errs = open_memstream(&buf, &len);
+	if (errs == NULL)
+		return -ENOMEM;
+	rc = manifest_load_dir(d->cfg.manifests_dir, &next, errs);
+	fclose(errs);
+	if (rc != 0) {
+		d->reloads_failed++;
+		snprintf(d->reload_error, sizeof(d->reload_error), "%s",
+		    buf && buf[0] ? buf : strerror(-rc));
+		/* Keep one line per problem in the log, with the file named. */
+		for (char *line = strtok(buf, "\n"); line;
+		    line = strtok(NULL, "\n"))
+			log_error("manifests: %s/%s", d->cfg.manifests_dir, line);
+		log_error("manifests: reload rejected; generation %llu stays in force",
+		    (unsigned long long)d->manifests.generation);
+		free(buf);
+		return rc;
+	}
+	free(buf);
+	next.generation = d->manifests.generation + 1;
+	manifest_set_free(&d->manifests);
+	d->manifests = next;
+	d->reload_error[0] = '\0';
+	log_info("manifests: generation %llu in force: %zu documents from %zu files in %s",
+	    (unsigned long long)next.generation, next.ndocs, next.nfiles,
+	    d->cfg.manifests_dir);
+	return 0;
+}
+
+static void
+stop(struct sluiced *d, const char *why)
+{
+	if (d->stopping)
+		return;
+	d->stopping = true;
+	log_info("%s: stopping", why);
+	notify_stopping();
+	ctlsock_destroy(d->ctl);
+	d->ctl = NULL;
+	notify_watchdog_stop(&d->watchdog);
+	uv_close((uv_handle_t *)&d->sig_term, NULL);
+	uv_close((uv_handle_t *)&d->sig_int, NULL);
+	uv_close((uv_handle_t *)&d->sig_hup, NULL);
+}
+
+static void
+on_signal(uv_signal_t *h, int signum)
+{
+	struct sluiced *d = h->data;
+
+	if (signum == SIGHUP) {
+		notify_reloading();
+		log_info("SIGHUP: reloading manifests from %s",
+		    d->cfg.manifests_dir);
+		sluiced_reload(d);
+		notify_ready("running");
+		return;
+	}
+	stop(d, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+/*
+ * Without --foreground: fork, and let the parent exit only once the child
+ * is ready (status 0) or has failed (status 1), so scripts and init
+ * systems that expect a forking daemon see the real outcome.
+ */
+static int
+daemonize(void)
+{
+	int p[2];
+	pid_t pid;
+	char c;
+
+	if (pipe2(p, O_CLOEXEC) != 0)
+		fatal("pipe");
+	pid = fork();
+	if (pid < 0)
+		fatal("fork");
+	if (pid > 0) {
+		int status;
+
+		close(p[1]);
+		if (read(p[0], &c, 1) == 1 && c == 'R')
+			_exit(0);
+		waitpid(pid, &status, 0);
+		_exit(1);
+	}
+	close(p[0]);
+	if (setsid() < 0)
+		fatal("setsid");
+	return p[1];
+}
+
+static void
+detach_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+}
+
+static gid_t
+socket_gid(const char *group)
+{
+	struct group *gr;
+	char *end;
+	unsigned long n;
+
+	if (group[0] == '\0')
+		return (gid_t)-1;
+	gr = getgrnam(group);
+	if (gr != NULL)
+		return gr->gr_gid;
+	n = strtoul(group, &end, 10);
+	if (*end == '\0' && end != group)
+		return (gid_t)n;
+	fatalx("socket.group: no group named \"%s\"", group);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "check-config", no_argument, NULL, 'n' },
+		{ "print-config", no_argument, NULL, 'p' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config_path = CONFIG_DEFAULT_PATH;
+	bool foreground = false, check = false, print = false;
+	static struct sluiced d;
+	char err[512];
+	int ch, rc, ready_fd = -1;
+
+	while ((ch = getopt_long(argc, argv, "c:fnpVh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 'n':
+			check = true;
+			break;
+		case 'p':
+			print = true;
+			break;
+		case 'V':
+			printf("sluiced %s\n", SLUICE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "sluiced: unexpected argument \"%s\"\n",
+		    argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	log_init("sluiced", LOG_LEVEL_INFO);
+	if (config_load(&d.cfg, config_path, stderr) != 0)
+		return 1;
+	if (print)
+		return config_print(&d.cfg, stdout) == 0 ? 0 : 1;
+	if (check) {
+		struct manifest_set ms;
+
+		if (manifest_load_dir(d.cfg.manifests_dir, &ms, stderr) != 0)
+			return 1;
+		printf("%s: configuration OK; %zu manifests in %zu files OK\n",
+		    config_path, ms.ndocs, ms.nfiles);
+		manifest_set_free(&ms);
+		return 0;
+	}
+	log_set_level(d.cfg.log_level);
+	signal(SIGPIPE, SIG_IGN);
+	if (!foreground)
+		ready_fd = daemonize();
+
+	d.loop = uv_default_loop();
+	d.started = time(NULL);
+	d.started_ms = uv_now(d.loop);
+	if ((rc = store_open(&d.store, d.cfg.state_dir, err, sizeof(err))) != 0)
+		fatalx("store: %s", err);
+	if (check_identity(&d, err, sizeof(err)) != 0)
+		fatalx("%s", err);
+	if (netlink_underlay_check(&d.cfg, &d.underlay, err, sizeof(err)) != 0)
+		fatalx("%s", err);
+	if (!d.underlay.up)
+		log_warnx("underlay interface %s is down", d.cfg.underlay_if);
+	if (sluiced_reload(&d) != 0)
+		fatalx("manifests in %s rejected; fix them or move them aside",
+		    d.cfg.manifests_dir);
+	rc = ctlsock_new(&d.ctl, d.loop, d.cfg.socket_path, d.cfg.socket_mode,
+	    socket_gid(d.cfg.socket_group), sluiced_ctl_ops, &d, err,
+	    sizeof(err));
+	if (rc != 0)
+		fatalx("status socket: %s", err);
+
+	uv_signal_init(d.loop, &d.sig_term);
+	uv_signal_init(d.loop, &d.sig_int);
+	uv_signal_init(d.loop, &d.sig_hup);
+	d.sig_term.data = d.sig_int.data = d.sig_hup.data = &d;
+	uv_signal_start(&d.sig_term, on_signal, SIGTERM);
+	uv_signal_start(&d.sig_int, on_signal, SIGINT);
+	uv_signal_start(&d.sig_hup, on_signal, SIGHUP);
+	notify_watchdog_start(d.loop, &d.watchdog);
+
+	log_info("node %s ready: underlay %s (%s), status socket %s, state %s",
+	    d.cfg.node_name, d.cfg.underlay_if, d.cfg.underlay_addr_str,
+	    d.cfg.socket_path, d.cfg.state_dir);
+	notify_ready("running");
+	if (ready_fd >= 0) {
+		log_to_syslog();
+		detach_stdio();
+		if (write(ready_fd, "R", 1) != 1)
+			log_warn("cannot tell the parent we are ready");
+		close(ready_fd);
+	}
+
+	uv_run(d.loop, UV_RUN_DEFAULT);
+
+	manifest_set_free(&d.manifests);
+	store_close(d.store);
+	rc = uv_loop_close(d.loop);
+	if (rc != 0)
+		log_warnx("loop closed with handles still open: %s",
+		    uv_strerror(rc));
+	log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,351 @@
+#include "router/manifest.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <yaml.h>
+
+#include "common/log.h"
+
+/*
+ * The kinds this build understands. Each later module adds its entry
+ * (IPPool, NetworkPolicy, ...) with a check of its spec; until then a
+ * manifest of that kind is refused rather than accepted and ignored.
+ */
+struct manifest_kind {
+	const char *api_version;
+	const char *kind;
+	bool namespaced;
+};
+
+static const struct manifest_kind kinds[] = {
+	{ NULL, NULL, false },
+};
+
+struct mctx {
+	const char *file;
+	FILE *errs;
+	int nerr;
+};
+
+static void report(struct mctx *c, const yaml_mark_t *m, const char *path,
+    const char *fmt, ...) LOG_PRINTF(4, 5);
+
+static void
+report(struct mctx *c, const yaml_mark_t *m, const char *path,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	c->nerr++;
+	if (c->errs == NULL)
+		return;
+	fprintf(c->errs, "%s:%zu:%zu: ", c->file, m->line + 1, m->column + 1);
+	if (path)
+		fprintf(c->errs, "%s: ", path);
+	va_start(ap, fmt);
+	vfprintf(c->errs, fmt, ap);
+	va_end(ap);
+	fputc('\n', c->errs);
+}
+
+static yaml_node_t *
+get(yaml_document_t *doc, yaml_node_t *map, const char *key)
+{
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+	    p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(doc, p->key);
+
+		if (k && k->type == YAML_SCALAR_NODE &&
+		    strcmp((const char *)k->data.scalar.value, key) == 0)
+			return yaml_document_get_node(doc, p->value);
+	}
+	return NULL;
+}
+
+/* Copies a required scalar; reports and returns false if absent or wrong. */
+static bool
+scalar(struct mctx *c, yaml_document_t *doc, yaml_node_t *map,
+    const char *key, const char *path, char *dst, size_t size)
+{
+	yaml_node_t *n = get(doc, map, key);
+
+	if (n == NULL) {
+		report(c, &map->start_mark, path, "required key is missing");
+		return false;
+	}
+	if (n->type != YAML_SCALAR_NODE) {
+		report(c, &n->start_mark, path, "expected a string");
+		return false;
+	}
+	if (n->data.scalar.length == 0 || n->data.scalar.length >= size) {
+		report(c, &n->start_mark, path,
+		    "must be 1 to %zu characters", size - 1);
+		return false;
+	}
+	memcpy(dst, n->data.scalar.value, n->data.scalar.length + 1);
+	return true;
+}
+
+/* RFC 1123 subdomain, as Kubernetes requires of metadata.name. */
+static bool
+dns_subdomain(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 253)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+		    ch == '-' || ch == '.'))
+			return false;
+	}
+	return s[0] != '-' && s[0] != '.' && s[n - 1] != '-' &&
+	    s[n - 1] != '.';
+}
+
+static int
+check_doc(struct mctx *c, yaml_document_t *doc, yaml_node_t *root,
+    struct manifest_doc *out)
+{
+	static const char *const top[] = { "apiVersion", "kind", "metadata",
+		"spec" };
+	const struct manifest_kind *k;
+	yaml_node_t *meta, *ns;
+	int before = c->nerr;
+
+	if (root->type != YAML_MAPPING_NODE) {
+		report(c, &root->start_mark, NULL,
+		    "a manifest must be a mapping with apiVersion, kind and metadata");
+		return -EINVAL;
+	}
+	for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
+	    p < root->data.mapping.pairs.top; p++) {
+		yaml_node_t *key = yaml_document_get_node(doc, p->key);
+		bool known = false;
+
+		if (key == NULL || key->type != YAML_SCALAR_NODE)
+			continue;
+		for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++)
+			known |= strcmp((const char *)key->data.scalar.value,
+			    top[i]) == 0;
+		if (!known)
+			report(c, &key->start_mark,
+			    (const char *)key->data.scalar.value,
+			    "unknown key");
+	}
+	out->line = root->start_mark.line + 1;
+	scalar(c, doc, root, "apiVersion", "apiVersion", out->api_version,
+	    sizeof(out->api_version));
+	scalar(c, doc, root, "kind", "kind", out->kind, sizeof(out->kind));
+	meta = get(doc, root, "metadata");
+	if (meta == NULL) {
+		report(c, &root->start_mark, "metadata",
+		    "required key is missing");
+	} else if (meta->type != YAML_MAPPING_NODE) {
+		report(c, &meta->start_mark, "metadata", "expected a mapping");
+	} else {
+		if (scalar(c, doc, meta, "name", "metadata.name", out->name,
+		    sizeof(out->name)) && !dns_subdomain(out->name))
+			report(c, &get(doc, meta, "name")->start_mark,
+			    "metadata.name",
+			    "\"%s\" is not a valid name (lower-case RFC 1123 subdomain)",
+			    out->name);
+		ns = get(doc, meta, "namespace");
+		if (ns != NULL)
+			scalar(c, doc, meta, "namespace", "metadata.namespace",
+			    out->name_space, sizeof(out->name_space));
+	}
+	if (c->nerr != before)
+		return -EINVAL;
+	for (k = kinds; k->kind != NULL; k++) {
+		if (strcmp(k->kind, out->kind) == 0 &&
+		    strcmp(k->api_version, out->api_version) == 0)
+			break;
+	}
+	if (k->kind == NULL) {
+		report(c, &get(doc, root, "kind")->start_mark, "kind",
+		    "%s (apiVersion %s) is not a kind this sluiced (%s) handles",
+		    out->kind, out->api_version, SLUICE_VERSION);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
+manifest_parse(const char *name, const unsigned char *buf, size_t len,
+    struct manifest_set *set, FILE *errs)
+{
+	struct mctx c = { .file = name, .errs = errs };
+	yaml_parser_t parser;
+	int rc = 0;
+
+	if (!yaml_parser_initialize(&parser))
+		return -ENOMEM;
+	yaml_parser_set_input_string(&parser, buf, len);
+	for (;;) {
+		yaml_document_t doc;
+		yaml_node_t *root;
+		struct manifest_doc d;
+
+		if (!yaml_parser_load(&parser, &doc)) {
+			report(&c, &parser.problem_mark, NULL,
+			    "invalid YAML: %s",
+			    parser.problem ? parser.problem : "parse error");
+			break;
+		}
+		root = yaml_document_get_root_node(&doc);
+		if (root == NULL) {	/* end of stream */
+			yaml_document_delete(&doc);
+			break;
+		}
+		memset(&d, 0, sizeof(d));
+		snprintf(d.file, sizeof(d.file), "%s", name);
+		if (check_doc(&c, &doc, root, &d) == 0) {
+			struct manifest_doc *nd;
+
+			if (set->ndocs >= MANIFEST_MAX_DOCS) {
+				report(&c, &root->start_mark, NULL,
+				    "more than %d manifests", MANIFEST_MAX_DOCS);
+				yaml_document_delete(&doc);
+				break;
+			}
+			nd = realloc(set->docs,
+			    (set->ndocs + 1) * sizeof(*set->docs));
+			if (nd == NULL) {
+				yaml_document_delete(&doc);
+				rc = -ENOMEM;
+				break;
+			}
+			set->docs = nd;
+			set->docs[set->ndocs++] = d;
+		}
+		yaml_document_delete(&doc);
+	}
+	yaml_parser_delete(&parser);
+	if (rc == 0 && c.nerr > 0)
+		rc = -EINVAL;
+	return rc;
+}
+
+static int
+yaml_name(const struct dirent *de)
+{
+	size_t n = strlen(de->d_name);
+
+	if (de->d_name[0] == '.')
+		return 0;
+	return (n > 5 && strcmp(de->d_name + n - 5, ".yaml") == 0) ||
+	    (n > 4 && strcmp(de->d_name + n - 4, ".yml") == 0);
+}
+
+static int
+read_file(int dfd, const char *name, unsigned char **buf, size_t *len,
+    FILE *errs)
+{
+	struct stat st;
+	ssize_t got;
+	int fd, rc = 0;
+
+	fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		rc = -errno;
+		fprintf(errs, "%s: cannot open: %s\n", name, strerror(errno));
+		return rc;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		fprintf(errs, "%s: not a regular file\n", name);
+		rc = -EINVAL;
+		goto out;
+	}
+	if (st.st_size > MANIFEST_MAX_FILE_BYTES) {
+		fprintf(errs, "%s: larger than %d bytes\n", name,
+		    MANIFEST_MAX_FILE_BYTES);
+		rc = -EFBIG;
+		goto out;
+	}
+	*buf = malloc((size_t)st.st_size + 1);
+	if (*buf == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	*len = 0;
+	while (*len < (size_t)st.st_size) {
+		got = read(fd, *buf + *len, (size_t)st.st_size - *len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		*len += (size_t)got;
+	}
+out:
+	close(fd);
+	return rc;
+}
+
+int
+manifest_load_dir(const char *dir, struct manifest_set *out, FILE *errs)
+{
+	struct dirent **ents = NULL;
+	int n, dfd, rc = 0, bad = 0;
+
+	memset(out, 0, sizeof(*out));
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		rc = -errno;
+		fprintf(errs, "%s: cannot open: %s\n", dir, strerror(errno));
+		return rc;
+	}
+	n = scandir(dir, &ents, yaml_name, alphasort);
+	if (n < 0) {
+		rc = -errno;
+		fprintf(errs, "%s: cannot list: %s\n", dir, strerror(errno));
+		close(dfd);
+		return rc;
+	}
+	for (int i = 0; i < n; i++) {
+		unsigned char *buf = NULL;
+		size_t len = 0;
+		int r;
+
+		r = read_file(dfd, ents[i]->d_name, &buf, &len, errs);
+		if (r == 0)
+			r = manifest_parse(ents[i]->d_name, buf, len, out, errs);
+		free(buf);
+		if (r == -ENOMEM)
+			rc = r;
+		else if (r != 0)
+			bad = 1;
+		out->nfiles++;
+		free(ents[i]);
+	}
+	free(ents);
+	close(dfd);
+	if (rc == 0 && bad)
+		rc = -EINVAL;
+	if (rc != 0)
+		manifest_set_free(out);
+	return rc;
+}
+
+void
+manifest_set_free(struct manifest_set *set)
+{
+	if (set == NULL)
+		return;
+	free(set->docs);
+	set->docs = NULL;
+	set->ndocs = 0;
+	set->nfiles = 0;
+}
