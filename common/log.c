@@ -94,6 +94,9 @@ log_level_name(enum log_level level)
 	return names[level];
 }
 
+static void vlog(enum log_level level, int errnum, const char *fmt,
+    va_list ap) LOG_PRINTF(3, 0);
+
 static void
 vlog(enum log_level level, int errnum, const char *fmt, va_list ap)
 {

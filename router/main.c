@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,8 +51,8 @@ check_identity(struct sluiced *d, char *err, size_t errlen)
 	static const char key[] = "node";
 	struct store_txn *txn;
 	msgpack_unpacked up;
-	const void *v;
-	size_t vlen;
+	const void *v = NULL;
+	size_t vlen = 0;
 	char have[CONFIG_NAME_MAX];
 	int rc;
 
@@ -242,7 +243,7 @@ main(int argc, char **argv)
 	const char *config_path = CONFIG_DEFAULT_PATH;
 	bool foreground = false, check = false, print = false;
 	static struct sluiced d;
-	char err[512];
+	char err[2 * PATH_MAX];
 	int ch, rc, ready_fd = -1;
 
 	while ((ch = getopt_long(argc, argv, "c:fnpVh", opts, NULL)) != -1) {

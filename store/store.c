@@ -78,8 +78,8 @@ static int
 check_schema(struct store *st, char *err, size_t errlen)
 {
 	struct store_txn *txn;
-	const void *v;
-	size_t vlen;
+	const void *v = NULL;
+	size_t vlen = 0;
 	uint64_t have = 0;
 	int rc;
 

@@ -1,0 +1,207 @@
+# tests/netns/lib.sh - the test bed: hosts as network namespaces.
+#
+# Source it from a test (or the demo). It gives every run its own prefix,
+# so runs in parallel never meet, and removes everything it made on exit,
+# also when the test fails:
+#   - daemons it started, by PID (never by name), SIGTERM then SIGKILL;
+#   - the namespaces it made (which takes their veth pairs with them);
+#   - its temporary directory.
+# It never adds an address, route, rule or link to the root namespace:
+# veth pairs are created inside a namespace and moved straight to another.
+#
+# Topology helpers:
+#   tb_switch               a namespace "sw" with a bridge, the underlay LAN
+#   tb_node NAME ADDR       a node namespace, ul0 (ADDR/24) plugged into sw
+#   tb_host NAME ADDR       same as tb_node, for outside hosts
+#   tb_daemon_start NAME    writes NAME's config and starts sluiced in it
+#   tb_ctl NAME ARGS...     sluicectl against NAME's socket
+# Assertions: tb_assert, tb_assert_eq, tb_assert_match, tb_fail.
+
+set -euo pipefail
+
+: "${SLUICE_BUILD:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}"
+: "${SLUICE_SRC:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+SLUICED="$SLUICE_BUILD/router/sluiced"
+SLUICECTL="$SLUICE_BUILD/cli/sluicectl"
+PY=/usr/bin/python3
+
+TB_ID="sl$$"
+TB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sluice-tb.XXXXXX")
+TB_NS=()
+declare -A TB_PID=()
+declare -A TB_ADDR=()
+TB_NAME=$(basename "$0" .sh)
+
+tb_log() { printf '[%s] %s\n' "$TB_NAME" "$*"; }
+
+tb_fail() {
+	printf '[%s] FAIL: %s\n' "$TB_NAME" "$*" >&2
+	for n in "${!TB_PID[@]}"; do
+		if [ -s "$TB_TMP/$n/log" ]; then
+			printf -- '--- sluiced log of %s (last 30 lines) ---\n' "$n" >&2
+			tail -n 30 "$TB_TMP/$n/log" >&2
+		fi
+	done
+	exit 1
+}
+
+tb_assert() {	# tb_assert "what" command...
+	local what=$1
+	shift
+	"$@" || tb_fail "$what"
+}
+
+tb_assert_eq() {	# tb_assert_eq "what" expected actual
+	[ "$2" = "$3" ] || tb_fail "$1: expected '$2', got '$3'"
+}
+
+tb_assert_match() {	# tb_assert_match "what" regex text
+	[[ "$3" =~ $2 ]] || tb_fail "$1: '$3' does not match /$2/"
+}
+
+tb_cleanup() {
+	local rc=$?
+	set +e
+	for n in "${!TB_PID[@]}"; do
+		kill -TERM "${TB_PID[$n]}" 2>/dev/null
+	done
+	for n in "${!TB_PID[@]}"; do
+		local pid=${TB_PID[$n]} i
+		for i in $(seq 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	for ns in "${TB_NS[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$TB_TMP"
+	exit $rc
+}
+trap tb_cleanup EXIT
+trap 'exit 130' INT TERM
+
+tb_ns_name() { echo "$TB_ID-$1"; }
+
+# tb_exec NAME cmd...: runs cmd inside host NAME.
+tb_exec() {
+	local n=$1
+	shift
+	ip netns exec "$(tb_ns_name "$n")" "$@"
+}
+
+tb_ns() {
+	local ns
+	ns=$(tb_ns_name "$1")
+	ip netns add "$ns"
+	TB_NS+=("$ns")
+	ip -n "$ns" link set lo up
+}
+
+tb_switch() {
+	tb_ns sw
+	ip -n "$(tb_ns_name sw)" link add br0 type bridge
+	ip -n "$(tb_ns_name sw)" link set br0 up
+	TB_SW_PORTS=0
+}
+
+# tb_node NAME ADDR [MTU]: a host on the underlay LAN with ul0 = ADDR/24.
+tb_node() {
+	local n=$1 addr=$2 mtu=${3:-1500} ns sw port
+	tb_ns "$n"
+	ns=$(tb_ns_name "$n")
+	sw=$(tb_ns_name sw)
+	TB_SW_PORTS=$((TB_SW_PORTS + 1))
+	port="p$TB_SW_PORTS"
+	ip -n "$ns" link add ul0 mtu "$mtu" type veth peer name "$port" \
+	    mtu "$mtu" netns "$sw"
+	ip -n "$sw" link set "$port" master br0 up
+	ip -n "$ns" addr add "$addr/24" dev ul0
+	ip -n "$ns" link set ul0 up
+	TB_ADDR[$n]=$addr
+	mkdir -p "$TB_TMP/$n/manifests"
+}
+
+tb_host() { tb_node "$@"; }
+
+tb_sock() { echo "$TB_TMP/$1/sluiced.sock"; }
+
+# tb_config NAME [extra yaml lines]: writes NAME's node config.
+tb_config() {
+	local n=$1
+	shift
+	cat >"$TB_TMP/$n/sluiced.yaml" <<YAML
+node:
+  name: $n
+underlay:
+  interface: ul0
+  address: ${TB_ADDR[$n]}
+stateDir: $TB_TMP/$n/state
+socket:
+  path: $(tb_sock "$n")
+logLevel: ${TB_LOGLEVEL:-info}
+manifestsDir: $TB_TMP/$n/manifests
+YAML
+	local line
+	for line in "$@"; do
+		echo "$line" >>"$TB_TMP/$n/sluiced.yaml"
+	done
+}
+
+# tb_wait_ready NAME [SECONDS]: until sluicectl status answers.
+tb_wait_ready() {
+	local n=$1 t=${2:-20} i
+	for i in $(seq $((t * 10))); do
+		if "$SLUICECTL" --socket "$(tb_sock "$n")" --timeout 1 status \
+		    >/dev/null 2>&1; then
+			return 0
+		fi
+		if [ -n "${TB_PID[$n]:-}" ] && ! kill -0 "${TB_PID[$n]}" 2>/dev/null; then
+			tb_fail "sluiced on $n exited during start-up"
+		fi
+		sleep 0.1
+	done
+	tb_fail "sluiced on $n not ready after ${t}s"
+}
+
+# tb_daemon_start NAME: config (if not written yet), start, wait for ready.
+tb_daemon_start() {
+	local n=$1
+	[ -f "$TB_TMP/$n/sluiced.yaml" ] || tb_config "$n"
+	# ip netns exec and env exec sluiced, so $! is the daemon's own PID
+	# (a shell function here would add a subshell in between). TB_ENV
+	# adds environment variables.
+	# shellcheck disable=SC2086 # TB_ENV is a list of VAR=value words
+	ip netns exec "$(tb_ns_name "$n")" env ${TB_ENV:-} "$SLUICED" --foreground \
+	    --config "$TB_TMP/$n/sluiced.yaml" >>"$TB_TMP/$n/log" 2>&1 &
+	TB_PID[$n]=$!
+	tb_wait_ready "$n"
+}
+
+# tb_daemon_stop NAME: SIGTERM and expect a clean exit (status 0).
+tb_daemon_stop() {
+	local n=$1 pid=${TB_PID[$1]} rc=0
+	kill -TERM "$pid"
+	wait "$pid" || rc=$?
+	unset "TB_PID[$n]"
+	[ $rc -eq 0 ] || { cat "$TB_TMP/$n/log" >&2; tb_fail "sluiced on $n exited with status $rc after SIGTERM"; }
+}
+
+tb_ctl() {
+	local n=$1
+	shift
+	"$SLUICECTL" --socket "$(tb_sock "$n")" "$@"
+}
+
+# tb_json NAME EXPR ARGS...: runs sluicectl --json ARGS and prints the
+# Python expression EXPR evaluated on the parsed reply (bound to j).
+tb_json() {
+	local n=$1 expr=$2
+	shift 2
+	tb_ctl "$n" --json "$@" | "$PY" -c "import json,sys; j=json.load(sys.stdin); print($expr)"
+}
+
+[ -x "$SLUICED" ] || tb_fail "no sluiced at $SLUICED (build first, or set SLUICE_BUILD)"
+[ "$(id -u)" -eq 0 ] || tb_fail "the test bed needs root (network namespaces)"
