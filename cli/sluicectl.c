@@ -31,6 +31,9 @@ struct cmd {
 static const struct cmd cmds[] = {
 	{ "status", "status", "show the daemon's state" },
 	{ "version", "version", "show the versions of sluicectl and sluiced" },
+	{ "peers", "peers", "show the other nodes: state, link, blocks" },
+	{ "routes", "routes", "show which node each block is routed to" },
+	{ "stats", "stats", "show data-path and control-link counters" },
 	{ NULL, NULL, NULL },
 };
 

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <yaml.h>
 
@@ -19,6 +20,7 @@ enum ftype {
 	F_MODE,		/* octal permission bits */
 	F_LOGLEVEL,
 	F_GROUP,
+	F_UINT,		/* whole number in [min, max], stored in num_off */
 };
 
 struct field {
@@ -28,11 +30,17 @@ struct field {
 	size_t off;		/* char[] in struct sluiced_config */
 	size_t size;
 	const char *def;	/* default; NULL: empty */
+	size_t num_off;		/* F_UINT: uint32_t in struct sluiced_config */
+	unsigned long min, max;	/* F_UINT: accepted range */
 };
 
 #define FLD(p, t, r, member, d)                                               \
 	{ p, t, r, offsetof(struct sluiced_config, member),                   \
-	  sizeof(((struct sluiced_config *)0)->member), d }
+	  sizeof(((struct sluiced_config *)0)->member), d, 0, 0, 0 }
+#define FLDU(p, member, num, d, lo, hi)                                       \
+	{ p, F_UINT, false, offsetof(struct sluiced_config, member),          \
+	  sizeof(((struct sluiced_config *)0)->member), d,                    \
+	  offsetof(struct sluiced_config, num), lo, hi }
 
 /* Order here is the order --print-config writes. */
 static const struct field fields[] = {
@@ -47,6 +55,22 @@ static const struct field fields[] = {
 	FLD("logLevel", F_LOGLEVEL, false, log_level_str, "info"),
 	FLD("manifestsDir", F_PATH, false, manifests_dir,
 	    "/etc/sluice/manifests"),
+	FLD("overlay.device", F_IFNAME, false, tun_name, "sluice0"),
+	/* Unset: the underlay MTU less the VXLAN overhead. */
+	FLDU("overlay.mtu", tun_mtu_str, tun_mtu, NULL, 576, 65485),
+	FLDU("overlay.vni", vni_str, vni, "1", 0, 0xffffff),
+	FLDU("overlay.port", vxlan_port_str, vxlan_port, "4789", 1, 65535),
+	/* Not 253-255: default, main and local belong to the kernel. */
+	FLDU("overlay.routeTable", route_table_str, route_table, "222", 1, 252),
+	FLDU("overlay.rulePriority", rule_priority_str, rule_priority, "1000",
+	    1, 32000),
+	FLD("cluster.secretFile", F_PATH, false, secret_file, NULL),
+	FLDU("cluster.controlPort", control_port_str, control_port, "4790", 1,
+	    65535),
+	FLDU("cluster.deadIntervalMs", dead_interval_str, dead_interval_ms,
+	    "3000", 300, 60000),
+	FLDU("cluster.keepaliveIntervalMs", keepalive_str, keepalive_ms, "1000",
+	    50, 30000),
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -241,6 +265,33 @@ check_value(struct ctx *c, const struct field *f, const char *v,
 		if (v[0] == '\0' || strpbrk(v, ": \t/") != NULL)
 			report(c, m, f->path, "\"%s\" is not a group name", v);
 		break;
+	case F_UINT: {
+		char *end;
+		unsigned long n;
+
+		errno = 0;
+		n = strtoul(v, &end, 10);
+		if (!isdigit((unsigned char)v[0]) || *end != '\0' ||
+		    errno != 0 || n < f->min || n > f->max)
+			report(c, m, f->path,
+			    "\"%s\" is not a whole number from %lu to %lu", v,
+			    f->min, f->max);
+		break;
+	}
+	}
+}
+
+/* Fills the numbers of F_UINT fields from their (checked) strings. */
+static void
+set_numbers(struct sluiced_config *cfg)
+{
+	for (size_t i = 0; i < NFIELDS; i++) {
+		const char *v = (const char *)cfg + fields[i].off;
+
+		if (fields[i].type != F_UINT)
+			continue;
+		*(uint32_t *)((char *)cfg + fields[i].num_off) =
+		    v[0] ? (uint32_t)strtoul(v, NULL, 10) : 0;
 	}
 }
 
@@ -327,6 +378,15 @@ walk(struct ctx *c, yaml_document_t *doc, yaml_node_t *map, const char *prefix)
 			report(c, &k->start_mark, full, "duplicate key");
 			continue;
 		}
+		/*
+		 * "node.name: x" would otherwise match node.name through
+		 * the dotted path and could set a key twice unnoticed.
+		 */
+		if (strchr(key, '.') != NULL) {
+			report(c, &k->start_mark, full,
+			    "unknown key (keys contain no '.'; write each section as a nested mapping)");
+			continue;
+		}
 		idx = lookup(full);
 		if (idx == -1) {
 			if (suggest(prefix, key, hint, sizeof(hint)))
@@ -404,7 +464,10 @@ config_parse(struct sluiced_config *cfg, const char *name,
 	}
 	walk(&c, &doc, root, "");
 
-	/* A second document is an error, not something to ignore. */
+	/*
+	 * A second document is an error, not something to ignore, and so is
+	 * anything after the first that is not YAML at all.
+	 */
 	if (yaml_parser_load(&parser, &extra)) {
 		yaml_node_t *r2 = yaml_document_get_root_node(&extra);
 
@@ -412,8 +475,21 @@ config_parse(struct sluiced_config *cfg, const char *name,
 			report(&c, &r2->start_mark, NULL,
 			    "only one YAML document is allowed");
 		yaml_document_delete(&extra);
+	} else {
+		yaml_mark_t m = parser.problem_mark;
+
+		report(&c, &m, NULL, "invalid YAML: %s%s%s",
+		    parser.problem ? parser.problem : "parse error",
+		    parser.context ? " " : "",
+		    parser.context ? parser.context : "");
 	}
 
+	set_numbers(cfg);
+	/* Only between values that are valid on their own. */
+	if (c.nerr == 0 && cfg->keepalive_ms >= cfg->dead_interval_ms)
+		report(&c, &root->start_mark, "cluster.keepaliveIntervalMs",
+		    "%u ms is not shorter than cluster.deadIntervalMs (%u ms)",
+		    cfg->keepalive_ms, cfg->dead_interval_ms);
 	for (size_t i = 0; i < NFIELDS; i++) {
 		if (fields[i].required && !c.seen[i])
 			report(&c, &root->start_mark, fields[i].path,
@@ -500,6 +576,26 @@ emit_map(yaml_emitter_t *e, bool start)
 	return emit(e, &ev);
 }
 
+/*
+ * Would this value, written as a plain scalar, read back as something
+ * other than the same string? config_parse() takes "~" and "null" for a
+ * missing value; other YAML readers also resolve booleans and numbers.
+ */
+static bool
+needs_quotes(const char *v)
+{
+	static const char *const special[] = { "~", "null", "true", "false",
+		"yes", "no", "on", "off", "y", "n" };
+	char *end;
+
+	for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++) {
+		if (strcasecmp(v, special[i]) == 0)
+			return true;
+	}
+	(void)strtod(v, &end);
+	return v[0] != '\0' && *end == '\0';
+}
+
 static int
 write_out(void *data, unsigned char *buffer, size_t size)
 {
@@ -543,8 +639,14 @@ config_print(const struct sluiced_config *cfg, FILE *out)
 			snprintf(section, sizeof(section), "%s", sec);
 		}
 		ok = ok && emit_scalar(&e, dot ? dot + 1 : fields[i].path, false);
-		/* Quote values YAML could read as numbers (socket modes). */
-		ok = ok && emit_scalar(&e, v, fields[i].type == F_MODE);
+		/*
+		 * Quote socket modes, which YAML could read as numbers, and
+		 * any value a reader could take for null, a boolean or a
+		 * number.
+		 */
+		ok = ok && emit_scalar(&e, v,
+		    fields[i].type == F_MODE ||
+		    (fields[i].type != F_UINT && needs_quotes(v)));
 	}
 	if (section[0])
 		ok = ok && emit_map(&e, false);

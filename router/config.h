@@ -13,23 +13,18 @@
 #include <limits.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include "common/addr.h"
 #include "common/log.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/sluice/sluiced.yaml"
 #define CONFIG_MAX_BYTES (1024 * 1024)
 #define CONFIG_NAME_MAX 64
 
-struct sluice_addr {
-	int family;			/* AF_INET or AF_INET6 */
-	union {
-		struct in_addr v4;
-		struct in6_addr v6;
-	} u;
-};
 
 struct sluiced_config {
 	char path[PATH_MAX];		/* file it was read from */
@@ -46,6 +41,28 @@ struct sluiced_config {
 	char log_level_str[8];
 	enum log_level log_level;
 	char manifests_dir[PATH_MAX];
+
+	/* overlay */
+	char tun_name[IFNAMSIZ];
+	char tun_mtu_str[8];
+	uint32_t tun_mtu;		/* 0: underlay MTU - VXLAN overhead */
+	char vni_str[12];
+	uint32_t vni;
+	char vxlan_port_str[8];
+	uint32_t vxlan_port;
+	char route_table_str[12];
+	uint32_t route_table;		/* pods' traffic is looked up here */
+	char rule_priority_str[8];
+	uint32_t rule_priority;		/* of our rules: this and this + 1 */
+
+	/* cluster */
+	char secret_file[PATH_MAX];	/* empty: no control links */
+	char control_port_str[8];
+	uint32_t control_port;
+	char dead_interval_str[8];
+	uint32_t dead_interval_ms;
+	char keepalive_str[8];
+	uint32_t keepalive_ms;
 };
 
 /*

@@ -10,10 +10,15 @@
 
 #include <uv.h>
 
+#include "router/cluster.h"
 #include "router/config.h"
 #include "router/ctlsock.h"
+#include "router/dplane.h"
+#include "router/linkproto.h"
+#include "router/links.h"
 #include "router/manifest.h"
 #include "router/netlink.h"
+#include "router/peers.h"
 #include "store/store.h"
 
 struct sluiced {
@@ -27,10 +32,30 @@ struct sluiced {
 	uint64_t reloads_failed;
 	char reload_error[512];		/* last rejected load; empty if none */
 
+	/* Overlay: the data plane, our blocks, the peers and their links. */
+	struct netlink *nl;
+	struct dplane *dp;
+	uint8_t vtep_mac[6];
+	struct sluice_prefix blocks[CLUSTER_MAX_NODE_CIDRS];
+	uint32_t nblocks;
+	uint64_t blocks_gen;
+	struct peer *peers;		/* owned */
+	size_t npeers;
+	uint64_t grace_until_ms;	/* peers in GRACE until then */
+	bool have_key;			/* a cluster secret was configured */
+	uint8_t cluster_key[LINK_KEY_LEN];
+	uint64_t incarnation;		/* random per start */
+	struct link *links;		/* every open link */
+	struct links_stats link_stats;
+	uv_tcp_t link_listener;
+	bool listening;
+	uv_timer_t link_timer;
+
 	time_t started;			/* wall clock, for operators */
 	uint64_t started_ms;		/* uv_now() at start, for uptime */
 	uv_signal_t sig_term, sig_int, sig_hup;
 	uv_timer_t watchdog;
+	bool ready;			/* start-up complete */
 	bool stopping;
 };
 

@@ -25,17 +25,30 @@
 #include "router/daemon.h"
 #include "router/notify.h"
 
+#include <sodium.h>
+
+/* A start that fails after binding the socket leaves no socket file. */
+static const char *socket_to_remove;
+
+static void
+remove_socket(void)
+{
+	if (socket_to_remove != NULL)
+		unlink(socket_to_remove);
+}
+
 static void
 usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: sluiced [--config FILE] [--foreground] [--check-config]\n"
-	    "               [--print-config] [--version]\n"
+	    "               [--print-config] [--cleanup] [--version]\n"
 	    "\n"
 	    "  -c, --config FILE   node configuration (default %s)\n"
 	    "  -f, --foreground    stay in the foreground, log to stderr\n"
 	    "  -n, --check-config  validate the configuration and manifests, then exit\n"
 	    "  -p, --print-config  print the effective configuration, then exit\n"
+	    "      --cleanup       remove the TUN, routes and rules sluiced left, then exit\n"
 	    "  -V, --version       print the version, then exit\n",
 	    CONFIG_DEFAULT_PATH);
 }
@@ -130,6 +143,11 @@ sluiced_reload(struct sluiced *d)
 	log_info("manifests: generation %llu in force: %zu documents from %zu files in %s",
 	    (unsigned long long)next.generation, next.ndocs, next.nfiles,
 	    d->cfg.manifests_dir);
+	if (d->dp != NULL) {
+		peers_sync_manifest(d, false);
+		peers_apply(d);
+		links_announce(d);
+	}
 	return 0;
 }
 
@@ -139,10 +157,15 @@ stop(struct sluiced *d, const char *why)
 	if (d->stopping)
 		return;
 	d->stopping = true;
-	log_info("%s: stopping", why);
+	log_info("%s: stopping; %s and its routes stay for the next start",
+	    why, d->cfg.tun_name);
 	notify_stopping();
 	ctlsock_destroy(d->ctl);
 	d->ctl = NULL;
+	socket_to_remove = NULL;
+	links_stop(d);
+	dplane_stop(d->dp);	/* joins the worker; the TUN stays */
+	d->dp = NULL;
 	notify_watchdog_stop(&d->watchdog);
 	uv_close((uv_handle_t *)&d->sig_term, NULL);
 	uv_close((uv_handle_t *)&d->sig_int, NULL);
@@ -163,6 +186,51 @@ on_signal(uv_signal_t *h, int signum)
 		return;
 	}
 	stop(d, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+/*
+ * The cluster secret: the file's bytes without trailing whitespace (so
+ * an editor's newline does not split a cluster), at least 16 of them.
+ * A file others can read is a warning: anyone who reads it can join.
+ */
+static int
+load_secret(struct sluiced *d, char *err, size_t errlen)
+{
+	uint8_t buf[4096];
+	struct stat st;
+	ssize_t n;
+	int fd, rc;
+
+	if (d->cfg.secret_file[0] == '\0') {
+		log_warnx("no cluster.secretFile: control links are off, this node routes only to nodes with managed: false");
+		return 0;
+	}
+	fd = open(d->cfg.secret_file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "cluster.secretFile %s: %s",
+		    d->cfg.secret_file, strerror(errno));
+		return rc;
+	}
+	if (fstat(fd, &st) == 0 && (st.st_mode & 0077))
+		log_warnx("cluster secret %s is readable by others (mode %04o); chmod 600 it",
+		    d->cfg.secret_file, (unsigned)(st.st_mode & 07777));
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' ||
+	    buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+		n--;
+	rc = n < 0 ? -EIO : link_key_derive(buf, (size_t)n, d->cluster_key);
+	sodium_memzero(buf, sizeof(buf));
+	if (rc != 0) {
+		snprintf(err, errlen,
+		    "cluster.secretFile %s: %s", d->cfg.secret_file,
+		    rc == -EINVAL ? "shorter than 16 bytes; use e.g. 32 random bytes in base64" :
+		    "cannot derive the cluster key");
+		return rc;
+	}
+	d->have_key = true;
+	return 0;
 }
 
 /*
@@ -237,11 +305,12 @@ main(int argc, char **argv)
 		{ "check-config", no_argument, NULL, 'n' },
 		{ "print-config", no_argument, NULL, 'p' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "cleanup", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config_path = CONFIG_DEFAULT_PATH;
-	bool foreground = false, check = false, print = false;
+	bool foreground = false, check = false, print = false, cleanup = false;
 	static struct sluiced d;
 	char err[2 * PATH_MAX];
 	int ch, rc, ready_fd = -1;
@@ -263,6 +332,9 @@ main(int argc, char **argv)
 		case 'V':
 			printf("sluiced %s\n", SLUICE_VERSION);
 			return 0;
+		case 'C':
+			cleanup = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -293,6 +365,15 @@ main(int argc, char **argv)
 		return 0;
 	}
 	log_set_level(d.cfg.log_level);
+	if (cleanup) {
+		if (netlink_open(&d.nl, err, sizeof(err)) != 0)
+			fatalx("%s", err);
+		rc = dplane_cleanup(&d.cfg, d.nl, err, sizeof(err));
+		netlink_close(d.nl);
+		if (rc != 0)
+			fatalx("cleanup: %s", err);
+		return 0;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	if (!foreground)
 		ready_fd = daemonize();
@@ -304,6 +385,18 @@ main(int argc, char **argv)
 		fatalx("store: %s", err);
 	if (check_identity(&d, err, sizeof(err)) != 0)
 		fatalx("%s", err);
+	/*
+	 * The socket before any kernel state: a second daemon meant for the
+	 * same node is refused here, having changed nothing. Until READY it
+	 * answers with state "starting".
+	 */
+	rc = ctlsock_new(&d.ctl, d.loop, d.cfg.socket_path, d.cfg.socket_mode,
+	    socket_gid(d.cfg.socket_group), sluiced_ctl_ops, &d, err,
+	    sizeof(err));
+	if (rc != 0)
+		fatalx("status socket: %s", err);
+	socket_to_remove = d.cfg.socket_path;
+	atexit(remove_socket);
 	if (netlink_underlay_check(&d.cfg, &d.underlay, err, sizeof(err)) != 0)
 		fatalx("%s", err);
 	if (!d.underlay.up)
@@ -311,11 +404,32 @@ main(int argc, char **argv)
 	if (sluiced_reload(&d) != 0)
 		fatalx("manifests in %s rejected; fix them or move them aside",
 		    d.cfg.manifests_dir);
-	rc = ctlsock_new(&d.ctl, d.loop, d.cfg.socket_path, d.cfg.socket_mode,
-	    socket_gid(d.cfg.socket_group), sluiced_ctl_ops, &d, err,
-	    sizeof(err));
-	if (rc != 0)
-		fatalx("status socket: %s", err);
+	if (load_secret(&d, err, sizeof(err)) != 0)
+		fatalx("%s", err);
+	if (netlink_open(&d.nl, err, sizeof(err)) != 0)
+		fatalx("%s", err);
+	{
+		const struct cluster_node *self =
+		    cluster_node_find(&d.manifests.cluster, d.cfg.node_name);
+
+		if (self != NULL && self->has_vtep_mac)
+			memcpy(d.vtep_mac, self->vtep_mac, 6);
+		else
+			peers_default_mac(d.cfg.node_name, d.vtep_mac);
+	}
+	randombytes_buf(&d.incarnation, sizeof(d.incarnation));
+	if (dplane_start(&d.dp, d.loop, &d.cfg, d.nl, &d.underlay, err,
+	    sizeof(err)) != 0)
+		fatalx("data plane: %s", err);
+	/*
+	 * Routes a predecessor left stay in force for one dead interval
+	 * while the links come up: a restart is no outage.
+	 */
+	d.grace_until_ms = uv_now(d.loop) + d.cfg.dead_interval_ms;
+	peers_sync_manifest(&d, true);
+	peers_apply(&d);
+	if (links_start(&d, err, sizeof(err)) != 0)
+		fatalx("%s", err);
 
 	uv_signal_init(d.loop, &d.sig_term);
 	uv_signal_init(d.loop, &d.sig_int);
@@ -329,6 +443,7 @@ main(int argc, char **argv)
 	log_info("node %s ready: underlay %s (%s), status socket %s, state %s",
 	    d.cfg.node_name, d.cfg.underlay_if, d.cfg.underlay_addr_str,
 	    d.cfg.socket_path, d.cfg.state_dir);
+	d.ready = true;
 	notify_ready("running");
 	if (ready_fd >= 0) {
 		log_to_syslog();
@@ -340,6 +455,9 @@ main(int argc, char **argv)
 
 	uv_run(d.loop, UV_RUN_DEFAULT);
 
+	peers_free(&d);
+	netlink_close(d.nl);
+	sodium_memzero(d.cluster_key, sizeof(d.cluster_key));
 	manifest_set_free(&d.manifests);
 	store_close(d.store);
 	rc = uv_loop_close(d.loop);

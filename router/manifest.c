@@ -13,61 +13,59 @@
 #include <yaml.h>
 
 #include "common/log.h"
+#include "router/cluster_parse.h"
+#include "router/manifest_yaml.h"
 
 /*
- * The kinds this build understands. Each later module adds its entry
- * (IPPool, NetworkPolicy, ...) with a check of its spec; until then a
- * manifest of that kind is refused rather than accepted and ignored.
+ * The kinds this build understands, each with the parser of its spec.
+ * Any other kind is refused rather than accepted and ignored: an operator
+ * must never believe something is in force that is not.
  */
+typedef int (*spec_parser)(struct mctx *c, yaml_document_t *doc,
+    yaml_node_t *spec, const char *name, size_t line, struct cluster *cl);
+
 struct manifest_kind {
 	const char *api_version;
 	const char *kind;
 	bool namespaced;
+	spec_parser parse;
 };
 
 static const struct manifest_kind kinds[] = {
-	{ NULL, NULL, false },
+	{ CLUSTER_API_VERSION, "IPPool", false, cluster_pool_parse },
+	{ CLUSTER_API_VERSION, "Node", false, cluster_node_parse },
+	{ NULL, NULL, false, NULL },
 };
 
-struct mctx {
-	const char *file;
-	FILE *errs;
-	int nerr;
-};
-
-static void report(struct mctx *c, const yaml_mark_t *m, const char *path,
-    const char *fmt, ...) LOG_PRINTF(4, 5);
-
+/*
+ * Reports scalar keys of map that an earlier key repeats. YAML forbids
+ * them and libyaml leaves that to us; get() would silently take the first.
+ */
 static void
-report(struct mctx *c, const yaml_mark_t *m, const char *path,
-    const char *fmt, ...)
-{
-	va_list ap;
-
-	c->nerr++;
-	if (c->errs == NULL)
-		return;
-	fprintf(c->errs, "%s:%zu:%zu: ", c->file, m->line + 1, m->column + 1);
-	if (path)
-		fprintf(c->errs, "%s: ", path);
-	va_start(ap, fmt);
-	vfprintf(c->errs, fmt, ap);
-	va_end(ap);
-	fputc('\n', c->errs);
-}
-
-static yaml_node_t *
-get(yaml_document_t *doc, yaml_node_t *map, const char *key)
+dup_keys(struct mctx *c, yaml_document_t *doc, yaml_node_t *map,
+    const char *prefix)
 {
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
 	    p < map->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = yaml_document_get_node(doc, p->key);
 
-		if (k && k->type == YAML_SCALAR_NODE &&
-		    strcmp((const char *)k->data.scalar.value, key) == 0)
-			return yaml_document_get_node(doc, p->value);
+		if (k == NULL || k->type != YAML_SCALAR_NODE)
+			continue;
+		for (yaml_node_pair_t *q = map->data.mapping.pairs.start;
+		    q < p; q++) {
+			yaml_node_t *o = yaml_document_get_node(doc, q->key);
+
+			if (o != NULL && o->type == YAML_SCALAR_NODE &&
+			    o->data.scalar.length == k->data.scalar.length &&
+			    memcmp(o->data.scalar.value, k->data.scalar.value,
+			    k->data.scalar.length) == 0) {
+				mf_report(c, &k->start_mark, NULL,
+				    "%s%s: duplicate key", prefix,
+				    (const char *)k->data.scalar.value);
+				break;
+			}
+		}
 	}
-	return NULL;
 }
 
 /* Copies a required scalar; reports and returns false if absent or wrong. */
@@ -75,23 +73,35 @@ static bool
 scalar(struct mctx *c, yaml_document_t *doc, yaml_node_t *map,
     const char *key, const char *path, char *dst, size_t size)
 {
-	yaml_node_t *n = get(doc, map, key);
+	yaml_node_t *n = mf_get(doc, map, key);
 
 	if (n == NULL) {
-		report(c, &map->start_mark, path, "required key is missing");
+		mf_report(c, &map->start_mark, path, "required key is missing");
 		return false;
 	}
 	if (n->type != YAML_SCALAR_NODE) {
-		report(c, &n->start_mark, path, "expected a string");
+		mf_report(c, &n->start_mark, path, "expected a string");
 		return false;
 	}
 	if (n->data.scalar.length == 0 || n->data.scalar.length >= size) {
-		report(c, &n->start_mark, path,
+		mf_report(c, &n->start_mark, path,
 		    "must be 1 to %zu characters", size - 1);
+		return false;
+	}
+	/* "a\0b" would otherwise be taken for "a". */
+	if (strlen((const char *)n->data.scalar.value) !=
+	    n->data.scalar.length) {
+		mf_report(c, &n->start_mark, path, "value contains a NUL byte");
 		return false;
 	}
 	memcpy(dst, n->data.scalar.value, n->data.scalar.length + 1);
 	return true;
+}
+
+static bool
+lower_alnum(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
 }
 
 /* RFC 1123 subdomain, as Kubernetes requires of metadata.name. */
@@ -103,28 +113,41 @@ dns_subdomain(const char *s)
 	if (n == 0 || n > 253)
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		char ch = s[i];
-
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-		    ch == '-' || ch == '.'))
-			return false;
+		/*
+		 * Every dot-separated label starts and ends alphanumeric:
+		 * no "a..b", "a.-b" or "a-.b".
+		 */
+		switch (s[i]) {
+		case '.':
+			if (i == 0 || i == n - 1 || !lower_alnum(s[i - 1]) ||
+			    !lower_alnum(s[i + 1]))
+				return false;
+			break;
+		case '-':
+			if (i == 0 || i == n - 1)
+				return false;
+			break;
+		default:
+			if (!lower_alnum(s[i]))
+				return false;
+			break;
+		}
 	}
-	return s[0] != '-' && s[0] != '.' && s[n - 1] != '-' &&
-	    s[n - 1] != '.';
+	return true;
 }
 
 static int
 check_doc(struct mctx *c, yaml_document_t *doc, yaml_node_t *root,
-    struct manifest_doc *out)
+    struct manifest_doc *out, struct manifest_set *set)
 {
 	static const char *const top[] = { "apiVersion", "kind", "metadata",
 		"spec" };
 	const struct manifest_kind *k;
-	yaml_node_t *meta, *ns;
+	yaml_node_t *meta, *ns, *spec;
 	int before = c->nerr;
 
 	if (root->type != YAML_MAPPING_NODE) {
-		report(c, &root->start_mark, NULL,
+		mf_report(c, &root->start_mark, NULL,
 		    "a manifest must be a mapping with apiVersion, kind and metadata");
 		return -EINVAL;
 	}
@@ -133,34 +156,41 @@ check_doc(struct mctx *c, yaml_document_t *doc, yaml_node_t *root,
 		yaml_node_t *key = yaml_document_get_node(doc, p->key);
 		bool known = false;
 
-		if (key == NULL || key->type != YAML_SCALAR_NODE)
+		if (key == NULL)
 			continue;
+		if (key->type != YAML_SCALAR_NODE) {
+			mf_report(c, &key->start_mark, NULL,
+			    "keys must be plain strings");
+			continue;
+		}
 		for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++)
 			known |= strcmp((const char *)key->data.scalar.value,
 			    top[i]) == 0;
 		if (!known)
-			report(c, &key->start_mark,
+			mf_report(c, &key->start_mark,
 			    (const char *)key->data.scalar.value,
 			    "unknown key");
 	}
+	dup_keys(c, doc, root, "");
 	out->line = root->start_mark.line + 1;
 	scalar(c, doc, root, "apiVersion", "apiVersion", out->api_version,
 	    sizeof(out->api_version));
 	scalar(c, doc, root, "kind", "kind", out->kind, sizeof(out->kind));
-	meta = get(doc, root, "metadata");
+	meta = mf_get(doc, root, "metadata");
 	if (meta == NULL) {
-		report(c, &root->start_mark, "metadata",
+		mf_report(c, &root->start_mark, "metadata",
 		    "required key is missing");
 	} else if (meta->type != YAML_MAPPING_NODE) {
-		report(c, &meta->start_mark, "metadata", "expected a mapping");
+		mf_report(c, &meta->start_mark, "metadata", "expected a mapping");
 	} else {
+		dup_keys(c, doc, meta, "metadata.");
 		if (scalar(c, doc, meta, "name", "metadata.name", out->name,
 		    sizeof(out->name)) && !dns_subdomain(out->name))
-			report(c, &get(doc, meta, "name")->start_mark,
+			mf_report(c, &mf_get(doc, meta, "name")->start_mark,
 			    "metadata.name",
 			    "\"%s\" is not a valid name (lower-case RFC 1123 subdomain)",
 			    out->name);
-		ns = get(doc, meta, "namespace");
+		ns = mf_get(doc, meta, "namespace");
 		if (ns != NULL)
 			scalar(c, doc, meta, "namespace", "metadata.namespace",
 			    out->name_space, sizeof(out->name_space));
@@ -173,12 +203,23 @@ check_doc(struct mctx *c, yaml_document_t *doc, yaml_node_t *root,
 			break;
 	}
 	if (k->kind == NULL) {
-		report(c, &get(doc, root, "kind")->start_mark, "kind",
+		mf_report(c, &mf_get(doc, root, "kind")->start_mark, "kind",
 		    "%s (apiVersion %s) is not a kind this sluiced (%s) handles",
 		    out->kind, out->api_version, SLUICE_VERSION);
 		return -EINVAL;
 	}
-	return 0;
+	if (!k->namespaced && out->name_space[0] != '\0') {
+		mf_report(c, &mf_get(doc, meta, "namespace")->start_mark,
+		    "metadata.namespace", "%s is cluster-wide: no namespace",
+		    out->kind);
+		return -EINVAL;
+	}
+	spec = mf_get(doc, root, "spec");
+	if (spec == NULL) {
+		mf_report(c, &root->start_mark, "spec", "required key is missing");
+		return -EINVAL;
+	}
+	return k->parse(c, doc, spec, out->name, out->line, &set->cluster);
 }
 
 int
@@ -198,7 +239,7 @@ manifest_parse(const char *name, const unsigned char *buf, size_t len,
 		struct manifest_doc d;
 
 		if (!yaml_parser_load(&parser, &doc)) {
-			report(&c, &parser.problem_mark, NULL,
+			mf_report(&c, &parser.problem_mark, NULL,
 			    "invalid YAML: %s",
 			    parser.problem ? parser.problem : "parse error");
 			break;
@@ -210,11 +251,11 @@ manifest_parse(const char *name, const unsigned char *buf, size_t len,
 		}
 		memset(&d, 0, sizeof(d));
 		snprintf(d.file, sizeof(d.file), "%s", name);
-		if (check_doc(&c, &doc, root, &d) == 0) {
+		if (check_doc(&c, &doc, root, &d, set) == 0) {
 			struct manifest_doc *nd;
 
 			if (set->ndocs >= MANIFEST_MAX_DOCS) {
-				report(&c, &root->start_mark, NULL,
+				mf_report(&c, &root->start_mark, NULL,
 				    "more than %d manifests", MANIFEST_MAX_DOCS);
 				yaml_document_delete(&doc);
 				break;
@@ -332,6 +373,8 @@ manifest_load_dir(const char *dir, struct manifest_set *out, FILE *errs)
 	}
 	free(ents);
 	close(dfd);
+	if (rc == 0 && !bad && cluster_validate(&out->cluster, errs) != 0)
+		bad = 1;
 	if (rc == 0 && bad)
 		rc = -EINVAL;
 	if (rc != 0)
@@ -346,6 +389,7 @@ manifest_set_free(struct manifest_set *set)
 		return;
 	free(set->docs);
 	set->docs = NULL;
+	cluster_free(&set->cluster);
 	set->ndocs = 0;
 	set->nfiles = 0;
 }

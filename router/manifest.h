@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "router/cluster.h"
+
 #define MANIFEST_MAX_FILE_BYTES (4 * 1024 * 1024)
 #define MANIFEST_MAX_DOCS 10000
 
@@ -34,6 +36,7 @@ struct manifest_set {
 	size_t ndocs;
 	size_t nfiles;
 	uint64_t generation;		/* bumped by every accepted load */
+	struct cluster cluster;		/* Node and IPPool documents */
 };
 
 /*

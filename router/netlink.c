@@ -2,6 +2,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +12,10 @@
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <netlink/route/route.h>
+#include <netlink/route/rule.h>
+#include <linux/fib_rules.h>
+#include <linux/rtnetlink.h>
 
 static int
 nl_to_errno(int nlerr)
@@ -111,5 +118,430 @@ out_link:
 	rtnl_link_put(link);
 out_sock:
 	nl_socket_free(sk);
+	return rc;
+}
+
+struct netlink {
+	struct nl_sock *sk;
+};
+
+int
+netlink_open(struct netlink **out, char *err, size_t errlen)
+{
+	struct netlink *nl;
+	int rc;
+
+	*out = NULL;
+	nl = calloc(1, sizeof(*nl));
+	if (nl == NULL)
+		return -ENOMEM;
+	nl->sk = nl_socket_alloc();
+	if (nl->sk == NULL) {
+		free(nl);
+		snprintf(err, errlen, "cannot allocate a netlink socket");
+		return -ENOMEM;
+	}
+	if ((rc = nl_connect(nl->sk, NETLINK_ROUTE)) < 0) {
+		snprintf(err, errlen, "cannot connect to rtnetlink: %s",
+		    nl_geterror(rc));
+		nl_socket_free(nl->sk);
+		free(nl);
+		return nl_to_errno(rc);
+	}
+	*out = nl;
+	return 0;
+}
+
+void
+netlink_close(struct netlink *nl)
+{
+	if (nl == NULL)
+		return;
+	nl_socket_free(nl->sk);
+	free(nl);
+}
+
+int
+netlink_link_up(struct netlink *nl, const char *ifname, unsigned int mtu,
+    int *ifindex, char *err, size_t errlen)
+{
+	struct rtnl_link *link = NULL, *change = NULL;
+	int rc;
+
+	rc = rtnl_link_get_kernel(nl->sk, 0, ifname, &link);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: %s", ifname, nl_geterror(rc));
+		return nl_to_errno(rc);
+	}
+	change = rtnl_link_alloc();
+	if (change == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rtnl_link_set_mtu(change, mtu);
+	rtnl_link_set_flags(change, IFF_UP);
+	rc = rtnl_link_change(nl->sk, link, change, 0);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: cannot set mtu %u and up: %s",
+		    ifname, mtu, nl_geterror(rc));
+		rc = nl_to_errno(rc);
+		goto out;
+	}
+	*ifindex = rtnl_link_get_ifindex(link);
+	rc = 0;
+out:
+	rtnl_link_put(change);
+	rtnl_link_put(link);
+	return rc;
+}
+
+int
+netlink_link_delete(struct netlink *nl, const char *ifname)
+{
+	struct rtnl_link *link = NULL;
+	int rc;
+
+	rc = rtnl_link_get_kernel(nl->sk, 0, ifname, &link);
+	if (rc < 0)
+		return nl_to_errno(rc);
+	rc = rtnl_link_delete(nl->sk, link);
+	rtnl_link_put(link);
+	return rc < 0 ? nl_to_errno(rc) : 0;
+}
+
+int
+netlink_link_mtu(struct netlink *nl, const char *ifname)
+{
+	struct rtnl_link *link = NULL;
+	int rc;
+
+	rc = rtnl_link_get_kernel(nl->sk, 0, ifname, &link);
+	if (rc < 0)
+		return nl_to_errno(rc);
+	rc = (int)rtnl_link_get_mtu(link);
+	rtnl_link_put(link);
+	return rc;
+}
+
+static struct nl_addr *
+to_nl_addr(const struct sluice_prefix *p)
+{
+	struct nl_addr *a = nl_addr_build(p->addr.family, &p->addr.u,
+	    sluice_addr_len(p->addr.family));
+
+	if (a != NULL)
+		nl_addr_set_prefixlen(a, p->len);
+	return a;
+}
+
+static bool
+nl_addr_is(struct nl_addr *a, const struct sluice_prefix *p)
+{
+	size_t n = sluice_addr_len(p->addr.family);
+
+	if (a == NULL)
+		return p->len == 0;
+	return nl_addr_get_family(a) == p->addr.family &&
+	    nl_addr_get_prefixlen(a) == p->len &&
+	    (p->len == 0 || (nl_addr_get_len(a) == n &&
+	    memcmp(nl_addr_get_binary_addr(a), &p->addr.u, n) == 0));
+}
+
+/*
+ * Objects of ours found in a kernel dump that nothing wants any more.
+ * Holding references, so they outlive the cache they came from.
+ */
+struct stale {
+	struct nl_object **v;
+	size_t n, cap;
+};
+
+static void
+stale_push(struct stale *st, struct nl_object *obj)
+{
+	if (st->n == st->cap) {
+		size_t cap = st->cap ? 2 * st->cap : 16;
+		struct nl_object **nv = realloc(st->v, cap * sizeof(*nv));
+
+		if (nv == NULL)
+			return;	/* removed on the next sync */
+		st->v = nv;
+		st->cap = cap;
+	}
+	nl_object_get(obj);
+	st->v[st->n++] = obj;
+}
+
+/* Deletes and releases every stale object; returns the first error. */
+static int
+stale_delete(struct nl_sock *sk, struct stale *st,
+    int (*del)(struct nl_sock *, struct nl_object *), const char *what,
+    unsigned int *removed, char *err, size_t errlen)
+{
+	int first = 0;
+
+	for (size_t i = 0; i < st->n; i++) {
+		int rc = del(sk, st->v[i]);
+
+		if (rc < 0 && first == 0) {
+			first = nl_to_errno(rc);
+			snprintf(err, errlen, "cannot delete a %s: %s", what,
+			    nl_geterror(rc));
+		} else if (rc >= 0) {
+			(*removed)++;
+		}
+		nl_object_put(st->v[i]);
+	}
+	free(st->v);
+	memset(st, 0, sizeof(*st));
+	return first;
+}
+
+static int
+del_route(struct nl_sock *sk, struct nl_object *o)
+{
+	return rtnl_route_delete(sk, (struct rtnl_route *)o, 0);
+}
+
+static int
+del_rule(struct nl_sock *sk, struct nl_object *o)
+{
+	return rtnl_rule_delete(sk, (struct rtnl_rule *)o, 0);
+}
+
+struct route_scan {
+	int family;
+	uint8_t type;
+	uint32_t table;
+	int ifindex;
+	const struct sluice_prefix *want;
+	size_t n;
+	bool *found;
+	struct stale stale;
+};
+
+static void
+scan_route(struct nl_object *obj, void *arg)
+{
+	struct rtnl_route *r = (struct rtnl_route *)obj;
+	struct route_scan *s = arg;
+	struct rtnl_nexthop *nh;
+
+	if (rtnl_route_get_family(r) != s->family ||
+	    rtnl_route_get_protocol(r) != NETLINK_PROTO_SLUICE ||
+	    rtnl_route_get_table(r) != s->table ||
+	    rtnl_route_get_type(r) != s->type)
+		return;
+	nh = rtnl_route_get_nnexthops(r) == 1 ? rtnl_route_nexthop_n(r, 0) :
+	    NULL;
+	for (size_t i = 0; i < s->n; i++) {
+		if (!s->found[i] && nl_addr_is(rtnl_route_get_dst(r),
+		    &s->want[i]) && (s->type != RTN_UNICAST ||
+		    (nh != NULL && rtnl_route_nh_get_ifindex(nh) == s->ifindex))) {
+			s->found[i] = true;
+			return;
+		}
+	}
+	stale_push(&s->stale, obj);
+}
+
+int
+netlink_routes_sync(struct netlink *nl, int family, uint32_t table,
+    uint8_t type, int ifindex, const struct sluice_prefix *want, size_t n,
+    struct netlink_sync_stats *st, char *err, size_t errlen)
+{
+	struct route_scan s = { .family = family, .type = type, .table = table,
+		.ifindex = ifindex, .want = want, .n = n };
+	struct nl_cache *cache = NULL;
+	int rc, first_err = 0;
+
+	memset(st, 0, sizeof(*st));
+	s.found = calloc(n ? n : 1, sizeof(bool));
+	if (s.found == NULL)
+		return -ENOMEM;
+	rc = rtnl_route_alloc_cache(nl->sk, family, 0, &cache);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot list routes: %s", nl_geterror(rc));
+		free(s.found);
+		return nl_to_errno(rc);
+	}
+	nl_cache_foreach(cache, scan_route, &s);
+	first_err = stale_delete(nl->sk, &s.stale, del_route, "route",
+	    &st->removed, err, errlen);
+	for (size_t i = 0; i < n; i++) {
+		struct rtnl_route *r;
+		struct rtnl_nexthop *nh;
+		struct nl_addr *dst;
+
+		if (s.found[i]) {
+			st->kept++;
+			continue;
+		}
+		r = rtnl_route_alloc();
+		nh = type == RTN_UNICAST ? rtnl_route_nh_alloc() : NULL;
+		dst = to_nl_addr(&want[i]);
+		if (r == NULL || (type == RTN_UNICAST && nh == NULL) ||
+		    dst == NULL) {
+			rtnl_route_put(r);
+			rtnl_route_nh_free(nh);
+			nl_addr_put(dst);
+			first_err = first_err ? first_err : -ENOMEM;
+			continue;
+		}
+		rtnl_route_set_family(r, (uint8_t)family);
+		rtnl_route_set_table(r, table);
+		rtnl_route_set_protocol(r, NETLINK_PROTO_SLUICE);
+		rtnl_route_set_scope(r, type == RTN_UNICAST ? RT_SCOPE_LINK :
+		    RT_SCOPE_UNIVERSE);
+		rtnl_route_set_type(r, type);
+		rtnl_route_set_dst(r, dst);
+		if (nh != NULL) {
+			rtnl_route_nh_set_ifindex(nh, ifindex);
+			rtnl_route_add_nexthop(r, nh);	/* r owns nh now */
+		}
+		rc = rtnl_route_add(nl->sk, r, NLM_F_CREATE | NLM_F_REPLACE);
+		if (rc < 0 && first_err == 0) {
+			char p[SLUICE_PREFIXSTRLEN];
+
+			first_err = nl_to_errno(rc);
+			snprintf(err, errlen, "cannot add route %s: %s",
+			    sluice_prefix_str(&want[i], p, sizeof(p)),
+			    nl_geterror(rc));
+		} else if (rc >= 0) {
+			st->added++;
+		}
+		nl_addr_put(dst);
+		rtnl_route_put(r);
+	}
+	free(s.found);
+	nl_cache_free(cache);
+	return first_err;
+}
+
+struct rule_scan {
+	int family;
+	const struct netlink_rule *want;
+	size_t n;
+	bool *found;
+	struct stale stale;
+};
+
+static bool
+rule_is(struct rtnl_rule *r, const struct netlink_rule *w)
+{
+	const char *iif = rtnl_rule_get_iif(r);
+
+	if (rtnl_rule_get_prio(r) != w->prio ||
+	    rtnl_rule_get_table(r) != w->table ||
+	    rtnl_rule_get_action(r) != FR_ACT_TO_TBL)
+		return false;
+	if ((iif ? iif : "")[0] != w->iif[0] ||
+	    (w->iif[0] && strcmp(iif, w->iif) != 0))
+		return false;
+	if (w->has_src)
+		return nl_addr_is(rtnl_rule_get_src(r), &w->src);
+	return rtnl_rule_get_src(r) == NULL ||
+	    nl_addr_get_prefixlen(rtnl_rule_get_src(r)) == 0;
+}
+
+static void
+scan_rule(struct nl_object *obj, void *arg)
+{
+	struct rtnl_rule *r = (struct rtnl_rule *)obj;
+	struct rule_scan *s = arg;
+	uint8_t proto = 0;
+
+	/* The cache may hold every family whatever it was asked for. */
+	if (rtnl_rule_get_family(r) != s->family ||
+	    rtnl_rule_get_protocol(r, &proto) < 0 ||
+	    proto != NETLINK_PROTO_SLUICE)
+		return;
+	for (size_t i = 0; i < s->n; i++) {
+		if (!s->found[i] && rule_is(r, &s->want[i])) {
+			s->found[i] = true;
+			return;
+		}
+	}
+	stale_push(&s->stale, obj);
+}
+
+int
+netlink_rules_sync(struct netlink *nl, int family,
+    const struct netlink_rule *want, size_t n, struct netlink_sync_stats *st,
+    char *err, size_t errlen)
+{
+	struct rule_scan s = { .family = family, .want = want, .n = n };
+	struct nl_cache *cache = NULL;
+	int rc, first_err = 0;
+
+	memset(st, 0, sizeof(*st));
+	s.found = calloc(n ? n : 1, sizeof(bool));
+	if (s.found == NULL)
+		return -ENOMEM;
+	rc = rtnl_rule_alloc_cache(nl->sk, family, &cache);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot list rules: %s", nl_geterror(rc));
+		free(s.found);
+		return nl_to_errno(rc);
+	}
+	nl_cache_foreach(cache, scan_rule, &s);
+	first_err = stale_delete(nl->sk, &s.stale, del_rule, "rule",
+	    &st->removed, err, errlen);
+	for (size_t i = 0; i < n; i++) {
+		struct rtnl_rule *r;
+
+		if (s.found[i]) {
+			st->kept++;
+			continue;
+		}
+		r = rtnl_rule_alloc();
+		if (r == NULL) {
+			first_err = first_err ? first_err : -ENOMEM;
+			continue;
+		}
+		rtnl_rule_set_family(r, family);
+		rtnl_rule_set_prio(r, want[i].prio);
+		rtnl_rule_set_table(r, want[i].table);
+		rtnl_rule_set_action(r, FR_ACT_TO_TBL);
+		rtnl_rule_set_protocol(r, NETLINK_PROTO_SLUICE);
+		if (want[i].iif[0])
+			rtnl_rule_set_iif(r, want[i].iif);
+		if (want[i].has_src) {
+			struct nl_addr *src = to_nl_addr(&want[i].src);
+
+			if (src != NULL) {
+				rtnl_rule_set_src(r, src);
+				nl_addr_put(src);
+			}
+		}
+		rc = rtnl_rule_add(nl->sk, r, NLM_F_CREATE);
+		if (rc < 0 && first_err == 0) {
+			first_err = nl_to_errno(rc);
+			snprintf(err, errlen, "cannot add rule prio %u: %s",
+			    want[i].prio, nl_geterror(rc));
+		} else if (rc >= 0) {
+			st->added++;
+		}
+		rtnl_rule_put(r);
+	}
+	free(s.found);
+	nl_cache_free(cache);
+	return first_err;
+}
+
+int
+netlink_sysctl_set(const char *path, const char *value)
+{
+	char full[256];
+	int fd, rc = 0;
+	size_t len = strlen(value);
+
+	snprintf(full, sizeof(full), "/proc/sys/%s", path);
+	fd = open(full, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, value, len) != (ssize_t)len)
+		rc = -errno;
+	close(fd);
 	return rc;
 }

@@ -5,7 +5,11 @@
 #ifndef SLUICE_ROUTER_NETLINK_H
 #define SLUICE_ROUTER_NETLINK_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "common/addr.h"
 
 #include "router/config.h"
 
@@ -23,5 +27,59 @@ struct underlay_info {
  */
 int netlink_underlay_check(const struct sluiced_config *cfg,
     struct underlay_info *out, char *err, size_t errlen);
+
+
+/*
+ * Kernel state sluiced installs. Everything carries the protocol number
+ * NETLINK_PROTO_SLUICE (routes and rules), so a restarted daemon finds
+ * exactly what it (or a crashed predecessor) installed and nothing else,
+ * and `sluiced --cleanup` removes exactly that.
+ */
+#define NETLINK_PROTO_SLUICE 83
+
+struct netlink;
+
+int netlink_open(struct netlink **out, char *err, size_t errlen);
+/* Accepts NULL. */
+void netlink_close(struct netlink *nl);
+
+/* Sets the MTU of ifname and brings it up; returns its ifindex in *ifindex. */
+int netlink_link_up(struct netlink *nl, const char *ifname, unsigned int mtu,
+    int *ifindex, char *err, size_t errlen);
+/* Deletes the link; -ENODEV if there is none. */
+int netlink_link_delete(struct netlink *nl, const char *ifname);
+/* The MTU of ifname, or a negative errno. */
+int netlink_link_mtu(struct netlink *nl, const char *ifname);
+
+struct netlink_sync_stats {
+	unsigned int added, removed, kept;
+};
+
+/*
+ * Makes the routes of protocol NETLINK_PROTO_SLUICE and of route type
+ * `type` in table (of family) exactly `want`: RTN_UNICAST routes are
+ * "dst dev ifindex scope link", RTN_UNREACHABLE ones have no device. A
+ * route of ours of that type that is not wanted is removed, even if it
+ * points elsewhere; routes of the other types are left alone.
+ */
+int netlink_routes_sync(struct netlink *nl, int family, uint32_t table,
+    uint8_t type, int ifindex, const struct sluice_prefix *want, size_t n,
+    struct netlink_sync_stats *st, char *err, size_t errlen);
+
+struct netlink_rule {
+	uint32_t prio;
+	bool has_src;
+	struct sluice_prefix src;	/* "from src" */
+	char iif[IFNAMSIZ];		/* "iif" if not empty */
+	uint32_t table;			/* "lookup table" */
+};
+
+/* Makes the rules of protocol NETLINK_PROTO_SLUICE of family exactly `want`. */
+int netlink_rules_sync(struct netlink *nl, int family,
+    const struct netlink_rule *want, size_t n, struct netlink_sync_stats *st,
+    char *err, size_t errlen);
+
+/* Writes value to /proc/sys/<path>; returns 0 or a negative errno. */
+int netlink_sysctl_set(const char *path, const char *value);
 
 #endif

@@ -8,9 +8,9 @@ pkgs=(
 	build-essential cmake pkg-config clang libclang-rt-14-dev
 	# libraries
 	libuv1-dev libnl-3-dev libnl-route-3-dev libmsgpack-dev liblmdb-dev
-	libyaml-dev libjansson-dev libsystemd-dev
+	libyaml-dev libjansson-dev libsystemd-dev libsodium-dev
 	# test bed and test tools
-	iproute2 procps python3 python3-msgpack systemd
+	ethtool iproute2 iputils-ping procps python3 python3-msgpack systemd tshark
 )
 
 missing=()

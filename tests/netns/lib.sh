@@ -13,6 +13,11 @@
 #   tb_switch               a namespace "sw" with a bridge, the underlay LAN
 #   tb_node NAME ADDR       a node namespace, ul0 (ADDR/24) plugged into sw
 #   tb_host NAME ADDR       same as tb_node, for outside hosts
+#   tb_pod NODE POD ADDR    a pod namespace on NODE: eth0 ADDR/32, default
+#                           route via 169.254.1.1 (the node's veth), and the
+#                           node's /32 route to it (what the CNI plugin will do)
+#   tb_cluster NODE...      writes the cluster manifest (IPPool + Nodes) and
+#                           the cluster secret every node's config points at
 #   tb_daemon_start NAME    writes NAME's config and starts sluiced in it
 #   tb_ctl NAME ARGS...     sluicectl against NAME's socket
 # Assertions: tb_assert, tb_assert_eq, tb_assert_match, tb_fail.
@@ -31,6 +36,9 @@ TB_NS=()
 declare -A TB_PID=()
 declare -A TB_ADDR=()
 TB_NAME=$(basename "$0" .sh)
+# The cluster secret every node of this run shares (tb_config points at it).
+head -c 48 /dev/urandom | base64 >"$TB_TMP/secret"
+chmod 600 "$TB_TMP/secret"
 
 tb_log() { printf '[%s] %s\n' "$TB_NAME" "$*"; }
 
@@ -126,6 +134,45 @@ tb_node() {
 
 tb_host() { tb_node "$@"; }
 
+TB_PODS=0
+# tb_pod NODE POD ADDR
+tb_pod() {
+	local node=$1 pod=$2 addr=$3 nns pns hv mac
+	tb_ns "$pod"
+	nns=$(tb_ns_name "$node")
+	pns=$(tb_ns_name "$pod")
+	TB_PODS=$((TB_PODS + 1))
+	hv="sv$TB_PODS"
+	ip -n "$nns" link add "$hv" type veth peer name eth0 netns "$pns"
+	ip -n "$nns" link set "$hv" up
+	ip -n "$nns" route add "$addr/32" dev "$hv"
+	ip -n "$pns" addr add "$addr/32" dev eth0
+	ip -n "$pns" link set eth0 up
+	mac=$(ip -n "$nns" -br link show "$hv" | awk '{print $3}')
+	ip -n "$pns" route add 169.254.1.1 dev eth0 scope link
+	ip -n "$pns" neigh add 169.254.1.1 dev eth0 lladdr "$mac" nud permanent
+	ip -n "$pns" route add default via 169.254.1.1 dev eth0
+	TB_ADDR[$pod]=$addr
+}
+
+# tb_cluster POOL NODE:BLOCK...: the manifest every node loads, and the secret.
+tb_cluster() {
+	local pool=$1 spec n block f="$TB_TMP/cluster.yaml"
+	shift
+	printf 'apiVersion: sluice.io/v1alpha1\nkind: IPPool\nmetadata:\n  name: default\nspec:\n  cidr: %s\n  blockSize: 24\n' "$pool" >"$f"
+	for spec in "$@"; do
+		n=${spec%%:*}
+		block=${spec#*:}
+		printf -- '---\napiVersion: sluice.io/v1alpha1\nkind: Node\nmetadata:\n  name: %s\nspec:\n  address: %s\n  podCIDRs: [%s]\n' \
+		    "$n" "${TB_ADDR[$n]}" "$block" >>"$f"
+	done
+	for spec in "$@"; do
+		n=${spec%%:*}
+		[ -d "$TB_TMP/$n/manifests" ] && cp "$f" "$TB_TMP/$n/manifests/cluster.yaml"
+	done
+	return 0
+}
+
 tb_sock() { echo "$TB_TMP/$1/sluiced.sock"; }
 
 # tb_config NAME [extra yaml lines]: writes NAME's node config.
@@ -143,6 +190,12 @@ socket:
   path: $(tb_sock "$n")
 logLevel: ${TB_LOGLEVEL:-info}
 manifestsDir: $TB_TMP/$n/manifests
+overlay:
+  device: sluice0
+cluster:
+  secretFile: ${TB_SECRET:-$TB_TMP/secret}
+  deadIntervalMs: ${TB_DEAD_MS:-1500}
+  keepaliveIntervalMs: ${TB_KEEPALIVE_MS:-300}
 YAML
 	local line
 	for line in "$@"; do
@@ -193,6 +246,23 @@ tb_ctl() {
 	local n=$1
 	shift
 	"$SLUICECTL" --socket "$(tb_sock "$n")" "$@"
+}
+
+# tb_wait_peers NODE N [SECONDS]: until NODE sees N peers up.
+tb_wait_peers() {
+	local n=$1 want=$2 t=${3:-20} i up
+	for i in $(seq $((t * 10))); do
+		up=$(tb_json "$n" 'sum(1 for p in j if p["state"] == "up")' peers 2>/dev/null || echo 0)
+		[ "$up" = "$want" ] && return 0
+		sleep 0.1
+	done
+	tb_ctl "$n" peers >&2 || true
+	tb_fail "$n sees $up peers up, not $want, after ${t}s"
+}
+
+# tb_stat NODE COUNTER: a data-path counter of NODE.
+tb_stat() {
+	tb_json "$1" "j['datapath']['$2']" stats
 }
 
 # tb_json NAME EXPR ARGS...: runs sluicectl --json ARGS and prints the

@@ -31,7 +31,8 @@ n=$(grep -c "WATCHDOG=1" "$msgs")
 [ "$n" -ge 5 ] || tb_fail "only $n watchdog pings in 1.1 s with WATCHDOG_USEC=400000"
 kill -HUP "${TB_PID[node-a]}"
 wait_for "RELOADING=1"
-tb_assert "READY=1 after the reload" bash -c "grep -A100 RELOADING=1 '$msgs' | grep -q READY=1"
+after=$(grep -A100 RELOADING=1 "$msgs")
+tb_assert "READY=1 after the reload" grep -q READY=1 <<<"$after"
 tb_daemon_stop node-a
 wait_for "STOPPING=1"
 tb_log "PASS ($n watchdog pings in 1.1 s)"

@@ -12,7 +12,7 @@ out=$(systemd-analyze verify "$tmp/sluiced.service" 2>&1) || {
 	exit 1
 }
 # verify exits 0 on some findings; any output about our unit is a finding.
-if echo "$out" | grep -q "sluiced.service"; then
+if grep -q "sluiced.service" <<<"$out"; then
 	echo "$out"
 	exit 1
 fi

@@ -1,0 +1,25 @@
+/*
+ * tun.h - the TUN device sluiced reads pod packets from and writes them
+ * back to.
+ *
+ * The device is made persistent: it outlives the daemon, so a restart
+ * (crash, upgrade, systemctl restart) keeps the link, its routes and the
+ * rules that point at it, and the new daemon attaches to the same device.
+ * Only `sluiced --cleanup` removes it. Packets are plain IP (IFF_NO_PI);
+ * the version nibble tells IPv4 from IPv6.
+ */
+#ifndef SLUICE_OVERLAY_TUN_H
+#define SLUICE_OVERLAY_TUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * Opens (creating if needed) the TUN device name in this network
+ * namespace, non-blocking and close-on-exec. *created says whether it is
+ * new. Returns the fd or a negative errno with a sentence in err (-EBUSY:
+ * another process has it open; -EEXIST: a non-TUN link has that name).
+ */
+int tun_open(const char *name, bool *created, char *err, size_t errlen);
+
+#endif

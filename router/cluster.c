@@ -1,0 +1,241 @@
+#include "router/cluster.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "router/manifest_yaml.h"
+#include "router/cluster_parse.h"
+
+static bool
+parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int b[6];
+	char tail;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
+	    &b[4], &b[5], &tail) != 6 || strlen(s) != 17)
+		return false;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	/* A VTEP MAC is a unicast address: group bit clear, not all zero. */
+	return !(mac[0] & 1) && (mac[0] | mac[1] | mac[2] | mac[3] | mac[4] |
+	    mac[5]) != 0;
+}
+
+int
+cluster_node_parse(struct mctx *c, yaml_document_t *doc, yaml_node_t *spec,
+    const char *name, size_t line, struct cluster *cl)
+{
+	static const char *const keys[] = { "address", "podCIDRs", "managed",
+		"vtepMAC", NULL };
+	struct cluster_node n;
+	yaml_node_t *cidrs;
+	char mac[32] = "";
+	int before = c->nerr;
+
+	memset(&n, 0, sizeof(n));
+	n.managed = true;
+	snprintf(n.name, sizeof(n.name), "%s", name);
+	snprintf(n.file, sizeof(n.file), "%s", c->file);
+	n.line = line;
+	if (!mf_known_keys(c, doc, spec, "spec", keys))
+		return -EINVAL;
+	mf_addr(c, doc, spec, "address", "spec.address", true, &n.address);
+	mf_bool(c, doc, spec, "managed", "spec.managed", &n.managed);
+	if (mf_str(c, doc, spec, "vtepMAC", "spec.vtepMAC", false, mac,
+	    sizeof(mac)) && mac[0] != '\0') {
+		if (parse_mac(mac, n.vtep_mac))
+			n.has_vtep_mac = true;
+		else
+			mf_report(c, &mf_get(doc, spec, "vtepMAC")->start_mark,
+			    "spec.vtepMAC",
+			    "\"%s\" is not a unicast MAC address like 02:00:00:00:00:01",
+			    mac);
+	}
+	if (!n.managed && !n.has_vtep_mac)
+		mf_report(c, &spec->start_mark, "spec.vtepMAC",
+		    "required when managed is false (nothing announces the MAC)");
+	cidrs = mf_get(doc, spec, "podCIDRs");
+	if (cidrs != NULL && cidrs->type != YAML_SEQUENCE_NODE) {
+		mf_report(c, &cidrs->start_mark, "spec.podCIDRs",
+		    "expected a list of CIDRs");
+	} else if (cidrs != NULL) {
+		for (yaml_node_item_t *it = cidrs->data.sequence.items.start;
+		    it < cidrs->data.sequence.items.top; it++) {
+			yaml_node_t *v = yaml_document_get_node(doc, *it);
+			struct sluice_prefix p;
+
+			if (v == NULL)
+				continue;
+			if (n.n_pod_cidrs == CLUSTER_MAX_NODE_CIDRS) {
+				mf_report(c, &v->start_mark, "spec.podCIDRs",
+				    "more than %d CIDRs", CLUSTER_MAX_NODE_CIDRS);
+				break;
+			}
+			if (mf_prefix(c, v, "spec.podCIDRs", &p))
+				n.pod_cidrs[n.n_pod_cidrs++] = p;
+		}
+	}
+	if (c->nerr != before)
+		return -EINVAL;
+	if (cluster_node_find(cl, n.name) != NULL) {
+		mf_report(c, &spec->start_mark, "metadata.name",
+		    "Node %s is declared twice", n.name);
+		return -EINVAL;
+	}
+	{
+		struct cluster_node *nn = realloc(cl->nodes,
+		    (cl->nnodes + 1) * sizeof(*cl->nodes));
+
+		if (nn == NULL)
+			return -ENOMEM;
+		cl->nodes = nn;
+		cl->nodes[cl->nnodes++] = n;
+	}
+	return 0;
+}
+
+int
+cluster_pool_parse(struct mctx *c, yaml_document_t *doc, yaml_node_t *spec,
+    const char *name, size_t line, struct cluster *cl)
+{
+	static const char *const keys[] = { "cidr", "blockSize", NULL };
+	struct cluster_pool p;
+	yaml_node_t *cidr;
+	unsigned long bs;
+	int before = c->nerr;
+
+	memset(&p, 0, sizeof(p));
+	snprintf(p.name, sizeof(p.name), "%s", name);
+	snprintf(p.file, sizeof(p.file), "%s", c->file);
+	p.line = line;
+	if (!mf_known_keys(c, doc, spec, "spec", keys))
+		return -EINVAL;
+	cidr = mf_get(doc, spec, "cidr");
+	if (cidr == NULL)
+		mf_report(c, &spec->start_mark, "spec.cidr",
+		    "required key is missing");
+	else
+		mf_prefix(c, cidr, "spec.cidr", &p.cidr);
+	if (c->nerr != before)
+		return -EINVAL;
+	bs = p.cidr.addr.family == AF_INET6 ? 122 : 26;
+	if (mf_uint(c, doc, spec, "blockSize", "spec.blockSize", p.cidr.len,
+	    p.cidr.addr.family == AF_INET6 ? 128 : 32, &bs))
+		p.block_size = (unsigned int)bs;
+	if (c->nerr != before)
+		return -EINVAL;
+	for (size_t i = 0; i < cl->npools; i++) {
+		if (strcmp(cl->pools[i].name, p.name) == 0) {
+			mf_report(c, &spec->start_mark, "metadata.name",
+			    "IPPool %s is declared twice", p.name);
+			return -EINVAL;
+		}
+	}
+	{
+		struct cluster_pool *np = realloc(cl->pools,
+		    (cl->npools + 1) * sizeof(*cl->pools));
+
+		if (np == NULL)
+			return -ENOMEM;
+		cl->pools = np;
+		cl->pools[cl->npools++] = p;
+	}
+	return 0;
+}
+
+const struct cluster_node *
+cluster_node_find(const struct cluster *cl, const char *name)
+{
+	for (size_t i = 0; i < cl->nnodes; i++)
+		if (strcmp(cl->nodes[i].name, name) == 0)
+			return &cl->nodes[i];
+	return NULL;
+}
+
+const struct cluster_pool *
+cluster_pool_find(const struct cluster *cl, const struct sluice_addr *a)
+{
+	for (size_t i = 0; i < cl->npools; i++)
+		if (sluice_prefix_contains(&cl->pools[i].cidr, a))
+			return &cl->pools[i];
+	return NULL;
+}
+
+int
+cluster_validate(const struct cluster *cl, FILE *errs)
+{
+	char a[SLUICE_PREFIXSTRLEN], b[SLUICE_PREFIXSTRLEN];
+	int bad = 0;
+
+#define REPORT(file, line, ...)                                               \
+	do {                                                                  \
+		bad = 1;                                                      \
+		if (errs) {                                                   \
+			fprintf(errs, "%s:%zu:1: ", file, line);              \
+			fprintf(errs, __VA_ARGS__);                           \
+			fputc('\n', errs);                                    \
+		}                                                             \
+	} while (0)
+
+	for (size_t i = 0; i < cl->npools; i++) {
+		for (size_t j = 0; j < i; j++) {
+			if (sluice_prefix_overlaps(&cl->pools[i].cidr,
+			    &cl->pools[j].cidr))
+				REPORT(cl->pools[i].file, cl->pools[i].line,
+				    "spec.cidr: IPPool %s (%s) overlaps IPPool %s (%s)",
+				    cl->pools[i].name,
+				    sluice_prefix_str(&cl->pools[i].cidr, a, sizeof(a)),
+				    cl->pools[j].name,
+				    sluice_prefix_str(&cl->pools[j].cidr, b, sizeof(b)));
+		}
+	}
+	for (size_t i = 0; i < cl->nnodes; i++) {
+		const struct cluster_node *n = &cl->nodes[i];
+
+		for (size_t j = 0; j < i; j++) {
+			if (sluice_addr_eq(&n->address, &cl->nodes[j].address))
+				REPORT(n->file, n->line,
+				    "spec.address: Node %s has the address of Node %s",
+				    n->name, cl->nodes[j].name);
+		}
+		for (unsigned k = 0; k < n->n_pod_cidrs; k++) {
+			const struct sluice_prefix *p = &n->pod_cidrs[k];
+			const struct cluster_pool *pool =
+			    cluster_pool_find(cl, &p->addr);
+
+			if (pool == NULL || p->len < pool->cidr.len)
+				REPORT(n->file, n->line,
+				    "spec.podCIDRs: %s of Node %s is not inside any IPPool",
+				    sluice_prefix_str(p, a, sizeof(a)), n->name);
+			for (size_t j = 0; j <= i; j++) {
+				const struct cluster_node *o = &cl->nodes[j];
+
+				for (unsigned l = 0; l < o->n_pod_cidrs; l++) {
+					if (j == i && l >= k)
+						break;
+					if (sluice_prefix_overlaps(p, &o->pod_cidrs[l]))
+						REPORT(n->file, n->line,
+						    "spec.podCIDRs: %s of Node %s overlaps %s of Node %s",
+						    sluice_prefix_str(p, a, sizeof(a)),
+						    n->name,
+						    sluice_prefix_str(&o->pod_cidrs[l], b, sizeof(b)),
+						    o->name);
+				}
+			}
+		}
+	}
+#undef REPORT
+	return bad ? -EINVAL : 0;
+}
+
+void
+cluster_free(struct cluster *cl)
+{
+	if (cl == NULL)
+		return;
+	free(cl->nodes);
+	free(cl->pools);
+	memset(cl, 0, sizeof(*cl));
+}

@@ -1,0 +1,75 @@
+/*
+ * cluster.h - the cluster manifest, the embedded default for small
+ * clusters: the same Node and IPPool documents on every node.
+ *
+ *   apiVersion: sluice.io/v1alpha1       apiVersion: sluice.io/v1alpha1
+ *   kind: IPPool                         kind: Node
+ *   metadata: {name: default}            metadata: {name: node-a}
+ *   spec:                                spec:
+ *     cidr: 10.244.0.0/16                  address: 192.0.2.1
+ *     blockSize: 26                        podCIDRs: [10.244.1.0/26]
+ *
+ * A Node with `managed: false` runs no sluiced (for example a host using
+ * the kernel's own vxlan driver): no control link is expected, its routes
+ * are always installed, and `vtepMAC` gives the MAC its VTEP answers to.
+ * Until the IPAM issue makes block ownership dynamic, podCIDRs are the
+ * blocks a node owns.
+ */
+#ifndef SLUICE_ROUTER_CLUSTER_H
+#define SLUICE_ROUTER_CLUSTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/addr.h"
+
+#define CLUSTER_NAME_MAX 64
+#define CLUSTER_MAX_NODE_CIDRS 16
+#define CLUSTER_API_VERSION "sluice.io/v1alpha1"
+
+struct cluster_node {
+	char name[CLUSTER_NAME_MAX];
+	struct sluice_addr address;	/* underlay */
+	struct sluice_prefix pod_cidrs[CLUSTER_MAX_NODE_CIDRS];
+	unsigned int n_pod_cidrs;
+	bool managed;			/* runs sluiced (default) */
+	bool has_vtep_mac;
+	uint8_t vtep_mac[6];
+	char file[256];			/* where it was declared */
+	size_t line;
+};
+
+struct cluster_pool {
+	char name[254];
+	struct sluice_prefix cidr;
+	unsigned int block_size;	/* prefix length of its blocks */
+	char file[256];
+	size_t line;
+};
+
+struct cluster {
+	struct cluster_node *nodes;	/* owned */
+	size_t nnodes;
+	struct cluster_pool *pools;	/* owned */
+	size_t npools;
+};
+
+/*
+ * Cross-document checks once every file is read: unique node names and
+ * addresses, pools that do not overlap, podCIDRs inside a pool and owned
+ * by one node only. Reports each problem with the file and line of the
+ * document at fault; returns 0 or -EINVAL.
+ */
+int cluster_validate(const struct cluster *cl, FILE *errs);
+
+const struct cluster_node *cluster_node_find(const struct cluster *cl,
+    const char *name);
+/* The pool containing a, or NULL. */
+const struct cluster_pool *cluster_pool_find(const struct cluster *cl,
+    const struct sluice_addr *a);
+
+void cluster_free(struct cluster *cl);
+
+#endif

@@ -1,0 +1,352 @@
+#include "router/dplane.h"
+
+#include <errno.h>
+#include <linux/rtnetlink.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "overlay/tun.h"
+#include "router/worker.h"
+
+#define POOL_SIZE 256
+#define BUF_SIZE 65535		/* a whole UDP datagram or TUN packet */
+#define RECLAIM_MS 100
+
+struct retired {
+	struct dp_snapshot *s;
+	struct retired *next;
+};
+
+struct dplane {
+	uv_loop_t *loop;
+	uv_timer_t reclaim;
+	int tun_fd, udp_fd;
+	struct worker *w;
+	_Atomic(struct dp_snapshot *) cur;
+	struct retired *retired;
+	uint32_t nretired;
+	uint64_t gen;
+	struct dplane_info info;
+};
+
+static const char *const names[DP_DROP_IP_BASE] = {
+	[DP_TUN_RX] = "tun_rx",
+	[DP_TUN_TX] = "tun_tx",
+	[DP_UDP_RX] = "udp_rx",
+	[DP_UDP_TX] = "udp_tx",
+	[DP_TUN_RX_BYTES] = "tun_rx_bytes",
+	[DP_UDP_TX_BYTES] = "udp_tx_bytes",
+	[DP_FWD_LOCAL] = "fwd_local",
+	[DP_FWD_PEER] = "fwd_peer",
+	[DP_DECAP] = "decap",
+	[DP_ICMP_SENT] = "icmp_sent",
+	[DP_DROP_NO_ROUTE] = "drop_no_route",
+	[DP_DROP_TOO_BIG] = "drop_too_big",
+	[DP_DROP_TOO_BIG_NODF] = "drop_too_big_nodf",
+	[DP_DROP_UNKNOWN_SOURCE] = "drop_unknown_source",
+	[DP_DROP_NOT_LOCAL] = "drop_not_local",
+	[DP_DROP_NO_BUFFER] = "drop_no_buffer",
+	[DP_DROP_TUN_WRITE] = "drop_tun_write",
+	[DP_DROP_UDP_SEND] = "drop_udp_send",
+	[DP_DROP_ENCAP] = "drop_encap",
+};
+
+const char *
+dp_counter_name(enum dp_counter c)
+{
+	static char buf[DP_COUNTER__COUNT][40];
+
+	if (c < DP_DROP_IP_BASE)
+		return names[c];
+	/* Built once per name, on the loop thread that asks. */
+	if (buf[c][0] == '\0') {
+		if (c < DP_DROP_VXLAN_BASE)
+			snprintf(buf[c], sizeof(buf[c]), "drop_%s",
+			    ip_drop_name((enum ip_verdict)(c - DP_DROP_IP_BASE)));
+		else
+			snprintf(buf[c], sizeof(buf[c]), "drop_%s",
+			    vxlan_drop_name((enum vxlan_verdict)(c -
+			    DP_DROP_VXLAN_BASE)));
+	}
+	return buf[c];
+}
+
+void
+dp_snapshot_free(struct dp_snapshot *s)
+{
+	if (s == NULL)
+		return;
+	lpm_destroy(s->dst4);
+	lpm_destroy(s->dst6);
+	lpm_destroy(s->src);
+	free(s->peers);
+	free(s);
+}
+
+static void
+reclaim(struct dplane *d, bool all)
+{
+	uint64_t seen = d->w ? worker_seen_gen(d->w) : UINT64_MAX;
+	struct retired **pp = &d->retired;
+
+	while (*pp) {
+		struct retired *r = *pp;
+
+		if (all || r->s->gen < seen) {
+			*pp = r->next;
+			dp_snapshot_free(r->s);
+			free(r);
+			d->nretired--;
+		} else {
+			pp = &r->next;
+		}
+	}
+}
+
+static void
+on_reclaim(uv_timer_t *t)
+{
+	reclaim(t->data, false);
+}
+
+static int
+udp_open(const struct sluiced_config *cfg, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd, one = 1, buf = 4 << 20, pmtu = IP_PMTUDISC_DONT, rc;
+
+	memset(&ss, 0, sizeof(ss));
+	if (cfg->underlay_addr.family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(cfg->vxlan_port);
+		sin->sin_addr = cfg->underlay_addr.u.v4;
+		sl = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(cfg->vxlan_port);
+		sin6->sin6_addr = cfg->underlay_addr.u.v6;
+		sl = sizeof(*sin6);
+	}
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "udp socket: %s", strerror(errno));
+		return rc;
+	}
+	/*
+	 * One socket per worker later (SO_REUSEPORT). The outer header may
+	 * be fragmented by the kernel: the MTU check for pods is ours (an
+	 * ICMP error back to the pod), not the underlay's.
+	 */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	if (ss.ss_family == AF_INET)
+		setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu));
+	if (bind(fd, (struct sockaddr *)&ss, sl) != 0) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot bind the VXLAN socket to %s port %u: %s",
+		    cfg->underlay_addr_str, cfg->vxlan_port, strerror(errno));
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+int
+dplane_start(struct dplane **out, uv_loop_t *loop,
+    const struct sluiced_config *cfg, struct netlink *nl,
+    const struct underlay_info *ul, char *err, size_t errlen)
+{
+	unsigned int overhead = cfg->underlay_addr.family == AF_INET6 ?
+	    VXLAN_OVERHEAD_V6 : VXLAN_OVERHEAD_V4;
+	struct dplane *d;
+	char path[128];
+	int rc;
+
+	*out = NULL;
+	d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		return -ENOMEM;
+	d->loop = loop;
+	d->tun_fd = d->udp_fd = -1;
+	snprintf(d->info.device, sizeof(d->info.device), "%s", cfg->tun_name);
+	d->info.port = cfg->vxlan_port;
+	d->info.tun_mtu = cfg->tun_mtu ? cfg->tun_mtu : ul->mtu - overhead;
+	if (d->info.tun_mtu < 576 || d->info.tun_mtu > 65535 - overhead) {
+		snprintf(err, errlen,
+		    "tunnel MTU %u is out of range (underlay %s MTU %u)",
+		    d->info.tun_mtu, cfg->underlay_if, ul->mtu);
+		rc = -EINVAL;
+		goto err;
+	}
+	if (cfg->tun_mtu && cfg->tun_mtu + overhead > ul->mtu)
+		log_warnx("overlay.mtu %u + %u bytes of VXLAN exceeds the underlay MTU %u: packets will be fragmented on the underlay",
+		    cfg->tun_mtu, overhead, ul->mtu);
+
+	d->tun_fd = tun_open(cfg->tun_name, &d->info.tun_created, err, errlen);
+	if (d->tun_fd < 0) {
+		rc = d->tun_fd;
+		goto err;
+	}
+	rc = netlink_link_up(nl, cfg->tun_name, d->info.tun_mtu,
+	    &d->info.ifindex, err, errlen);
+	if (rc != 0)
+		goto err;
+	/* Forwarding is the whole point; pods' packets cross this node. */
+	if ((rc = netlink_sysctl_set("net/ipv4/ip_forward", "1")) != 0) {
+		snprintf(err, errlen, "cannot enable net.ipv4.ip_forward: %s",
+		    strerror(-rc));
+		goto err;
+	}
+	/*
+	 * Packets written back to the TUN carry pod sources the reverse path
+	 * filter would not expect on it.
+	 */
+	snprintf(path, sizeof(path), "net/ipv4/conf/%s/rp_filter",
+	    cfg->tun_name);
+	netlink_sysctl_set(path, "0");
+	/*
+	 * ICMP errors sluiced sends to pods come from the node's own
+	 * address, written into the TUN: not a martian here.
+	 */
+	snprintf(path, sizeof(path), "net/ipv4/conf/%s/accept_local",
+	    cfg->tun_name);
+	netlink_sysctl_set(path, "1");
+	d->udp_fd = udp_open(cfg, err, errlen);
+	if (d->udp_fd < 0) {
+		rc = d->udp_fd;
+		goto err;
+	}
+	atomic_init(&d->cur, NULL);
+	rc = worker_start(&d->w, d->tun_fd, d->udp_fd, &d->cur, POOL_SIZE,
+	    BUF_SIZE);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot start the data-path worker: %s",
+		    strerror(-rc));
+		goto err;
+	}
+	uv_timer_init(loop, &d->reclaim);
+	d->reclaim.data = d;
+	uv_timer_start(&d->reclaim, on_reclaim, RECLAIM_MS, RECLAIM_MS);
+	log_info("data plane: %s %s (mtu %u), VXLAN on %s port %u",
+	    d->info.tun_created ? "created" : "attached to", cfg->tun_name,
+	    d->info.tun_mtu, cfg->underlay_addr_str, cfg->vxlan_port);
+	*out = d;
+	return 0;
+err:
+	if (d->udp_fd >= 0)
+		close(d->udp_fd);
+	if (d->tun_fd >= 0)
+		close(d->tun_fd);
+	free(d);
+	return rc;
+}
+
+static void
+on_timer_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+void
+dplane_stop(struct dplane *d)
+{
+	if (d == NULL)
+		return;
+	worker_stop(d->w);
+	d->w = NULL;
+	reclaim(d, true);
+	dp_snapshot_free(atomic_load(&d->cur));
+	close(d->udp_fd);
+	close(d->tun_fd);	/* persistent: the device stays */
+	uv_timer_stop(&d->reclaim);
+	uv_close((uv_handle_t *)&d->reclaim, on_timer_closed);
+}
+
+void
+dplane_publish(struct dplane *d, struct dp_snapshot *s)
+{
+	struct dp_snapshot *old;
+
+	s->gen = ++d->gen;
+	/* Release: everything in *s is visible before the pointer is. */
+	old = atomic_exchange_explicit(&d->cur, s, memory_order_acq_rel);
+	if (old != NULL) {
+		struct retired *r = malloc(sizeof(*r));
+
+		if (r == NULL)
+			fatalx("out of memory retiring a snapshot");
+		r->s = old;
+		r->next = d->retired;
+		d->retired = r;
+		d->nretired++;
+	}
+}
+
+void
+dplane_info_get(const struct dplane *d, struct dplane_info *info)
+{
+	*info = d->info;
+	info->gen = d->gen;
+	info->retired = d->nretired;
+}
+
+void
+dplane_counters(const struct dplane *d, uint64_t *out)
+{
+	const struct dp_stats *st = worker_stats(d->w);
+
+	for (int i = 0; i < DP_COUNTER__COUNT; i++)
+		out[i] = atomic_load_explicit(&st->c[i], memory_order_relaxed);
+}
+
+void
+dplane_pool_stats(const struct dplane *d, struct pkt_pool_stats *st)
+{
+	worker_pool_stats(d->w, st);
+}
+
+int
+dplane_cleanup(const struct sluiced_config *cfg, struct netlink *nl,
+    char *err, size_t errlen)
+{
+	static const int fams[] = { AF_INET, AF_INET6 };
+	static const uint8_t types[] = { RTN_UNICAST, RTN_UNREACHABLE };
+	struct netlink_sync_stats st;
+	unsigned int removed = 0;
+	int rc, first = 0;
+
+	for (size_t f = 0; f < 2; f++) {
+		for (size_t t = 0; t < 2; t++) {
+			rc = netlink_routes_sync(nl, fams[f], RT_TABLE_MAIN,
+			    types[t], 0, NULL, 0, &st, err, errlen);
+			first = first ? first : rc;
+			removed += st.removed;
+		}
+		rc = netlink_routes_sync(nl, fams[f], cfg->route_table,
+		    RTN_UNICAST, 0, NULL, 0, &st, err, errlen);
+		first = first ? first : rc;
+		removed += st.removed;
+		rc = netlink_rules_sync(nl, fams[f], NULL, 0, &st, err, errlen);
+		first = first ? first : rc;
+		removed += st.removed;
+	}
+	rc = netlink_link_delete(nl, cfg->tun_name);
+	if (rc == 0)
+		log_info("cleanup: removed %s", cfg->tun_name);
+	else if (rc != -ENODEV)
+		first = first ? first : rc;
+	log_info("cleanup: removed %u routes and rules", removed);
+	return first;
+}

@@ -1,0 +1,571 @@
+#include "router/links.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "common/frame.h"
+#include "common/log.h"
+#include "router/daemon.h"
+#include "router/linkproto.h"
+
+#define TICK_MS 100
+#define DIAL_RETRY_MS 1000
+
+struct link {
+	struct sluiced *d;
+	uv_tcp_t tcp;
+	uv_connect_t conn;
+	struct frame_reader fr;
+	struct link_session sess;
+	struct peer *peer;	/* dialer: the peer dialled; acceptor: once identified */
+	struct sluice_addr remote;
+	bool dialer, connected, authed, closing;
+	bool have_hello;
+	struct link_hello hello;	/* the peer's, acted on once authed */
+	uint64_t opened_ms, last_tx_ms;
+	struct link *next, *prev;
+	char rbuf[16384];
+};
+
+struct wreq {
+	uv_write_t req;
+	msgpack_sbuffer sb;
+};
+
+static struct log_ratelimit refuse_rl = LOG_RATELIMIT_INIT(10000, 10);
+static struct link_msg msgbuf;	/* 25 KB; the loop thread is the only user */
+
+const char *
+links_role(const struct link *l)
+{
+	return l == NULL ? "-" : l->dialer ? "dialer" : "acceptor";
+}
+
+static void
+list_add(struct sluiced *d, struct link *l)
+{
+	l->next = d->links;
+	if (d->links)
+		d->links->prev = l;
+	d->links = l;
+}
+
+static void
+list_del(struct sluiced *d, struct link *l)
+{
+	if (l->prev)
+		l->prev->next = l->next;
+	else
+		d->links = l->next;
+	if (l->next)
+		l->next->prev = l->prev;
+	l->next = l->prev = NULL;
+}
+
+static void
+on_closed(uv_handle_t *h)
+{
+	struct link *l = h->data;
+
+	frame_reader_free(&l->fr);
+	link_session_wipe(&l->sess);
+	free(l);
+}
+
+void
+links_close(struct link *l, const char *why)
+{
+	char a[SLUICE_ADDRSTRLEN];
+
+	if (l == NULL || l->closing)
+		return;
+	l->closing = true;
+	if (l->authed || l->peer)
+		log_info("link %s (%s, %s) closed: %s",
+		    l->peer ? l->peer->name : "?",
+		    sluice_addr_str(&l->remote, a, sizeof(a)), links_role(l),
+		    why);
+	if (l->peer && l->peer->link == l)
+		l->peer->link = NULL;
+	list_del(l->d, l);
+	uv_close((uv_handle_t *)&l->tcp, on_closed);
+}
+
+void
+links_rebind(struct link *l, struct peer *p)
+{
+	l->peer = p;
+}
+
+static void refuse(struct link *l, uint64_t *counter, const char *fmt, ...)
+    LOG_PRINTF(3, 4);
+
+static void
+refuse(struct link *l, uint64_t *counter, const char *fmt, ...)
+{
+	char a[SLUICE_ADDRSTRLEN], msg[256];
+	va_list ap;
+
+	(*counter)++;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (log_ratelimit_ok(&refuse_rl))
+		log_warnx("refused control link %s %s: %s",
+		    l->dialer ? "to" : "from",
+		    sluice_addr_str(&l->remote, a, sizeof(a)), msg);
+	if (l->peer)
+		snprintf(l->peer->last_error, sizeof(l->peer->last_error),
+		    "%s", msg);
+	links_close(l, msg);
+}
+
+static void
+on_written(uv_write_t *req, int status)
+{
+	struct wreq *w = (struct wreq *)req;
+
+	msgpack_sbuffer_destroy(&w->sb);
+	free(w);
+}
+
+static int
+send_msg(struct link *l, const struct link_msg *m)
+{
+	struct wreq *w;
+	uv_buf_t buf;
+	int rc;
+
+	w = malloc(sizeof(*w));
+	if (w == NULL)
+		return -ENOMEM;
+	msgpack_sbuffer_init(&w->sb);
+	/* Room for the frame header, filled in once the length is known. */
+	msgpack_sbuffer_write(&w->sb, "\0\0\0\0", FRAME_HDR_LEN);
+	rc = link_msg_seal(&l->sess, m, &w->sb);
+	if (rc != 0) {
+		msgpack_sbuffer_destroy(&w->sb);
+		free(w);
+		return rc;
+	}
+	frame_header_put((uint8_t *)w->sb.data,
+	    (uint32_t)(w->sb.size - FRAME_HDR_LEN));
+	buf = uv_buf_init(w->sb.data, (unsigned int)w->sb.size);
+	rc = uv_write(&w->req, (uv_stream_t *)&l->tcp, &buf, 1, on_written);
+	if (rc != 0) {
+		msgpack_sbuffer_destroy(&w->sb);
+		free(w);
+		return rc;
+	}
+	l->last_tx_ms = uv_now(l->d->loop);
+	l->d->link_stats.frames_tx++;
+	return 0;
+}
+
+static int
+send_hello(struct link *l)
+{
+	struct sluiced *d = l->d;
+
+	memset(&msgbuf, 0, sizeof(msgbuf));
+	msgbuf.type = LINK_MSG_HELLO;
+	snprintf(msgbuf.u.hello.node, sizeof(msgbuf.u.hello.node), "%s",
+	    d->cfg.node_name);
+	msgbuf.u.hello.underlay = d->cfg.underlay_addr;
+	memcpy(msgbuf.u.hello.vtep_mac, d->vtep_mac, 6);
+	msgbuf.u.hello.incarnation = d->incarnation;
+	if (d->dp != NULL) {
+		struct dplane_info di;
+
+		dplane_info_get(d->dp, &di);
+		msgbuf.u.hello.mtu = di.tun_mtu;
+	}
+	return send_msg(l, &msgbuf);
+}
+
+static int
+send_blocks(struct link *l)
+{
+	struct sluiced *d = l->d;
+
+	memset(&msgbuf, 0, sizeof(msgbuf));
+	msgbuf.type = LINK_MSG_BLOCKS;
+	msgbuf.u.blocks.generation = d->blocks_gen;
+	msgbuf.u.blocks.n = d->nblocks;
+	memcpy(msgbuf.u.blocks.blocks, d->blocks,
+	    d->nblocks * sizeof(d->blocks[0]));
+	return send_msg(l, &msgbuf);
+}
+
+static int
+send_keepalive(struct link *l)
+{
+	memset(&msgbuf, 0, sizeof(msgbuf));
+	msgbuf.type = LINK_MSG_KEEPALIVE;
+	return send_msg(l, &msgbuf);
+}
+
+void
+links_announce(struct sluiced *d)
+{
+	for (struct link *l = d->links; l; l = l->next)
+		if (l->authed && send_blocks(l) != 0)
+			links_close(l, "cannot send blocks");
+}
+
+/*
+ * The hello names a node: it must be a managed node of the manifest, not
+ * us, at the address the connection comes from, and for a dialer the
+ * node we meant to reach.
+ */
+static int
+check_hello(struct link *l, const struct link_hello *h)
+{
+	struct sluiced *d = l->d;
+	struct peer *p = peers_find(d, h->node);
+	char a[SLUICE_ADDRSTRLEN], why[200];
+
+	if (p == NULL || !p->managed) {
+		refuse(l, &d->link_stats.refused_unknown,
+		    "node \"%s\" is not a managed node of the cluster manifest",
+		    h->node);
+		return -EPERM;
+	}
+	if (!sluice_addr_eq(&p->addr, &l->remote) ||
+	    !sluice_addr_eq(&h->underlay, &p->addr) ||
+	    (l->dialer && l->peer != p)) {
+		snprintf(why, sizeof(why),
+		    "hello names %s (%s), which the manifest places at %s",
+		    h->node, sluice_addr_str(&h->underlay, a, sizeof(a)),
+		    sluice_addr_str(&p->addr, (char[SLUICE_ADDRSTRLEN]){ 0 },
+		    SLUICE_ADDRSTRLEN));
+		refuse(l, &d->link_stats.refused_identity, "%s", why);
+		return -EPERM;
+	}
+	l->peer = p;
+	return 0;
+}
+
+/* The first verified session frame: the peer holds the key now. */
+static void
+authenticated(struct link *l)
+{
+	struct sluiced *d = l->d;
+	struct peer *p = l->peer;
+
+	l->authed = true;
+	d->link_stats.authenticated++;
+	if (p->link != NULL && p->link != l)
+		links_close(p->link, "replaced by a newer link");
+	p->link = l;
+	if (p->incarnation != 0 && p->incarnation != l->hello.incarnation)
+		log_info("peer %s restarted (incarnation changed)", p->name);
+	p->incarnation = l->hello.incarnation;
+	if (memcmp(p->mac, l->hello.vtep_mac, 6) != 0 ||
+	    p->mtu != l->hello.mtu) {
+		memcpy(p->mac, l->hello.vtep_mac, 6);
+		p->mtu = l->hello.mtu;
+		peers_apply(d);
+	}
+	p->last_error[0] = '\0';
+}
+
+static int
+on_frame(void *arg, const uint8_t *payload, size_t len)
+{
+	struct link *l = arg;
+	struct sluiced *d = l->d;
+	char err[256];
+	int rc;
+
+	rc = link_msg_open(&l->sess, payload, len, &msgbuf, err, sizeof(err));
+	if (rc == -EACCES) {
+		refuse(l, &d->link_stats.refused_auth, "%s", err);
+		return rc;
+	}
+	if (rc != 0) {
+		refuse(l, &d->link_stats.malformed, "%s", err);
+		return rc;
+	}
+	d->link_stats.frames_rx++;
+	if (msgbuf.type == LINK_MSG_HELLO) {
+		if ((rc = check_hello(l, &msgbuf.u.hello)) != 0)
+			return rc;
+		l->hello = msgbuf.u.hello;
+		l->have_hello = true;
+		/* Keyed now: prove we hold the key, and say what we own. */
+		if (send_blocks(l) != 0 || send_keepalive(l) != 0) {
+			links_close(l, "cannot send");
+			return -EIO;
+		}
+		return 0;
+	}
+	if (!l->authed)
+		authenticated(l);
+	l->peer->last_rx_ms = uv_now(d->loop);
+	if (l->peer->state != PEER_UP)
+		peer_set_state(d, l->peer, PEER_UP, "control link authenticated");
+	if (msgbuf.type == LINK_MSG_BLOCKS)
+		peers_accept_blocks(d, l->peer, &msgbuf.u.blocks);
+	return 0;
+}
+
+static void
+on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct link *l = h->data;
+
+	*buf = uv_buf_init(l->rbuf, sizeof(l->rbuf));
+}
+
+static void
+on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct link *l = s->data;
+	int rc;
+
+	if (nread == 0 || l->closing)
+		return;
+	if (nread < 0) {
+		links_close(l, nread == UV_EOF ? "closed by peer" :
+		    uv_strerror((int)nread));
+		return;
+	}
+	rc = frame_reader_feed(&l->fr, (const uint8_t *)buf->base,
+	    (size_t)nread, on_frame, l);
+	if (rc == -EMSGSIZE)
+		refuse(l, &l->d->link_stats.malformed,
+		    "frame larger than %d bytes", LINK_MAX_PAYLOAD);
+	/* Other errors closed the link already. */
+}
+
+static struct link *
+link_new(struct sluiced *d, bool dialer)
+{
+	struct link *l = calloc(1, sizeof(*l));
+
+	if (l == NULL)
+		return NULL;
+	if (frame_reader_init(&l->fr, LINK_MAX_PAYLOAD) != 0) {
+		free(l);
+		return NULL;
+	}
+	l->d = d;
+	l->dialer = dialer;
+	l->opened_ms = uv_now(d->loop);
+	link_session_init(&l->sess, d->cluster_key, dialer);
+	uv_tcp_init(d->loop, &l->tcp);
+	l->tcp.data = l;
+	list_add(d, l);
+	return l;
+}
+
+static void
+start(struct link *l)
+{
+	l->connected = true;
+	uv_tcp_nodelay(&l->tcp, 1);
+	if (uv_read_start((uv_stream_t *)&l->tcp, on_alloc, on_read) != 0 ||
+	    send_hello(l) != 0)
+		links_close(l, "cannot start");
+}
+
+static void
+on_connect(uv_connect_t *req, int status)
+{
+	struct link *l = req->data;
+
+	if (l->closing)
+		return;
+	if (status < 0) {
+		if (l->peer)
+			snprintf(l->peer->last_error,
+			    sizeof(l->peer->last_error), "connect: %s",
+			    uv_strerror(status));
+		links_close(l, uv_strerror(status));
+		return;
+	}
+	start(l);
+}
+
+static void
+sockaddr_of(const struct sluice_addr *a, uint16_t port,
+    struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (a->family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		sin->sin_addr = a->u.v4;
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		sin6->sin6_addr = a->u.v6;
+	}
+}
+
+static void
+dial(struct sluiced *d, struct peer *p)
+{
+	struct sockaddr_storage src, dst;
+	struct link *l;
+	int rc;
+
+	p->next_dial_ms = uv_now(d->loop) + DIAL_RETRY_MS;
+	l = link_new(d, true);
+	if (l == NULL)
+		return;
+	l->peer = p;
+	l->remote = p->addr;
+	d->link_stats.dialled++;
+	/* From our underlay address, which is what the peer checks. */
+	sockaddr_of(&d->cfg.underlay_addr, 0, &src);
+	sockaddr_of(&p->addr, d->cfg.control_port, &dst);
+	l->conn.data = l;
+	if ((rc = uv_tcp_bind(&l->tcp, (struct sockaddr *)&src, 0)) != 0 ||
+	    (rc = uv_tcp_connect(&l->conn, &l->tcp, (struct sockaddr *)&dst,
+	    on_connect)) != 0) {
+		snprintf(p->last_error, sizeof(p->last_error), "connect: %s",
+		    uv_strerror(rc));
+		links_close(l, uv_strerror(rc));
+	}
+}
+
+static void
+on_connection(uv_stream_t *server, int status)
+{
+	struct sluiced *d = server->data;
+	struct sockaddr_storage ss;
+	int sl = sizeof(ss);
+	struct peer *p;
+	struct link *l;
+
+	if (status < 0)
+		return;
+	l = link_new(d, false);
+	if (l == NULL)
+		return;
+	d->link_stats.accepted++;
+	if (uv_accept(server, (uv_stream_t *)&l->tcp) != 0 ||
+	    uv_tcp_getpeername(&l->tcp, (struct sockaddr *)&ss, &sl) != 0) {
+		links_close(l, "accept failed");
+		return;
+	}
+	if (ss.ss_family == AF_INET) {
+		l->remote.family = AF_INET;
+		l->remote.u.v4 = ((struct sockaddr_in *)&ss)->sin_addr;
+	} else {
+		l->remote.family = AF_INET6;
+		l->remote.u.v6 = ((struct sockaddr_in6 *)&ss)->sin6_addr;
+	}
+	/* Cheap first filter: only addresses of managed nodes get a hello. */
+	p = peers_find_addr(d, &l->remote);
+	if (p == NULL || !p->managed) {
+		refuse(l, &d->link_stats.refused_unknown,
+		    "not the address of a managed node of the cluster manifest");
+		return;
+	}
+	start(l);
+}
+
+static void
+on_tick(uv_timer_t *t)
+{
+	struct sluiced *d = t->data;
+	uint64_t now = uv_now(d->loop);
+	struct link *l, *next;
+
+	for (l = d->links; l; l = next) {
+		next = l->next;
+		if (!l->authed && now - l->opened_ms > d->cfg.dead_interval_ms) {
+			d->link_stats.timeouts++;
+			if (l->peer)
+				snprintf(l->peer->last_error,
+				    sizeof(l->peer->last_error),
+				    "no authentication within %u ms",
+				    d->cfg.dead_interval_ms);
+			links_close(l, "handshake timed out");
+			continue;
+		}
+		if (l->authed && now - l->last_tx_ms >= d->cfg.keepalive_ms &&
+		    send_keepalive(l) != 0)
+			links_close(l, "cannot send a keepalive");
+	}
+	for (size_t i = 0; i < d->npeers; i++) {
+		struct peer *p = &d->peers[i];
+
+		if (!p->managed)
+			continue;
+		if (p->state == PEER_UP &&
+		    now - p->last_rx_ms > d->cfg.dead_interval_ms) {
+			char why[96];
+
+			snprintf(why, sizeof(why), "no frame for %llu ms",
+			    (unsigned long long)(now - p->last_rx_ms));
+			if (p->link)
+				links_close(p->link, why);
+			peer_set_state(d, p, PEER_DOWN, why);
+		} else if (p->state == PEER_GRACE && now >= d->grace_until_ms) {
+			peer_set_state(d, p, PEER_DOWN,
+			    "no control link since start");
+		}
+		if (!d->have_key || p->link != NULL ||
+		    strcmp(d->cfg.node_name, p->name) > 0 ||
+		    now < p->next_dial_ms)
+			continue;
+		/* Not while an attempt is in flight. */
+		for (l = d->links; l; l = l->next)
+			if (l->peer == p && l->dialer)
+				break;
+		if (l == NULL)
+			dial(d, p);
+	}
+}
+
+int
+links_start(struct sluiced *d, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	int rc;
+
+	uv_timer_init(d->loop, &d->link_timer);
+	d->link_timer.data = d;
+	uv_timer_start(&d->link_timer, on_tick, TICK_MS, TICK_MS);
+	if (!d->have_key)
+		return 0;
+	sockaddr_of(&d->cfg.underlay_addr, d->cfg.control_port, &ss);
+	uv_tcp_init(d->loop, &d->link_listener);
+	d->link_listener.data = d;
+	d->listening = true;
+	if ((rc = uv_tcp_bind(&d->link_listener, (struct sockaddr *)&ss, 0)) != 0 ||
+	    (rc = uv_listen((uv_stream_t *)&d->link_listener, 64,
+	    on_connection)) != 0) {
+		snprintf(err, errlen,
+		    "cannot listen for control links on %s port %u: %s",
+		    d->cfg.underlay_addr_str, d->cfg.control_port,
+		    uv_strerror(rc));
+		return rc;
+	}
+	return 0;
+}
+
+void
+links_stop(struct sluiced *d)
+{
+	while (d->links)
+		links_close(d->links, "stopping");
+	uv_timer_stop(&d->link_timer);
+	uv_close((uv_handle_t *)&d->link_timer, NULL);
+	if (d->listening)
+		uv_close((uv_handle_t *)&d->link_listener, NULL);
+	d->listening = false;
+}

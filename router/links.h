@@ -1,0 +1,56 @@
+/*
+ * links.h - control links: TCP between nodes, frames of linkproto.h.
+ *
+ * Who dials: of two managed nodes, the one whose name sorts first dials
+ * the other (so there is one link per pair, not two); the other accepts.
+ * A dialer whose attempt fails retries every second.
+ *
+ * A link's life:
+ *   connected -> both send hello -> keyed -> both send blocks and a
+ *   keepalive -> the first verified session frame authenticates the peer
+ *   (a hello alone proves nothing: it may be a recording) -> peer UP.
+ * Keepalives every keepalive interval; the peer goes DOWN when no frame
+ * has verified for the dead interval (a closed link alone does not take
+ * it down: a restarting peer comes back within it). A link that has not
+ * authenticated within the dead interval is closed. A wrong cluster
+ * secret, a malformed or unverifiable frame, an unknown node or a node
+ * claiming another's name or address closes the link, is logged (rate
+ * limited) and counted, and touches nothing else.
+ */
+#ifndef SLUICE_ROUTER_LINKS_H
+#define SLUICE_ROUTER_LINKS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct sluiced;
+struct link;
+struct peer;
+
+struct links_stats {
+	uint64_t accepted;		/* TCP connections accepted */
+	uint64_t dialled;		/* connections we opened */
+	uint64_t authenticated;		/* links that reached UP */
+	uint64_t refused_unknown;	/* not a managed node of the manifest */
+	uint64_t refused_auth;		/* tag failed: wrong secret, tampering, replay */
+	uint64_t refused_identity;	/* name/address do not match the manifest */
+	uint64_t malformed;		/* undecodable frames, protocol errors */
+	uint64_t timeouts;		/* no authentication within the dead interval */
+	uint64_t frames_rx, frames_tx;
+};
+
+/* Starts listening (if the node has a cluster secret) and the link timer. */
+int links_start(struct sluiced *d, char *err, size_t errlen);
+/* Closes every link and the listener. */
+void links_stop(struct sluiced *d);
+
+/* Closes a link; its peer keeps its state until the dead interval. */
+void links_close(struct link *l, const char *why);
+/* A peer moved in memory (peer table rebuilt): point the link at it. */
+void links_rebind(struct link *l, struct peer *p);
+/* Sends our blocks to every authenticated peer (our blocks changed). */
+void links_announce(struct sluiced *d);
+
+const char *links_role(const struct link *l);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * outside.c - UDP -> decap -> (de-NAT, ingress policy: later issues) ->
+ * TUN. Every datagram that reaches the underlay socket takes this path.
+ */
+#include "router/pipeline.h"
+
+static void
+drop(struct pipeline_result *r, enum dp_counter why)
+{
+	r->verdict = VERDICT_DROP;
+	r->drop = why;
+}
+
+void
+outside_process(const struct dp_snapshot *s, struct pkt *p,
+    const struct sluice_addr *src, struct pipeline_result *r)
+{
+	struct ip_info ii;
+	enum vxlan_verdict vv;
+	enum ip_verdict iv = IP_OK;
+	uint32_t v;
+	const struct lpm *table;
+
+	r->peer = NULL;
+	r->reply_len = 0;
+
+	/* 1. Only nodes of the cluster may send into the overlay. */
+	if (s->src == NULL || !lpm_lookup(s->src, src, &v) || v >= s->npeers) {
+		drop(r, DP_DROP_UNKNOWN_SOURCE);
+		return;
+	}
+	r->peer = &s->peers[v];
+
+	/* 2. Decapsulate: VXLAN header, VNI, inner Ethernet, inner IP. */
+	vv = vxlan_decap(p, s->vni, s->mac, &ii, &iv);
+	if (vv == VXLAN_DROP_INNER) {
+		drop(r, (enum dp_counter)(DP_DROP_IP_BASE + iv));
+		return;
+	}
+	if (vv != VXLAN_OK) {
+		drop(r, (enum dp_counter)(DP_DROP_VXLAN_BASE + vv));
+		return;
+	}
+
+	/* 3. Only for pods of this node: never a relay for others. */
+	table = ii.version == 4 ? s->dst4 : s->dst6;
+	if (table == NULL || !lpm_lookup(table, &ii.dst, &v) ||
+	    DP_ROUTE_KIND(v) != DP_ROUTE_LOCAL) {
+		drop(r, DP_DROP_NOT_LOCAL);
+		return;
+	}
+
+	/* 4. (de-NAT, ingress policy: later issues) */
+	r->verdict = VERDICT_TO_TUN;
+}

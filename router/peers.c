@@ -1,0 +1,423 @@
+#include "router/peers.h"
+
+#include <errno.h>
+#include <linux/rtnetlink.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "common/log.h"
+#include "router/daemon.h"
+#include "router/linkproto.h"
+#include "router/links.h"
+
+const char *
+peer_state_name(enum peer_state st)
+{
+	switch (st) {
+	case PEER_DOWN:
+		return "down";
+	case PEER_GRACE:
+		return "grace";
+	case PEER_UP:
+		return "up";
+	}
+	return "?";
+}
+
+void
+peers_default_mac(const char *node, uint8_t mac[6])
+{
+	static const char label[] = "sluice-vtep-mac-v1";
+	uint8_t h[16];
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	crypto_generichash_update(&st, (const uint8_t *)label, sizeof(label));
+	crypto_generichash_update(&st, (const uint8_t *)node, strlen(node));
+	crypto_generichash_final(&st, h, sizeof(h));
+	/* Locally administered (0x02), unicast (group bit clear). */
+	mac[0] = (uint8_t)((h[0] & 0xfc) | 0x02);
+	memcpy(mac + 1, h + 1, 5);
+}
+
+struct peer *
+peers_find(struct sluiced *d, const char *name)
+{
+	for (size_t i = 0; i < d->npeers; i++)
+		if (strcmp(d->peers[i].name, name) == 0)
+			return &d->peers[i];
+	return NULL;
+}
+
+struct peer *
+peers_find_addr(struct sluiced *d, const struct sluice_addr *a)
+{
+	for (size_t i = 0; i < d->npeers; i++)
+		if (sluice_addr_eq(&d->peers[i].addr, a))
+			return &d->peers[i];
+	return NULL;
+}
+
+static int
+set_blocks(struct peer *p, const struct sluice_prefix *b, uint32_t n)
+{
+	struct sluice_prefix *nb = NULL;
+
+	if (n > 0) {
+		nb = malloc(n * sizeof(*nb));
+		if (nb == NULL)
+			return -ENOMEM;
+		memcpy(nb, b, n * sizeof(*nb));
+	}
+	free(p->blocks);
+	p->blocks = nb;
+	p->nblocks = n;
+	return 0;
+}
+
+void
+peers_sync_manifest(struct sluiced *d, bool grace)
+{
+	const struct cluster *cl = &d->manifests.cluster;
+	const struct cluster_node *self;
+	struct peer *np;
+	size_t n = 0;
+	uint64_t now = uv_now(d->loop);
+
+	/* Our own blocks, as the manifest gives them. */
+	self = cluster_node_find(cl, d->cfg.node_name);
+	d->nblocks = 0;
+	if (self != NULL) {
+		memcpy(d->blocks, self->pod_cidrs,
+		    self->n_pod_cidrs * sizeof(d->blocks[0]));
+		d->nblocks = self->n_pod_cidrs;
+	} else if (cl->nnodes > 0) {
+		log_warnx("cluster manifest has no Node %s: this node owns no blocks",
+		    d->cfg.node_name);
+	}
+	d->blocks_gen++;
+
+	np = calloc(cl->nnodes ? cl->nnodes : 1, sizeof(*np));
+	if (np == NULL)
+		fatalx("out of memory building the peer table");
+	for (size_t i = 0; i < cl->nnodes; i++) {
+		const struct cluster_node *cn = &cl->nodes[i];
+		struct peer *old = peers_find(d, cn->name), *p = &np[n];
+
+		if (strcmp(cn->name, d->cfg.node_name) == 0)
+			continue;
+		if (old != NULL && old->managed == cn->managed &&
+		    sluice_addr_eq(&old->addr, &cn->address)) {
+			*p = *old;		/* keeps state, link, blocks */
+			old->blocks = NULL;
+			old->link = NULL;
+		} else {
+			snprintf(p->name, sizeof(p->name), "%s", cn->name);
+			p->addr = cn->address;
+			p->managed = cn->managed;
+			p->since_ms = now;
+			p->state = PEER_DOWN;
+			if (!cn->managed) {
+				p->state = PEER_UP;
+				p->ups = 1;
+			} else if (grace) {
+				p->state = PEER_GRACE;
+			}
+		}
+		if (cn->has_vtep_mac)
+			memcpy(p->mac, cn->vtep_mac, 6);
+		else if (old == NULL || !cn->managed)
+			peers_default_mac(cn->name, p->mac);
+		/*
+		 * Until a peer announces its blocks, the manifest's are
+		 * its blocks; a node without sluiced never announces.
+		 */
+		if (!cn->managed || p->blocks_gen == 0)
+			set_blocks(p, cn->pod_cidrs, cn->n_pod_cidrs);
+		n++;
+	}
+	/* Peers that left the manifest lose their links. */
+	for (size_t i = 0; i < d->npeers; i++) {
+		if (d->peers[i].link != NULL)
+			links_close(d->peers[i].link, "node removed from the cluster manifest");
+		free(d->peers[i].blocks);
+	}
+	free(d->peers);
+	d->peers = np;
+	d->npeers = n;
+	/* Links point at peers: tell them where their peer lives now. */
+	for (size_t i = 0; i < n; i++)
+		if (np[i].link != NULL)
+			links_rebind(np[i].link, &np[i]);
+}
+
+void
+peer_set_state(struct sluiced *d, struct peer *p, enum peer_state st,
+    const char *why)
+{
+	if (p->state == st)
+		return;
+	log_info("peer %s (%s): %s -> %s: %s", p->name,
+	    sluice_addr_str(&p->addr, (char[SLUICE_ADDRSTRLEN]){ 0 },
+	    SLUICE_ADDRSTRLEN), peer_state_name(p->state),
+	    peer_state_name(st), why);
+	if (st == PEER_UP)
+		p->ups++;
+	if (p->state == PEER_UP && st == PEER_DOWN)
+		p->downs++;
+	p->state = st;
+	p->since_ms = uv_now(d->loop);
+	peers_apply(d);
+}
+
+static bool
+routed(const struct peer *p)
+{
+	return p->state == PEER_UP || p->state == PEER_GRACE;
+}
+
+static struct dp_snapshot *
+compile(struct sluiced *d)
+{
+	const struct cluster *cl = &d->manifests.cluster;
+	struct dp_snapshot *s;
+	struct dplane_info di;
+	int rc = 0;
+
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return NULL;
+	dplane_info_get(d->dp, &di);
+	s->vni = d->cfg.vni;
+	memcpy(s->mac, d->vtep_mac, 6);
+	if (d->cfg.underlay_addr.family == AF_INET)
+		s->self4 = d->cfg.underlay_addr;
+	s->tun_mtu = di.tun_mtu;
+	s->dst4 = lpm_new(AF_INET);
+	s->dst6 = lpm_new(AF_INET6);
+	s->src = lpm_new(d->cfg.underlay_addr.family);
+	s->peers = calloc(d->npeers ? d->npeers : 1, sizeof(*s->peers));
+	if (!s->dst4 || !s->dst6 || !s->src || !s->peers)
+		goto fail;
+	/* Least specific first: pools, then blocks (LPM picks the longest). */
+	for (size_t i = 0; i < cl->npools; i++) {
+		struct lpm *t = cl->pools[i].cidr.addr.family == AF_INET ?
+		    s->dst4 : s->dst6;
+
+		rc |= lpm_insert(t, &cl->pools[i].cidr, DP_ROUTE_UNREACH);
+	}
+	for (uint32_t i = 0; i < d->nblocks; i++) {
+		struct lpm *t = d->blocks[i].addr.family == AF_INET ?
+		    s->dst4 : s->dst6;
+
+		rc |= lpm_insert(t, &d->blocks[i], DP_ROUTE_LOCAL);
+	}
+	for (size_t i = 0; i < d->npeers; i++) {
+		const struct peer *p = &d->peers[i];
+		struct dp_peer *dpp = &s->peers[s->npeers];
+		struct sluice_prefix host = { .addr = p->addr,
+			.len = (uint8_t)(8 * sluice_addr_len(p->addr.family)) };
+
+		snprintf(dpp->name, sizeof(dpp->name), "%s", p->name);
+		dpp->underlay = p->addr;
+		memcpy(dpp->mac, p->mac, 6);
+		dpp->mtu = p->mtu && p->mtu < di.tun_mtu ? p->mtu : di.tun_mtu;
+		if (p->addr.family == AF_INET) {
+			struct sockaddr_in *sin = (struct sockaddr_in *)&dpp->sa;
+
+			sin->sin_family = AF_INET;
+			sin->sin_port = htons(d->cfg.vxlan_port);
+			sin->sin_addr = p->addr.u.v4;
+			dpp->salen = sizeof(*sin);
+		} else {
+			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&dpp->sa;
+
+			sin6->sin6_family = AF_INET6;
+			sin6->sin6_port = htons(d->cfg.vxlan_port);
+			sin6->sin6_addr = p->addr.u.v6;
+			dpp->salen = sizeof(*sin6);
+		}
+		/* Any node of the manifest may send us VXLAN. */
+		if (p->addr.family == d->cfg.underlay_addr.family)
+			rc |= lpm_insert(s->src, &host, s->npeers);
+		if (routed(p)) {
+			for (uint32_t b = 0; b < p->nblocks; b++) {
+				struct lpm *t = p->blocks[b].addr.family ==
+				    AF_INET ? s->dst4 : s->dst6;
+
+				rc |= lpm_insert(t, &p->blocks[b],
+				    DP_ROUTE_PEER | s->npeers);
+			}
+		}
+		s->npeers++;
+	}
+	if (rc == 0)
+		return s;
+fail:
+	dp_snapshot_free(s);
+	return NULL;
+}
+
+static void
+sync_kernel(struct sluiced *d)
+{
+	const struct cluster *cl = &d->manifests.cluster;
+	struct netlink_sync_stats st;
+	struct netlink_rule rules[2 + 64];
+	struct sluice_prefix *want;
+	struct dplane_info di;
+	size_t n = 0, nr = 0, total = 0;
+	char err[256];
+	int fam;
+
+	dplane_info_get(d->dp, &di);
+	for (size_t i = 0; i < d->npeers; i++)
+		total += d->peers[i].nblocks;
+	want = calloc(total + cl->npools + 1, sizeof(*want));
+	if (want == NULL) {
+		log_warnx("routes: out of memory; kernel routes not updated");
+		return;
+	}
+	for (int f = 0; f < 2; f++) {
+		fam = f == 0 ? AF_INET : AF_INET6;
+		/* main: the blocks of live peers through the TUN ... */
+		n = 0;
+		for (size_t i = 0; i < d->npeers; i++) {
+			if (!routed(&d->peers[i]))
+				continue;
+			for (uint32_t b = 0; b < d->peers[i].nblocks; b++)
+				if (d->peers[i].blocks[b].addr.family == fam)
+					want[n++] = d->peers[i].blocks[b];
+		}
+		if (netlink_routes_sync(d->nl, fam, RT_TABLE_MAIN, RTN_UNICAST,
+		    di.ifindex, want, n, &st, err, sizeof(err)) != 0)
+			log_warnx("routes: %s", err);
+		/* ... and the rest of each pool unreachable, never leaked to
+		 * a default route. Pods' /32 routes are more specific. */
+		n = 0;
+		for (size_t i = 0; i < cl->npools; i++)
+			if (cl->pools[i].cidr.addr.family == fam)
+				want[n++] = cl->pools[i].cidr;
+		if (netlink_routes_sync(d->nl, fam, RT_TABLE_MAIN,
+		    RTN_UNREACHABLE, 0, want, n, &st, err, sizeof(err)) != 0)
+			log_warnx("routes: %s", err);
+		/* Our table: a default route through the TUN, for what pods
+		 * of this family send, if there is a pool of this family. */
+		n = 0;
+		for (size_t i = 0; i < cl->npools; i++)
+			if (cl->pools[i].cidr.addr.family == fam)
+				n = 1;
+		memset(&want[0], 0, sizeof(want[0]));
+		want[0].addr.family = fam;
+		if (netlink_routes_sync(d->nl, fam, d->cfg.route_table,
+		    RTN_UNICAST, di.ifindex, want, n, &st, err,
+		    sizeof(err)) != 0)
+			log_warnx("routes: table %u: %s", d->cfg.route_table, err);
+		/*
+		 * Rules: what comes out of the TUN is routed normally (so a
+		 * packet sluiced hands back never loops into the TUN), what
+		 * pods send goes to our table.
+		 */
+		nr = 0;
+		if (n > 0) {
+			memset(rules, 0, sizeof(rules));
+			rules[nr].prio = d->cfg.rule_priority;
+			snprintf(rules[nr].iif, sizeof(rules[nr].iif), "%s",
+			    d->cfg.tun_name);
+			rules[nr++].table = RT_TABLE_MAIN;
+			for (size_t i = 0; i < cl->npools && nr < 66; i++) {
+				if (cl->pools[i].cidr.addr.family != fam)
+					continue;
+				rules[nr].prio = d->cfg.rule_priority + 1;
+				rules[nr].has_src = true;
+				rules[nr].src = cl->pools[i].cidr;
+				rules[nr++].table = d->cfg.route_table;
+			}
+		}
+		if (netlink_rules_sync(d->nl, fam, rules, nr, &st, err,
+		    sizeof(err)) != 0)
+			log_warnx("rules: %s", err);
+	}
+	free(want);
+}
+
+void
+peers_apply(struct sluiced *d)
+{
+	struct dp_snapshot *s;
+
+	if (d->dp == NULL)
+		return;
+	s = compile(d);
+	if (s == NULL) {
+		log_warnx("routes: cannot compile the data-path snapshot (out of memory); the previous one stays");
+		return;
+	}
+	dplane_publish(d->dp, s);
+	sync_kernel(d);
+}
+
+void
+peers_free(struct sluiced *d)
+{
+	for (size_t i = 0; i < d->npeers; i++)
+		free(d->peers[i].blocks);
+	free(d->peers);
+	d->peers = NULL;
+	d->npeers = 0;
+}
+
+void
+peers_accept_blocks(struct sluiced *d, struct peer *p,
+    const struct link_blocks *b)
+{
+	const struct cluster *cl = &d->manifests.cluster;
+	struct sluice_prefix *ok;
+	char s[SLUICE_PREFIXSTRLEN];
+	uint32_t n = 0;
+	bool changed;
+
+	ok = calloc(b->n ? b->n : 1, sizeof(*ok));
+	if (ok == NULL)
+		return;
+	for (uint32_t i = 0; i < b->n; i++) {
+		const struct sluice_prefix *x = &b->blocks[i];
+		const struct cluster_pool *pool = cluster_pool_find(cl, &x->addr);
+		const char *why = NULL;
+
+		if (pool == NULL || x->len < pool->cidr.len)
+			why = "not inside any IPPool";
+		for (uint32_t j = 0; why == NULL && j < d->nblocks; j++)
+			if (sluice_prefix_overlaps(x, &d->blocks[j]))
+				why = "overlaps a block of this node";
+		for (size_t k = 0; why == NULL && k < d->npeers; k++) {
+			const struct peer *o = &d->peers[k];
+
+			if (o == p || o->state == PEER_DOWN)
+				continue;
+			for (uint32_t j = 0; why == NULL && j < o->nblocks; j++)
+				if (sluice_prefix_overlaps(x, &o->blocks[j]))
+					why = "overlaps a block of another live node";
+		}
+		if (why != NULL) {
+			log_warnx("peer %s announces %s: %s; ignored", p->name,
+			    sluice_prefix_str(x, s, sizeof(s)), why);
+			continue;
+		}
+		ok[n++] = *x;
+	}
+	changed = n != p->nblocks ||
+	    (n > 0 && memcmp(ok, p->blocks, n * sizeof(*ok)) != 0);
+	free(p->blocks);
+	p->blocks = ok;
+	p->nblocks = n;
+	p->blocks_gen = b->generation ? b->generation : 1;
+	if (changed) {
+		log_info("peer %s owns %u blocks", p->name, n);
+		peers_apply(d);
+	}
+}

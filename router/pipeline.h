@@ -1,0 +1,43 @@
+/*
+ * pipeline.h - the packet path as pure functions over a packet buffer
+ * (router/inside.c and router/outside.c). No I/O here: the worker reads,
+ * calls one of these, and does what the verdict says.
+ */
+#ifndef SLUICE_ROUTER_PIPELINE_H
+#define SLUICE_ROUTER_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "router/dataplane.h"
+
+enum verdict {
+	VERDICT_DROP = 0,	/* counted in result.drop */
+	VERDICT_TO_PEER,	/* p is encapsulated; send to result.peer */
+	VERDICT_TO_TUN,		/* p is an IP packet for the kernel */
+	VERDICT_REPLY,		/* an ICMP error for the pod is in the scratch buffer */
+};
+
+struct pipeline_result {
+	enum verdict verdict;
+	enum dp_counter drop;		/* why, for VERDICT_DROP */
+	const struct dp_peer *peer;	/* VERDICT_TO_PEER; borrowed from the snapshot */
+	size_t reply_len;		/* VERDICT_REPLY */
+};
+
+/*
+ * A packet the kernel routed into the TUN: parse, route, check the MTU,
+ * encapsulate. scratch (at least 1280 bytes) receives an ICMP error when
+ * one is due.
+ */
+void inside_process(const struct dp_snapshot *s, struct pkt *p,
+    uint8_t *scratch, size_t scratch_len, struct pipeline_result *r);
+
+/*
+ * A datagram from the underlay socket, from src: check the sender,
+ * decapsulate, check the inner destination is ours.
+ */
+void outside_process(const struct dp_snapshot *s, struct pkt *p,
+    const struct sluice_addr *src, struct pipeline_result *r);
+
+#endif

@@ -1,0 +1,1480 @@
+/*
+ * link_test.c - control link payloads (router/linkproto.h): the handshake,
+ * every message type both ways, and what the tags must refuse (another
+ * cluster secret, altered, replayed, reordered, dropped, reflected and
+ * stale frames), and what the decoder must refuse (every required key
+ * missing or mistyped, bad values, msgpack bombs, size limits).
+ *
+ * Bodies that link_msg_seal() would never write are sealed with
+ * link_frame_seal_raw(), so that a refusal is the decoder's, not the tag's.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <msgpack.h>
+
+#include "common/addr.h"
+#include "common/mp.h"
+#include "router/linkproto.h"
+#include "tests/unit/check.h"
+
+#define DIALER true
+#define ACCEPTOR false
+
+static const char secret1[] = "correct horse battery staple 1";
+static const char secret2[] = "correct horse battery staple 2";
+static uint8_t key1[LINK_KEY_LEN], key2[LINK_KEY_LEN];
+
+/* Each test gets its own; a link_msg is too big to want many on a stack. */
+static struct link_msg m, got;
+static char err[256];
+
+struct pair {
+	struct link_session d;	/* dialer */
+	struct link_session a;	/* acceptor */
+};
+
+static void
+pair_init(struct pair *p, const uint8_t *dkey, const uint8_t *akey)
+{
+	link_session_init(&p->d, dkey, DIALER);
+	link_session_init(&p->a, akey, ACCEPTOR);
+}
+
+static void
+pair_wipe(struct pair *p)
+{
+	link_session_wipe(&p->d);
+	link_session_wipe(&p->a);
+}
+
+static void
+make_hello(struct link_msg *msg, const char *node, const char *addr,
+    uint64_t inc)
+{
+	memset(msg, 0, sizeof(*msg));
+	msg->type = LINK_MSG_HELLO;
+	snprintf(msg->u.hello.node, sizeof(msg->u.hello.node), "%s", node);
+	ASSERT_OK(sluice_addr_parse(addr, &msg->u.hello.underlay));
+	for (int i = 0; i < 6; i++)
+		msg->u.hello.vtep_mac[i] = (uint8_t)(0x02 + i * 0x11);
+	msg->u.hello.caps = 0x5;
+	msg->u.hello.incarnation = inc;
+}
+
+static void
+make_blocks(struct link_msg *msg, uint64_t gen, const char *const *cidrs)
+{
+	memset(msg, 0, sizeof(*msg));
+	msg->type = LINK_MSG_BLOCKS;
+	msg->u.blocks.generation = gen;
+	for (; *cidrs != NULL; cidrs++)
+		ASSERT_OK(sluice_prefix_parse(*cidrs, false,
+		    &msg->u.blocks.blocks[msg->u.blocks.n++]));
+}
+
+static void
+make_keepalive(struct link_msg *msg)
+{
+	memset(msg, 0, sizeof(*msg));
+	msg->type = LINK_MSG_KEEPALIVE;
+}
+
+/* Seals msg into a fresh sb (destroyed by the caller). */
+static int
+seal(struct link_session *s, const struct link_msg *msg, msgpack_sbuffer *sb)
+{
+	msgpack_sbuffer_init(sb);
+	return link_msg_seal(s, msg, sb);
+}
+
+static int
+open_sb(struct link_session *s, const msgpack_sbuffer *sb,
+    struct link_msg *out)
+{
+	err[0] = 'x';
+	return link_msg_open(s, (const uint8_t *)sb->data, sb->size, out, err,
+	    sizeof(err));
+}
+
+/* Seals msg on from, opens it on to, expects success. */
+static void
+pass(struct link_session *from, struct link_session *to,
+    const struct link_msg *msg, struct link_msg *out)
+{
+	msgpack_sbuffer sb;
+
+	ASSERT_OK(seal(from, msg, &sb));
+	if (open_sb(to, &sb, out) != 0)
+		CHECK_FAIL("open failed: %s", err);
+	ASSERT_STR_EQ(err, "");
+	msgpack_sbuffer_destroy(&sb);
+}
+
+static void
+assert_prefixes_eq(const struct link_blocks *a, const struct link_blocks *b)
+{
+	ASSERT_EQ(a->generation, b->generation);
+	ASSERT_EQ(a->n, b->n);
+	for (uint32_t i = 0; i < a->n; i++) {
+		ASSERT_EQ(a->blocks[i].len, b->blocks[i].len);
+		ASSERT(sluice_addr_eq(&a->blocks[i].addr, &b->blocks[i].addr));
+	}
+}
+
+static void
+assert_hello_eq(const struct link_hello *sent, const struct link_hello *rcvd,
+    const uint8_t *nonce)
+{
+	ASSERT_STR_EQ(rcvd->node, sent->node);
+	ASSERT(sluice_addr_eq(&rcvd->underlay, &sent->underlay));
+	ASSERT_MEM_EQ(rcvd->vtep_mac, sent->vtep_mac, 6);
+	ASSERT_EQ(rcvd->caps, sent->caps);
+	ASSERT_EQ(rcvd->incarnation, sent->incarnation);
+	ASSERT_MEM_EQ(rcvd->nonce, nonce, LINK_NONCE_LEN);
+}
+
+/* Both hellos, dialer's first, checking what each side learns. */
+static void
+handshake(struct pair *p)
+{
+	make_hello(&m, "node-a", "192.0.2.10", 0x1122334455667788ull);
+	pass(&p->d, &p->a, &m, &got);
+	ASSERT_EQ(got.type, LINK_MSG_HELLO);
+	ASSERT_EQ(got.version, LINK_PROTO_VERSION);
+	assert_hello_eq(&m.u.hello, &got.u.hello, p->d.my_nonce);
+	ASSERT(p->a.keyed);
+	ASSERT(!p->d.keyed);
+
+	make_hello(&m, "node-b", "2001:db8::b", 7);
+	pass(&p->a, &p->d, &m, &got);
+	assert_hello_eq(&m.u.hello, &got.u.hello, p->a.my_nonce);
+	ASSERT(p->d.keyed);
+
+	ASSERT_MEM_EQ(p->d.session_key, p->a.session_key, LINK_KEY_LEN);
+	ASSERT_MEM_EQ(p->d.peer_nonce, p->a.my_nonce, LINK_NONCE_LEN);
+	ASSERT_MEM_EQ(p->a.peer_nonce, p->d.my_nonce, LINK_NONCE_LEN);
+	ASSERT_EQ(p->d.send_seq + p->d.recv_seq + p->a.send_seq +
+	    p->a.recv_seq, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Raw bodies, for what link_msg_seal() never writes */
+
+struct raw {
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+};
+
+static void
+raw_init(struct raw *r)
+{
+	msgpack_sbuffer_init(&r->sb);
+	msgpack_packer_init(&r->pk, &r->sb, msgpack_sbuffer_write);
+}
+
+static void
+raw_bytes(struct raw *r, const void *p, size_t n)
+{
+	msgpack_sbuffer_write(&r->sb, p, n);
+}
+
+/* Packs one field's value in place of the right one. */
+typedef void (*packfn)(msgpack_packer *pk);
+
+enum { F_V, F_T, F_NODE, F_ADDR, F_MAC, F_CAPS, F_INC, F_NONCE, HELLO_F };
+enum { B_V, B_T, B_GEN, B_BLOCKS, BLOCKS_F };
+
+#define NO_FIELD (-1)
+#define OMIT NULL
+
+/* Keys of a newer peer: a nested map, an array, nil, a bin. */
+#define EXTRA_KEYS 4
+
+static void
+pack_extra(msgpack_packer *pk)
+{
+	mp_pack_key(pk, "zone");
+	msgpack_pack_map(pk, 1);
+	mp_pack_kv_str(pk, "name", "eu-west");
+	mp_pack_key(pk, "gateways");
+	msgpack_pack_array(pk, 2);
+	mp_pack_str(pk, "198.51.100.1");
+	msgpack_pack_int64(pk, -3);
+	mp_pack_key(pk, "nothing");
+	msgpack_pack_nil(pk);
+	mp_pack_key(pk, "blob");
+	msgpack_pack_bin(pk, 3);
+	msgpack_pack_bin_body(pk, "abc", 3);
+}
+
+/*
+ * A hello body as link_msg_seal() writes it, except that field
+ * (NO_FIELD: none) is omitted (alt OMIT) or has its value packed by alt,
+ * and, with extra, keys this version does not know.
+ */
+static void
+hello_body(struct raw *r, const uint8_t *nonce, int field, packfn alt,
+    bool extra)
+{
+	static const uint8_t mac[6] = { 2, 0, 0, 0, 0, 1 };
+	msgpack_packer *pk = &r->pk;
+
+	raw_init(r);
+	msgpack_pack_map(pk, HELLO_F - (field != NO_FIELD && alt == OMIT) +
+	    (extra ? EXTRA_KEYS : 0));
+	if (extra)
+		pack_extra(pk);
+	for (int f = 0; f < HELLO_F; f++) {
+		static const char *const keys[] = { "v", "t", "node", "addr",
+			"mac", "caps", "inc", "nonce" };
+
+		if (f == field && alt == OMIT)
+			continue;
+		mp_pack_key(pk, keys[f]);
+		if (f == field) {
+			alt(pk);
+			continue;
+		}
+		switch (f) {
+		case F_V:
+			msgpack_pack_uint64(pk, LINK_PROTO_VERSION);
+			break;
+		case F_T:
+			mp_pack_str(pk, "hello");
+			break;
+		case F_NODE:
+			mp_pack_str(pk, "node-raw");
+			break;
+		case F_ADDR:
+			mp_pack_str(pk, "203.0.113.9");
+			break;
+		case F_MAC:
+			msgpack_pack_bin(pk, 6);
+			msgpack_pack_bin_body(pk, mac, 6);
+			break;
+		case F_CAPS:
+		case F_INC:
+			msgpack_pack_uint64(pk, 99);
+			break;
+		default:
+			msgpack_pack_bin(pk, LINK_NONCE_LEN);
+			msgpack_pack_bin_body(pk, nonce, LINK_NONCE_LEN);
+			break;
+		}
+	}
+}
+
+/* A blocks body of 10.1.0.0/16 and fd00::/8, generation 5, altered alike. */
+static void
+blocks_body(struct raw *r, int field, packfn alt, bool extra)
+{
+	msgpack_packer *pk = &r->pk;
+
+	raw_init(r);
+	msgpack_pack_map(pk, BLOCKS_F - (field != NO_FIELD && alt == OMIT) +
+	    (extra ? EXTRA_KEYS : 0));
+	for (int f = 0; f < BLOCKS_F; f++) {
+		static const char *const keys[] = { "v", "t", "gen", "blocks" };
+
+		if (f == field && alt == OMIT)
+			continue;
+		mp_pack_key(pk, keys[f]);
+		if (f == field) {
+			alt(pk);
+			continue;
+		}
+		switch (f) {
+		case B_V:
+			msgpack_pack_uint64(pk, LINK_PROTO_VERSION);
+			break;
+		case B_T:
+			mp_pack_str(pk, "blocks");
+			break;
+		case B_GEN:
+			msgpack_pack_uint64(pk, 5);
+			break;
+		default:
+			msgpack_pack_array(pk, 2);
+			mp_pack_str(pk, "10.1.0.0/16");
+			mp_pack_str(pk, "fd00::/8");
+			break;
+		}
+	}
+	/* Unknown keys last here, first in hello_body(): order is free. */
+	if (extra)
+		pack_extra(pk);
+}
+
+/* Opens body, raw-sealed as a hello from a fresh dialer, on an acceptor. */
+static int
+open_raw_hello(const void *body, size_t len, struct link_msg *out)
+{
+	struct pair p;
+	msgpack_sbuffer sb;
+	int rc;
+
+	pair_init(&p, key1, key1);
+	msgpack_sbuffer_init(&sb);
+	ASSERT_OK(link_frame_seal_raw(&p.d, true, body, len, &sb));
+	rc = open_sb(&p.a, &sb, out);
+	ASSERT_EQ(p.a.keyed, rc == 0);
+	msgpack_sbuffer_destroy(&sb);
+	pair_wipe(&p);
+	return rc;
+}
+
+/* Opens body, raw-sealed as the first session frame of a keyed pair. */
+static int
+open_raw_session(const void *body, size_t len, struct link_msg *out)
+{
+	struct pair p;
+	msgpack_sbuffer sb;
+	int rc;
+
+	pair_init(&p, key1, key1);
+	handshake(&p);
+	msgpack_sbuffer_init(&sb);
+	ASSERT_OK(link_frame_seal_raw(&p.d, false, body, len, &sb));
+	rc = open_sb(&p.a, &sb, out);
+	ASSERT_EQ(p.a.recv_seq, rc == 0 ? 1 : 0);
+	msgpack_sbuffer_destroy(&sb);
+	pair_wipe(&p);
+	return rc;
+}
+
+/* The decoder must refuse body with -EBADMSG and say why. */
+static void
+refuse(const char *what, bool hello, const void *body, size_t len)
+{
+	int rc;
+
+	rc = hello ? open_raw_hello(body, len, &got) :
+	    open_raw_session(body, len, &got);
+	if (rc != -EBADMSG)
+		CHECK_FAIL("%s: %d, not -EBADMSG (%s)", what, rc, err);
+	if (err[0] == '\0' || err[0] == 'x')
+		CHECK_FAIL("%s: refused without a reason", what);
+}
+
+static void
+refuse_raw(const char *what, bool hello, struct raw *r)
+{
+	refuse(what, hello, r->sb.data, r->sb.size);
+	msgpack_sbuffer_destroy(&r->sb);
+}
+
+/* ------------------------------------------------------------------ */
+/* Tests */
+
+static void
+test_key_derive(void)
+{
+	uint8_t k[LINK_KEY_LEN], again[LINK_KEY_LEN];
+	static const uint8_t zero[LINK_KEY_LEN];
+
+	ASSERT_EQ(link_key_derive((const uint8_t *)"0123456789abcde", 15, k),
+	    -EINVAL);
+	ASSERT_EQ(link_key_derive((const uint8_t *)"", 0, k), -EINVAL);
+	ASSERT_EQ(link_key_derive(NULL, 0, k), -EINVAL);
+	ASSERT_OK(link_key_derive((const uint8_t *)"0123456789abcdef", 16, k));
+	ASSERT(memcmp(k, zero, sizeof(k)) != 0);
+	ASSERT_OK(link_key_derive((const uint8_t *)"0123456789abcdef", 16,
+	    again));
+	ASSERT_MEM_EQ(k, again, sizeof(k));
+	/* A trailing newline is part of the secret. */
+	ASSERT_OK(link_key_derive((const uint8_t *)"0123456789abcdef\n", 17,
+	    again));
+	ASSERT(memcmp(k, again, sizeof(k)) != 0);
+	ASSERT(memcmp(key1, key2, sizeof(key1)) != 0);
+}
+
+static void
+test_session_init_wipe(void)
+{
+	struct link_session s, t;
+	static const uint8_t zero[sizeof(s)];
+
+	link_session_init(&s, key1, DIALER);
+	link_session_init(&t, key1, DIALER);
+	ASSERT_MEM_EQ(s.cluster_key, key1, LINK_KEY_LEN);
+	ASSERT(s.dialer);
+	ASSERT(!s.keyed);
+	ASSERT_EQ(s.send_seq, 0);
+	ASSERT_EQ(s.recv_seq, 0);
+	/* Fresh nonce per session: it is what makes each session key new. */
+	ASSERT(memcmp(s.my_nonce, t.my_nonce, LINK_NONCE_LEN) != 0);
+	link_session_wipe(&s);
+	link_session_wipe(&t);
+	ASSERT_MEM_EQ(&s, zero, sizeof(s));
+	link_session_wipe(NULL);
+	ASSERT_STR_EQ(link_msg_type_name(LINK_MSG_BLOCKS), "blocks");
+	ASSERT_STR_EQ(link_msg_type_name((enum link_msg_type)0), "unknown");
+}
+
+static void
+test_exchange(void)
+{
+	static const char *const v46[] = { "10.244.1.0/24", "10.244.2.0/24",
+		"fd00:10:244:100::/64", "0.0.0.0/0", "::/0", "192.0.2.7/32",
+		"2001:db8::1/128", "::ffff:10.0.0.0/104", NULL };
+	static const char *const v6[] = { "fd00:10:244:200::/64",
+		"2001:db8:ffff::/48", NULL };
+	static const char *const none[] = { NULL };
+	struct link_msg sent;
+	struct pair p;
+
+	pair_init(&p, key1, key1);
+	handshake(&p);
+
+	make_blocks(&sent, 42, v46);
+	pass(&p.d, &p.a, &sent, &got);
+	ASSERT_EQ(got.type, LINK_MSG_BLOCKS);
+	assert_prefixes_eq(&sent.u.blocks, &got.u.blocks);
+	ASSERT_EQ(got.u.blocks.blocks[2].addr.family, AF_INET6);
+	ASSERT_EQ(got.u.blocks.blocks[2].len, 64);
+	ASSERT_EQ(got.u.blocks.blocks[7].addr.family, AF_INET6);
+
+	make_blocks(&sent, UINT64_MAX, v6);
+	pass(&p.a, &p.d, &sent, &got);
+	assert_prefixes_eq(&sent.u.blocks, &got.u.blocks);
+
+	make_blocks(&sent, 0, none);
+	pass(&p.a, &p.d, &sent, &got);
+	ASSERT_EQ(got.u.blocks.n, 0);
+
+	for (int i = 0; i < 3; i++) {
+		make_keepalive(&sent);
+		pass(&p.d, &p.a, &sent, &got);
+		ASSERT_EQ(got.type, LINK_MSG_KEEPALIVE);
+		pass(&p.a, &p.d, &sent, &got);
+		ASSERT_EQ(got.type, LINK_MSG_KEEPALIVE);
+	}
+	ASSERT_EQ(p.d.send_seq, 4);
+	ASSERT_EQ(p.a.recv_seq, 4);
+	ASSERT_EQ(p.a.send_seq, 5);
+	ASSERT_EQ(p.d.recv_seq, 5);
+	pair_wipe(&p);
+}
+
+/* Hellos may cross: the acceptor need not wait for the dialer's. */
+static void
+test_acceptor_first(void)
+{
+	struct pair p;
+
+	pair_init(&p, key1, key1);
+	make_hello(&m, "b", "10.0.0.2", 1);
+	pass(&p.a, &p.d, &m, &got);
+	make_hello(&m, "a", "10.0.0.1", 2);
+	pass(&p.d, &p.a, &m, &got);
+	make_keepalive(&m);
+	pass(&p.d, &p.a, &m, &got);
+	pass(&p.a, &p.d, &m, &got);
+	pair_wipe(&p);
+}
+
+/* Most of the 64 KiB: 1024 of the longest prefixes there are. */
+static void
+test_max_blocks(void)
+{
+	struct link_msg *big = calloc(1, sizeof(*big));
+	msgpack_sbuffer sb;
+	struct pair p;
+
+	ASSERT(big != NULL);
+	pair_init(&p, key1, key1);
+	handshake(&p);
+	big->type = LINK_MSG_BLOCKS;
+	big->u.blocks.n = LINK_MAX_BLOCKS;
+	for (int i = 0; i < LINK_MAX_BLOCKS; i++) {
+		char s[SLUICE_PREFIXSTRLEN];
+
+		snprintf(s, sizeof(s), "%s:%x/128",
+		    "ffff:ffff:ffff:ffff:ffff:ffff:ffff", 0xf000 + i);
+		ASSERT_OK(sluice_prefix_parse(s, false,
+		    &big->u.blocks.blocks[i]));
+	}
+	ASSERT_OK(seal(&p.d, big, &sb));
+	ASSERT(sb.size <= LINK_MAX_PAYLOAD);
+	ASSERT_OK(open_sb(&p.a, &sb, &got));
+	assert_prefixes_eq(&big->u.blocks, &got.u.blocks);
+	msgpack_sbuffer_destroy(&sb);
+
+	/* One more is refused by the sender. */
+	big->u.blocks.n = LINK_MAX_BLOCKS + 1;
+	msgpack_sbuffer_init(&sb);
+	ASSERT_EQ(link_msg_seal(&p.d, big, &sb), -EINVAL);
+	ASSERT_EQ(sb.size, 0);
+	msgpack_sbuffer_destroy(&sb);
+	free(big);
+	pair_wipe(&p);
+}
+
+/* A payload can sit behind bytes already in the buffer (a frame header). */
+static void
+test_seal_appends(void)
+{
+	msgpack_sbuffer sb;
+	struct pair p;
+
+	pair_init(&p, key1, key1);
+	msgpack_sbuffer_init(&sb);
+	msgpack_sbuffer_write(&sb, "HDR!", 4);
+	make_hello(&m, "node-a", "192.0.2.10", 1);
+	ASSERT_OK(link_msg_seal(&p.d, &m, &sb));
+	ASSERT_MEM_EQ(sb.data, "HDR!", 4);
+	ASSERT_OK(link_msg_open(&p.a, (const uint8_t *)sb.data + 4,
+	    sb.size - 4, &got, err, sizeof(err)));
+	msgpack_sbuffer_destroy(&sb);
+	pair_wipe(&p);
+}
+
+static void
+test_seal_refuses(void)
+{
+	static const char *const one[] = { "10.0.0.0/8", NULL };
+	msgpack_sbuffer sb;
+	struct pair p;
+
+	pair_init(&p, key1, key1);
+	msgpack_sbuffer_init(&sb);
+	msgpack_sbuffer_write(&sb, "keep", 4);
+
+	make_keepalive(&m);
+	ASSERT_EQ(link_msg_seal(&p.d, &m, &sb), -EPROTO);
+	make_blocks(&m, 1, one);
+	ASSERT_EQ(link_msg_seal(&p.d, &m, &sb), -EPROTO);
+	ASSERT_EQ(link_frame_seal_raw(&p.d, false, "x", 1, &sb), -EPROTO);
+
+	make_hello(&m, "", "10.0.0.1", 1);
+	ASSERT_EQ(link_msg_seal(&p.d, &m, &sb), -EINVAL);
+	make_hello(&m, "n", "10.0.0.1", 1);
+	memset(m.u.hello.node, 'n', sizeof(m.u.hello.node));
+	ASSERT_EQ(link_msg_seal(&p.d, &m, &sb), -EINVAL);
+	make_hello(&m, "n", "10.0.0.1", 1);
+	m.u.hello.underlay.family = 0;
+	ASSERT_EQ(link_msg_seal(&p.d, &m, &sb), -EINVAL);
+	/* The longest name fits. */
+	make_hello(&m, "n", "10.0.0.1", 1);
+	memset(m.u.hello.node, 'n', LINK_NAME_MAX - 1);
+	ASSERT_OK(link_msg_seal(&p.d, &m, &sb));
+	sb.size = 4;
+
+	handshake(&p);
+	m.type = LINK_MSG_UNKNOWN;
+	ASSERT_EQ(link_msg_seal(&p.d, &m, &sb), -EINVAL);
+	m.type = (enum link_msg_type)0;
+	ASSERT_EQ(link_msg_seal(&p.d, &m, &sb), -EINVAL);
+
+	make_blocks(&m, 1, one);
+	m.u.blocks.blocks[0].addr.u.b[3] = 1;	/* host bit */
+	ASSERT_EQ(link_msg_seal(&p.d, &m, &sb), -EINVAL);
+	make_blocks(&m, 1, one);
+	m.u.blocks.blocks[0].len = 33;
+	ASSERT_EQ(link_msg_seal(&p.d, &m, &sb), -EINVAL);
+	make_blocks(&m, 1, one);
+	m.u.blocks.blocks[0].addr.family = 0;
+	ASSERT_EQ(link_msg_seal(&p.d, &m, &sb), -EINVAL);
+
+	{
+		static char huge[LINK_MAX_PAYLOAD];
+
+		ASSERT_EQ(link_frame_seal_raw(&p.d, false, huge,
+		    LINK_MAX_PAYLOAD - LINK_TAG_LEN + 1, &sb), -EMSGSIZE);
+	}
+
+	/* Failures leave the buffer and the counters alone. */
+	ASSERT_EQ(sb.size, 4);
+	ASSERT_MEM_EQ(sb.data, "keep", 4);
+	ASSERT_EQ(p.d.send_seq, 0);
+	/* An empty body is the peer's to refuse, not the sealer's. */
+	ASSERT_OK(link_frame_seal_raw(&p.d, false, NULL, 0, &sb));
+	ASSERT_EQ(sb.size, 4 + LINK_TAG_LEN);
+	ASSERT_EQ(p.d.send_seq, 1);
+	msgpack_sbuffer_destroy(&sb);
+	pair_wipe(&p);
+}
+
+/* The largest body that fits, and one byte more. */
+static void
+test_size_limits(void)
+{
+	uint8_t *pad = calloc(1, LINK_MAX_PAYLOAD + 1);
+	msgpack_sbuffer sb;
+	struct raw r;
+	struct pair p;
+	size_t room;
+
+	ASSERT(pad != NULL);
+	raw_init(&r);
+	msgpack_pack_map(&r.pk, 3);
+	mp_pack_kv_u64(&r.pk, "v", 1);
+	mp_pack_kv_str(&r.pk, "t", "keepalive");
+	mp_pack_key(&r.pk, "pad");
+	/* What is left for the pad bytes, after the bin16 header (3 bytes). */
+	room = LINK_MAX_PAYLOAD - LINK_TAG_LEN - r.sb.size - 3;
+	ASSERT(room <= UINT16_MAX);
+	msgpack_pack_bin(&r.pk, room);
+	msgpack_pack_bin_body(&r.pk, pad, room);
+	ASSERT_EQ(r.sb.size, LINK_MAX_PAYLOAD - LINK_TAG_LEN);
+
+	pair_init(&p, key1, key1);
+	handshake(&p);
+	msgpack_sbuffer_init(&sb);
+	ASSERT_OK(link_frame_seal_raw(&p.d, false, r.sb.data, r.sb.size, &sb));
+	ASSERT_EQ(sb.size, LINK_MAX_PAYLOAD);
+	ASSERT_OK(open_sb(&p.a, &sb, &got));
+	ASSERT_EQ(got.type, LINK_MSG_KEEPALIVE);
+	msgpack_sbuffer_destroy(&sb);
+
+	/* Too long or too short to hold a tag, whatever the bytes. */
+	ASSERT_EQ(link_msg_open(&p.a, pad, LINK_MAX_PAYLOAD + 1, &got, err,
+	    sizeof(err)), -EBADMSG);
+	ASSERT_STR_HAS(err, "bytes");
+	for (size_t n = 0; n < LINK_TAG_LEN; n++)
+		ASSERT_EQ(link_msg_open(&p.a, n ? pad : NULL, n, &got, err,
+		    sizeof(err)), -EBADMSG);
+	/* err is optional. */
+	ASSERT_EQ(link_msg_open(&p.a, pad, 3, &got, NULL, 0), -EBADMSG);
+	ASSERT_EQ(p.a.recv_seq, 1);
+
+	msgpack_sbuffer_destroy(&r.sb);
+	free(pad);
+	pair_wipe(&p);
+}
+
+static void
+test_wrong_secret(void)
+{
+	msgpack_sbuffer sb;
+	struct pair p;
+
+	pair_init(&p, key1, key2);
+	make_hello(&m, "intruder", "10.9.9.9", 1);
+	ASSERT_OK(seal(&p.d, &m, &sb));
+	ASSERT_EQ(open_sb(&p.a, &sb, &got), -EACCES);
+	ASSERT_STR_EQ(err, "bad tag: wrong cluster secret?");
+	ASSERT(!p.a.keyed);
+	msgpack_sbuffer_destroy(&sb);
+
+	/* The other way too. */
+	make_hello(&m, "victim", "10.9.9.8", 1);
+	ASSERT_OK(seal(&p.a, &m, &sb));
+	ASSERT_EQ(open_sb(&p.d, &sb, &got), -EACCES);
+	ASSERT(!p.d.keyed);
+	msgpack_sbuffer_destroy(&sb);
+	pair_wipe(&p);
+}
+
+/* Flips each bit of sb in turn; every copy must be refused by s. */
+static void
+flip_each_bit(struct link_session *s, const msgpack_sbuffer *sb)
+{
+	uint8_t *buf = malloc(sb->size);
+	size_t body = sb->size - LINK_TAG_LEN;
+
+	ASSERT(buf != NULL);
+	for (size_t bit = 0; bit < 8 * sb->size; bit++) {
+		int rc;
+
+		memcpy(buf, sb->data, sb->size);
+		buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		rc = link_msg_open(s, buf, sb->size, &got, err, sizeof(err));
+		if (rc == 0)
+			CHECK_FAIL("bit %zu flipped and still accepted", bit);
+		ASSERT(rc == -EACCES || rc == -EBADMSG || rc == -EPROTO);
+		if (bit / 8 >= body)
+			ASSERT_EQ(rc, -EACCES);
+	}
+	free(buf);
+}
+
+static void
+test_bit_flips(void)
+{
+	static const char *const two[] = { "10.7.0.0/16", "fd07::/16", NULL };
+	msgpack_sbuffer sb;
+	struct pair p;
+
+	pair_init(&p, key1, key1);
+	make_hello(&m, "node-a", "192.0.2.10", 3);
+	ASSERT_OK(seal(&p.d, &m, &sb));
+	flip_each_bit(&p.a, &sb);
+	/* Refusals left the acceptor as it was: the real hello still works. */
+	ASSERT(!p.a.keyed);
+	ASSERT_OK(open_sb(&p.a, &sb, &got));
+	msgpack_sbuffer_destroy(&sb);
+	make_hello(&m, "node-b", "192.0.2.11", 3);
+	pass(&p.a, &p.d, &m, &got);
+
+	make_blocks(&m, 9, two);
+	ASSERT_OK(seal(&p.d, &m, &sb));
+	flip_each_bit(&p.a, &sb);
+	ASSERT_EQ(p.a.recv_seq, 0);
+	ASSERT_OK(open_sb(&p.a, &sb, &got));
+	msgpack_sbuffer_destroy(&sb);
+
+	make_keepalive(&m);
+	ASSERT_OK(seal(&p.a, &m, &sb));
+	flip_each_bit(&p.d, &sb);
+	ASSERT_OK(open_sb(&p.d, &sb, &got));
+	msgpack_sbuffer_destroy(&sb);
+	pair_wipe(&p);
+}
+
+static void
+test_replay_reorder_drop(void)
+{
+	msgpack_sbuffer f[4];
+	struct pair p;
+
+	pair_init(&p, key1, key1);
+	handshake(&p);
+	make_keepalive(&m);
+	for (int i = 0; i < 4; i++)
+		ASSERT_OK(seal(&p.d, &m, &f[i]));
+
+	/* Replay. */
+	ASSERT_OK(open_sb(&p.a, &f[0], &got));
+	ASSERT_EQ(open_sb(&p.a, &f[0], &got), -EACCES);
+	ASSERT_STR_HAS(err, "bad tag");
+	/* Reorder: 2 before 1 fails, then 1 and 2 in order pass. */
+	ASSERT_EQ(open_sb(&p.a, &f[2], &got), -EACCES);
+	ASSERT_OK(open_sb(&p.a, &f[1], &got));
+	ASSERT_OK(open_sb(&p.a, &f[2], &got));
+	ASSERT_EQ(open_sb(&p.a, &f[1], &got), -EACCES);
+	ASSERT_EQ(p.a.recv_seq, 3);
+
+	/* Drop: a lost frame makes every later one fail. */
+	for (int i = 0; i < 4; i++)
+		msgpack_sbuffer_destroy(&f[i]);
+	for (int i = 0; i < 3; i++)
+		ASSERT_OK(seal(&p.a, &m, &f[i]));
+	ASSERT_OK(open_sb(&p.d, &f[0], &got));
+	ASSERT_EQ(open_sb(&p.d, &f[2], &got), -EACCES);
+	/* And the dropped one, delivered late, only passes in its place. */
+	ASSERT_OK(open_sb(&p.d, &f[1], &got));
+	ASSERT_OK(open_sb(&p.d, &f[2], &got));
+	for (int i = 0; i < 3; i++)
+		msgpack_sbuffer_destroy(&f[i]);
+	pair_wipe(&p);
+}
+
+/*
+ * Frames recorded on one connection are worthless on the next, even
+ * at the same sequence number and with the same cluster key; a recorded
+ * hello is accepted (it proves nothing) but the recorder cannot go on.
+ */
+static void
+test_stale_session(void)
+{
+	msgpack_sbuffer old_hello, old_frame, sb;
+	struct pair p1, p2;
+	struct link_session victim;
+
+	pair_init(&p1, key1, key1);
+	make_hello(&m, "node-a", "192.0.2.10", 1);
+	ASSERT_OK(seal(&p1.d, &m, &old_hello));
+	ASSERT_OK(open_sb(&p1.a, &old_hello, &got));
+	make_hello(&m, "node-b", "192.0.2.11", 1);
+	pass(&p1.a, &p1.d, &m, &got);
+	make_keepalive(&m);
+	ASSERT_OK(seal(&p1.d, &m, &old_frame));
+	ASSERT_OK(open_sb(&p1.a, &old_frame, &got));
+
+	pair_init(&p2, key1, key1);
+	handshake(&p2);
+	ASSERT_EQ(p2.a.recv_seq, 0);
+	ASSERT_EQ(open_sb(&p2.a, &old_frame, &got), -EACCES);
+	/* The real peer's frame still passes: the failure changed nothing. */
+	make_keepalive(&m);
+	pass(&p2.d, &p2.a, &m, &got);
+
+	/* A recording of the old hello and frame, played to a new acceptor. */
+	link_session_init(&victim, key1, ACCEPTOR);
+	ASSERT_OK(open_sb(&victim, &old_hello, &got));
+	ASSERT(victim.keyed);
+	ASSERT_EQ(open_sb(&victim, &old_frame, &got), -EACCES);
+	/*
+	 * What the victim says back is keyed to a session nobody else has,
+	 * so it cannot be replayed on the recorded connection either.
+	 */
+	make_keepalive(&m);
+	ASSERT_OK(seal(&victim, &m, &sb));
+	ASSERT_EQ(p1.d.recv_seq, 0);
+	ASSERT_EQ(open_sb(&p1.d, &sb, &got), -EACCES);
+	msgpack_sbuffer_destroy(&sb);
+
+	msgpack_sbuffer_destroy(&old_hello);
+	msgpack_sbuffer_destroy(&old_frame);
+	link_session_wipe(&victim);
+	pair_wipe(&p1);
+	pair_wipe(&p2);
+}
+
+/* A node's own frames, sent back to it, are refused. */
+static void
+test_reflection(void)
+{
+	msgpack_sbuffer hd, ha, k;
+	struct pair p;
+	struct link_session other;
+
+	pair_init(&p, key1, key1);
+	make_hello(&m, "node-a", "192.0.2.10", 1);
+	ASSERT_OK(seal(&p.d, &m, &hd));
+	ASSERT_EQ(open_sb(&p.d, &hd, &got), -EACCES);
+	ASSERT(!p.d.keyed);
+	/* Nor does a dialer's hello pass on another dialer. */
+	link_session_init(&other, key1, DIALER);
+	ASSERT_EQ(open_sb(&other, &hd, &got), -EACCES);
+	link_session_wipe(&other);
+	ASSERT_OK(open_sb(&p.a, &hd, &got));
+
+	make_hello(&m, "node-b", "192.0.2.11", 1);
+	ASSERT_OK(seal(&p.a, &m, &ha));
+	ASSERT_OK(open_sb(&p.d, &ha, &got));
+
+	/* Session frames: same key both ways, told apart by direction. */
+	make_keepalive(&m);
+	ASSERT_OK(seal(&p.d, &m, &k));
+	ASSERT_EQ(open_sb(&p.d, &k, &got), -EACCES);
+	ASSERT_OK(open_sb(&p.a, &k, &got));
+	msgpack_sbuffer_destroy(&k);
+	ASSERT_OK(seal(&p.a, &m, &k));
+	ASSERT_EQ(open_sb(&p.a, &k, &got), -EACCES);
+	ASSERT_OK(open_sb(&p.d, &k, &got));
+
+	msgpack_sbuffer_destroy(&hd);
+	msgpack_sbuffer_destroy(&ha);
+	msgpack_sbuffer_destroy(&k);
+	pair_wipe(&p);
+}
+
+static void
+test_order(void)
+{
+	msgpack_sbuffer k, h;
+	struct pair p;
+	struct link_session fresh;
+
+	pair_init(&p, key1, key1);
+	handshake(&p);
+	make_keepalive(&m);
+	ASSERT_OK(seal(&p.d, &m, &k));
+
+	/* A session frame to an acceptor that has seen no hello. */
+	link_session_init(&fresh, key1, ACCEPTOR);
+	ASSERT_EQ(open_sb(&fresh, &k, &got), -EPROTO);
+	ASSERT_STR_EQ(err, "frame before hello");
+	link_session_wipe(&fresh);
+
+	/* A second hello, genuine or not. */
+	make_hello(&m, "node-a", "192.0.2.10", 1);
+	ASSERT_OK(seal(&p.d, &m, &h));
+	ASSERT_EQ(open_sb(&p.a, &h, &got), -EPROTO);
+	ASSERT_STR_HAS(err, "second hello");
+	ASSERT_OK(open_sb(&p.a, &k, &got));
+
+	msgpack_sbuffer_destroy(&k);
+	msgpack_sbuffer_destroy(&h);
+	pair_wipe(&p);
+}
+
+static void
+test_unknown_type(void)
+{
+	msgpack_sbuffer sb;
+	struct raw r;
+	struct pair p;
+
+	raw_init(&r);
+	msgpack_pack_map(&r.pk, 4);
+	mp_pack_kv_u64(&r.pk, "v", 3);
+	mp_pack_kv_str(&r.pk, "t", "gateway");
+	mp_pack_key(&r.pk, "egress");
+	msgpack_pack_array(&r.pk, 1);
+	mp_pack_str(&r.pk, "198.51.100.7");
+	mp_pack_kv_u64(&r.pk, "load", 30);
+
+	pair_init(&p, key1, key1);
+	msgpack_sbuffer_init(&sb);
+	/* Before the hello it is a frame before hello like any other. */
+	ASSERT_OK(link_frame_seal_raw(&p.a, true, r.sb.data, r.sb.size, &sb));
+	ASSERT_EQ(open_sb(&p.d, &sb, &got), -EPROTO);
+	sb.size = 0;
+
+	handshake(&p);
+	ASSERT_OK(link_frame_seal_raw(&p.a, false, r.sb.data, r.sb.size, &sb));
+	memset(&got, 0xa5, sizeof(got));
+	ASSERT_OK(open_sb(&p.d, &sb, &got));
+	ASSERT_EQ(got.type, LINK_MSG_UNKNOWN);
+	ASSERT_EQ(got.version, 3);
+	ASSERT_EQ(p.d.recv_seq, 1);
+	/* Unknown, but authenticated all the same. */
+	ASSERT_EQ(open_sb(&p.d, &sb, &got), -EACCES);
+	sb.size = 0;
+	ASSERT_OK(link_frame_seal_raw(&p.a, false, r.sb.data, r.sb.size, &sb));
+	sb.data[sb.size - 1] ^= 1;
+	ASSERT_EQ(open_sb(&p.d, &sb, &got), -EACCES);
+
+	msgpack_sbuffer_destroy(&sb);
+	msgpack_sbuffer_destroy(&r.sb);
+	pair_wipe(&p);
+}
+
+static void
+test_unknown_keys(void)
+{
+	msgpack_sbuffer sb;
+	struct raw r;
+	struct pair p;
+
+	pair_init(&p, key1, key1);
+	hello_body(&r, p.d.my_nonce, NO_FIELD, NULL, true);
+	msgpack_sbuffer_init(&sb);
+	ASSERT_OK(link_frame_seal_raw(&p.d, true, r.sb.data, r.sb.size, &sb));
+	ASSERT_OK(open_sb(&p.a, &sb, &got));
+	ASSERT_STR_EQ(got.u.hello.node, "node-raw");
+	ASSERT_EQ(got.u.hello.caps, 99);
+	ASSERT_MEM_EQ(got.u.hello.nonce, p.d.my_nonce, LINK_NONCE_LEN);
+	msgpack_sbuffer_destroy(&r.sb);
+	sb.size = 0;
+
+	make_hello(&m, "node-b", "10.0.0.2", 1);
+	pass(&p.a, &p.d, &m, &got);
+	blocks_body(&r, NO_FIELD, NULL, true);
+	ASSERT_OK(link_frame_seal_raw(&p.d, false, r.sb.data, r.sb.size, &sb));
+	ASSERT_OK(open_sb(&p.a, &sb, &got));
+	ASSERT_EQ(got.type, LINK_MSG_BLOCKS);
+	ASSERT_EQ(got.u.blocks.generation, 5);
+	ASSERT_EQ(got.u.blocks.n, 2);
+	ASSERT_EQ(got.u.blocks.blocks[1].addr.family, AF_INET6);
+	ASSERT_EQ(got.u.blocks.blocks[1].len, 8);
+
+	msgpack_sbuffer_destroy(&r.sb);
+	msgpack_sbuffer_destroy(&sb);
+	pair_wipe(&p);
+}
+
+/* Values in place of the right ones. */
+static void
+v_u2(msgpack_packer *pk)
+{
+	msgpack_pack_uint64(pk, 2);
+}
+
+static void
+v_max(msgpack_packer *pk)
+{
+	msgpack_pack_uint64(pk, UINT64_MAX);
+}
+
+static void
+v_zero(msgpack_packer *pk)
+{
+	msgpack_pack_uint64(pk, 0);
+}
+
+static void
+v_neg(msgpack_packer *pk)
+{
+	msgpack_pack_int64(pk, -1);
+}
+
+static void
+v_int(msgpack_packer *pk)
+{
+	msgpack_pack_uint64(pk, 7);
+}
+
+static void
+v_str(msgpack_packer *pk)
+{
+	mp_pack_str(pk, "7");
+}
+
+static void
+v_nil(msgpack_packer *pk)
+{
+	msgpack_pack_nil(pk);
+}
+
+static void
+v_float(msgpack_packer *pk)
+{
+	msgpack_pack_double(pk, 1.0);
+}
+
+static void
+v_bin6(msgpack_packer *pk)
+{
+	msgpack_pack_bin(pk, 6);
+	msgpack_pack_bin_body(pk, "abcdef", 6);
+}
+
+static void
+v_str6(msgpack_packer *pk)
+{
+	mp_pack_str(pk, "abcdef");
+}
+
+static void
+v_bin5(msgpack_packer *pk)
+{
+	msgpack_pack_bin(pk, 5);
+	msgpack_pack_bin_body(pk, "abcde", 5);
+}
+
+static void
+v_bin7(msgpack_packer *pk)
+{
+	msgpack_pack_bin(pk, 7);
+	msgpack_pack_bin_body(pk, "abcdefg", 7);
+}
+
+static void
+v_bin31(msgpack_packer *pk)
+{
+	static const uint8_t z[31];
+
+	msgpack_pack_bin(pk, sizeof(z));
+	msgpack_pack_bin_body(pk, z, sizeof(z));
+}
+
+static void
+v_bin33(msgpack_packer *pk)
+{
+	static const uint8_t z[33];
+
+	msgpack_pack_bin(pk, sizeof(z));
+	msgpack_pack_bin_body(pk, z, sizeof(z));
+}
+
+static void
+v_str32(msgpack_packer *pk)
+{
+	mp_pack_str(pk, "0123456789abcdef0123456789abcdef");
+}
+
+static void
+v_empty(msgpack_packer *pk)
+{
+	mp_pack_str(pk, "");
+}
+
+static void
+v_long_name(msgpack_packer *pk)
+{
+	char s[LINK_NAME_MAX + 1];
+
+	memset(s, 'n', LINK_NAME_MAX);
+	s[LINK_NAME_MAX] = '\0';
+	mp_pack_str(pk, s);
+}
+
+static void
+v_nul_name(msgpack_packer *pk)
+{
+	msgpack_pack_str(pk, 3);
+	msgpack_pack_str_body(pk, "a\0b", 3);
+}
+
+static void
+v_bad_addr(msgpack_packer *pk)
+{
+	mp_pack_str(pk, "10.0.0");
+}
+
+static void
+v_prefix_addr(msgpack_packer *pk)
+{
+	mp_pack_str(pk, "10.0.0.0/8");
+}
+
+static void
+v_addr_bin(msgpack_packer *pk)
+{
+	msgpack_pack_bin(pk, 4);
+	msgpack_pack_bin_body(pk, "\x0a\x00\x00\x01", 4);
+}
+
+static void
+v_long_addr(msgpack_packer *pk)
+{
+	mp_pack_str(pk, "0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:1");
+}
+
+static void
+v_map(msgpack_packer *pk)
+{
+	msgpack_pack_map(pk, 0);
+}
+
+static void
+v_array1(msgpack_packer *pk)
+{
+	msgpack_pack_array(pk, 1);
+	mp_pack_str(pk, "hello");
+}
+
+/* One CIDR string, as the only block. */
+#define ONE_BLOCK(name, cidr)                                                 \
+	static void name(msgpack_packer *pk)                                  \
+	{                                                                     \
+		msgpack_pack_array(pk, 1);                                    \
+		mp_pack_str(pk, cidr);                                        \
+	}
+
+ONE_BLOCK(b_host4, "10.1.0.1/16")
+ONE_BLOCK(b_host6, "fd00::1/8")
+ONE_BLOCK(b_len33, "10.0.0.0/33")
+ONE_BLOCK(b_len129, "fd00::/129")
+ONE_BLOCK(b_nolen, "10.0.0.0")
+ONE_BLOCK(b_emptylen, "10.0.0.0/")
+ONE_BLOCK(b_neglen, "10.0.0.0/-8")
+ONE_BLOCK(b_junk, "10.0.0.0/8x")
+ONE_BLOCK(b_empty, "")
+ONE_BLOCK(b_long, "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255/1280")
+
+static void
+b_int(msgpack_packer *pk)
+{
+	msgpack_pack_array(pk, 2);
+	mp_pack_str(pk, "10.0.0.0/8");
+	msgpack_pack_uint64(pk, 167772160);
+}
+
+static void
+b_bin(msgpack_packer *pk)
+{
+	msgpack_pack_array(pk, 1);
+	msgpack_pack_bin(pk, 10);
+	msgpack_pack_bin_body(pk, "10.0.0.0/8", 10);
+}
+
+static void
+b_nested(msgpack_packer *pk)
+{
+	msgpack_pack_array(pk, 1);
+	msgpack_pack_array(pk, 1);
+	mp_pack_str(pk, "10.0.0.0/8");
+}
+
+static void
+b_too_many(msgpack_packer *pk)
+{
+	msgpack_pack_array(pk, LINK_MAX_BLOCKS + 1);
+	for (int i = 0; i <= LINK_MAX_BLOCKS; i++)
+		mp_pack_str(pk, "10.0.0.0/8");
+}
+
+static void
+b_max(msgpack_packer *pk)
+{
+	msgpack_pack_array(pk, LINK_MAX_BLOCKS);
+	for (int i = 0; i < LINK_MAX_BLOCKS; i++)
+		mp_pack_str(pk, "10.0.0.0/8");
+}
+
+static void
+test_versions(void)
+{
+	struct raw r;
+
+	/* Newer: read as far as we know. */
+	hello_body(&r, key1, F_V, v_u2, false);
+	ASSERT_OK(open_raw_hello(r.sb.data, r.sb.size, &got));
+	ASSERT_EQ(got.version, 2);
+	ASSERT_STR_EQ(got.u.hello.node, "node-raw");
+	msgpack_sbuffer_destroy(&r.sb);
+
+	blocks_body(&r, B_V, v_u2, false);
+	ASSERT_OK(open_raw_session(r.sb.data, r.sb.size, &got));
+	ASSERT_EQ(got.version, 2);
+	ASSERT_EQ(got.u.blocks.n, 2);
+	msgpack_sbuffer_destroy(&r.sb);
+
+	blocks_body(&r, B_V, v_max, false);
+	ASSERT_OK(open_raw_session(r.sb.data, r.sb.size, &got));
+	ASSERT_EQ(got.version, UINT32_MAX);
+	msgpack_sbuffer_destroy(&r.sb);
+
+	/* 0 is no version. */
+	hello_body(&r, key1, F_V, v_zero, false);
+	refuse_raw("hello v 0", true, &r);
+	blocks_body(&r, B_V, v_zero, false);
+	refuse_raw("blocks v 0", false, &r);
+	ASSERT_STR_HAS(err, "version 0");
+}
+
+/* Every required key, missing and then of each wrong type. */
+static void
+test_missing_and_mistyped(void)
+{
+	static const packfn hello_wrong[HELLO_F][4] = {
+		[F_V] = { v_str, v_neg, v_nil, v_float },
+		[F_T] = { v_int, v_bin6, v_nil, v_array1 },
+		[F_NODE] = { v_int, v_bin6, v_nil, v_map },
+		[F_ADDR] = { v_int, v_addr_bin, v_nil, v_array1 },
+		[F_MAC] = { v_str6, v_int, v_nil, v_map },
+		[F_CAPS] = { v_str, v_neg, v_nil, v_float },
+		[F_INC] = { v_str, v_neg, v_nil, v_float },
+		[F_NONCE] = { v_str32, v_int, v_nil, v_bin6 },
+	};
+	static const packfn blocks_wrong[BLOCKS_F][4] = {
+		[B_V] = { v_str, v_neg, v_nil, v_float },
+		[B_T] = { v_int, v_bin6, v_nil, v_map },
+		[B_GEN] = { v_str, v_neg, v_nil, v_float },
+		[B_BLOCKS] = { v_str, v_map, v_nil, v_int },
+	};
+	struct raw r;
+
+	for (int f = 0; f < HELLO_F; f++) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "hello without field %d", f);
+		hello_body(&r, key1, f, OMIT, false);
+		refuse_raw(what, true, &r);
+		for (int i = 0; i < 4; i++) {
+			snprintf(what, sizeof(what), "hello field %d type %d",
+			    f, i);
+			hello_body(&r, key1, f, hello_wrong[f][i], false);
+			refuse_raw(what, true, &r);
+		}
+	}
+	for (int f = 0; f < BLOCKS_F; f++) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "blocks without field %d", f);
+		blocks_body(&r, f, OMIT, false);
+		refuse_raw(what, false, &r);
+		for (int i = 0; i < 4; i++) {
+			snprintf(what, sizeof(what), "blocks field %d type %d",
+			    f, i);
+			blocks_body(&r, f, blocks_wrong[f][i], false);
+			refuse_raw(what, false, &r);
+		}
+	}
+}
+
+static void
+test_bad_values(void)
+{
+	static const struct {
+		const char *what;
+		int field;
+		packfn alt;
+	} hello[] = {
+		{ "empty node", F_NODE, v_empty },
+		{ "node of 64 bytes", F_NODE, v_long_name },
+		{ "node with a NUL", F_NODE, v_nul_name },
+		{ "address of three bytes", F_ADDR, v_bad_addr },
+		{ "prefix as address", F_ADDR, v_prefix_addr },
+		{ "address too long", F_ADDR, v_long_addr },
+		{ "empty address", F_ADDR, v_empty },
+		{ "mac of 5", F_MAC, v_bin5 },
+		{ "mac of 7", F_MAC, v_bin7 },
+		{ "nonce of 31", F_NONCE, v_bin31 },
+		{ "nonce of 33", F_NONCE, v_bin33 },
+	}, blocks[] = {
+		{ "IPv4 host bits", B_BLOCKS, b_host4 },
+		{ "IPv6 host bits", B_BLOCKS, b_host6 },
+		{ "/33", B_BLOCKS, b_len33 },
+		{ "/129", B_BLOCKS, b_len129 },
+		{ "no length", B_BLOCKS, b_nolen },
+		{ "empty length", B_BLOCKS, b_emptylen },
+		{ "negative length", B_BLOCKS, b_neglen },
+		{ "junk after length", B_BLOCKS, b_junk },
+		{ "empty block", B_BLOCKS, b_empty },
+		{ "block too long", B_BLOCKS, b_long },
+		{ "integer block", B_BLOCKS, b_int },
+		{ "bin block", B_BLOCKS, b_bin },
+		{ "nested block", B_BLOCKS, b_nested },
+		{ "too many blocks", B_BLOCKS, b_too_many },
+	};
+	struct raw r;
+
+	for (size_t i = 0; i < sizeof(hello) / sizeof(hello[0]); i++) {
+		hello_body(&r, key1, hello[i].field, hello[i].alt, false);
+		refuse_raw(hello[i].what, true, &r);
+	}
+	for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++) {
+		blocks_body(&r, blocks[i].field, blocks[i].alt, false);
+		refuse_raw(blocks[i].what, false, &r);
+	}
+	blocks_body(&r, B_BLOCKS, b_too_many, false);
+	refuse_raw("too many blocks", false, &r);
+	ASSERT_STR_HAS(err, "1025 blocks");
+	/* The most there may be. */
+	blocks_body(&r, B_BLOCKS, b_max, false);
+	ASSERT_OK(open_raw_session(r.sb.data, r.sb.size, &got));
+	ASSERT_EQ(got.u.blocks.n, LINK_MAX_BLOCKS);
+	msgpack_sbuffer_destroy(&r.sb);
+}
+
+/* Bodies that are not one well-formed msgpack map, on both paths. */
+static void
+test_not_msgpack(void)
+{
+	static const struct {
+		const char *what;
+		const char *bytes;
+		size_t len;
+	} bad[] = {
+		{ "empty body", "", 0 },
+		{ "nil", "\xc0", 1 },
+		{ "array", "\x92\x01\x02", 3 },
+		{ "string", "\xa5hello", 6 },
+		{ "reserved byte", "\xc1", 1 },
+		{ "array32 bomb", "\xdd\xff\xff\xff\xff", 5 },
+		{ "map32 bomb", "\xdf\xff\xff\xff\xff", 5 },
+		{ "map16 bomb", "\xde\xff\xff", 3 },
+		{ "str32 bomb", "\x81\xa1t\xdb\xff\xff\xff\xff", 8 },
+		{ "bin32 bomb", "\x81\xa1t\xc6\x7f\xff\xff\xff", 8 },
+		{ "ext32 bomb", "\x81\xa1x\xc9\xff\xff\xff\xff\x01", 9 },
+		{ "map claiming 2 pairs, holding 1", "\x82\xa1v\x01", 4 },
+		{ "truncated key", "\x81\xa4" "ab", 4 },
+		{ "map of arrays bomb", "\x81\xa1x\x9f\x9f\x9f\x9f", 7 },
+	};
+	struct raw r;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		refuse(bad[i].what, true, bad[i].bytes, bad[i].len);
+		refuse(bad[i].what, false, bad[i].bytes, bad[i].len);
+	}
+
+	/* Every truncation of a good body, and a good body plus a byte. */
+	blocks_body(&r, NO_FIELD, NULL, true);
+	for (size_t n = 0; n < r.sb.size; n++) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "blocks cut at %zu", n);
+		refuse(what, false, r.sb.data, n);
+	}
+	msgpack_pack_nil(&r.pk);
+	refuse_raw("trailing nil", false, &r);
+	ASSERT_STR_HAS(err, "trailing");
+
+	hello_body(&r, key1, NO_FIELD, NULL, false);
+	for (size_t n = 0; n < r.sb.size; n++)
+		refuse("hello cut", true, r.sb.data, n);
+	raw_bytes(&r, "\x00", 1);
+	refuse_raw("hello trailing byte", true, &r);
+
+	/* "t" itself. */
+	raw_init(&r);
+	msgpack_pack_map(&r.pk, 1);
+	mp_pack_kv_u64(&r.pk, "v", 1);
+	refuse_raw("no type", false, &r);
+	ASSERT_STR_HAS(err, "\"t\"");
+	raw_init(&r);
+	msgpack_pack_map(&r.pk, 0);
+	refuse_raw("empty map", true, &r);
+}
+
+/* Nesting: LINK_MAX_DEPTH levels under an unknown key pass, one more not. */
+static void
+test_depth(void)
+{
+	for (int depth = LINK_MAX_DEPTH; depth <= LINK_MAX_DEPTH + 1; depth++) {
+		struct raw r;
+		int rc;
+
+		raw_init(&r);
+		msgpack_pack_map(&r.pk, 3);
+		mp_pack_kv_u64(&r.pk, "v", 1);
+		mp_pack_kv_str(&r.pk, "t", "keepalive");
+		mp_pack_key(&r.pk, "deep");
+		/* The map is level 1. */
+		for (int i = 1; i < depth; i++)
+			msgpack_pack_array(&r.pk, 1);
+		msgpack_pack_nil(&r.pk);
+		rc = open_raw_session(r.sb.data, r.sb.size, &got);
+		if (depth <= LINK_MAX_DEPTH) {
+			ASSERT_OK(rc);
+			msgpack_sbuffer_destroy(&r.sb);
+		} else {
+			ASSERT_EQ(rc, -EBADMSG);
+			ASSERT_STR_HAS(err, "deep");
+			refuse_raw("too deep for a hello", true, &r);
+		}
+	}
+}
+
+/* A hello body is tagged as a hello, and nothing else is. */
+static void
+test_no_type_confusion(void)
+{
+	struct link_session fresh;
+	msgpack_sbuffer sb;
+	struct raw r;
+	struct pair p;
+
+	pair_init(&p, key1, key1);
+	handshake(&p);
+	/* A keepalive tagged the hello way, on a keyed session. */
+	raw_init(&r);
+	msgpack_pack_map(&r.pk, 2);
+	mp_pack_kv_u64(&r.pk, "v", 1);
+	mp_pack_kv_str(&r.pk, "t", "keepalive");
+	msgpack_sbuffer_init(&sb);
+	ASSERT_OK(link_frame_seal_raw(&p.d, true, r.sb.data, r.sb.size, &sb));
+	ASSERT_EQ(open_sb(&p.a, &sb, &got), -EACCES);
+	msgpack_sbuffer_destroy(&r.sb);
+	msgpack_sbuffer_destroy(&sb);
+	pair_wipe(&p);
+
+	/* A hello tagged the session way, to a fresh acceptor. */
+	pair_init(&p, key1, key1);
+	handshake(&p);
+	link_session_init(&fresh, key1, ACCEPTOR);
+	hello_body(&r, p.d.my_nonce, NO_FIELD, NULL, false);
+	msgpack_sbuffer_init(&sb);
+	ASSERT_OK(link_frame_seal_raw(&p.d, false, r.sb.data, r.sb.size, &sb));
+	ASSERT_EQ(open_sb(&fresh, &sb, &got), -EACCES);
+	ASSERT(!fresh.keyed);
+	msgpack_sbuffer_destroy(&r.sb);
+	msgpack_sbuffer_destroy(&sb);
+	link_session_wipe(&fresh);
+	pair_wipe(&p);
+}
+
+int
+main(void)
+{
+	ASSERT_OK(link_key_derive((const uint8_t *)secret1,
+	    sizeof(secret1) - 1, key1));
+	ASSERT_OK(link_key_derive((const uint8_t *)secret2,
+	    sizeof(secret2) - 1, key2));
+
+	RUN(test_key_derive);
+	RUN(test_session_init_wipe);
+	RUN(test_exchange);
+	RUN(test_acceptor_first);
+	RUN(test_max_blocks);
+	RUN(test_seal_appends);
+	RUN(test_seal_refuses);
+	RUN(test_size_limits);
+	RUN(test_wrong_secret);
+	RUN(test_bit_flips);
+	RUN(test_replay_reorder_drop);
+	RUN(test_stale_session);
+	RUN(test_reflection);
+	RUN(test_order);
+	RUN(test_unknown_type);
+	RUN(test_unknown_keys);
+	RUN(test_versions);
+	RUN(test_missing_and_mistyped);
+	RUN(test_bad_values);
+	RUN(test_not_msgpack);
+	RUN(test_depth);
+	RUN(test_no_type_confusion);
+	printf("ok\n");
+	return 0;
+}

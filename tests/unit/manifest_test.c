@@ -1,0 +1,583 @@
+/*
+ * manifest_test.c - router/manifest.c: the apiVersion/kind/metadata
+ * envelope, error positions, and loading a directory all or nothing.
+ *
+ * No module of this build handles a kind yet, so every well-formed
+ * manifest must be refused by name rather than accepted and ignored. The
+ * kinds used here belong to no module, so these tests keep holding when
+ * modules add theirs.
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "router/manifest.h"
+#include "tests/unit/check.h"
+
+static char top[4096];
+
+struct result {
+	int rc;
+	char *errs;		/* everything written to errs */
+	size_t nlines;
+};
+
+/* Parses text as file name into a fresh set, which it frees. */
+static struct result
+parse(const char *name, const char *text)
+{
+	struct manifest_set set = { 0 };
+	struct result r;
+	size_t len = 0;
+	FILE *f;
+	char *copy;
+
+	/* An allocation of exactly the input, so ASan sees any overread. */
+	copy = malloc(strlen(text) + 1);
+	ASSERT(copy != NULL);
+	memcpy(copy, text, strlen(text));
+	f = open_memstream(&r.errs, &len);
+	ASSERT(f != NULL);
+	r.rc = manifest_parse(name, (const unsigned char *)copy, strlen(text),
+	    &set, f);
+	ASSERT_OK(fclose(f));
+	free(copy);
+	r.nlines = 0;
+	for (const char *p = r.errs; *p != '\0'; p++)
+		r.nlines += *p == '\n';
+	/* Nothing is accepted yet; a refused document is never added. */
+	ASSERT_EQ(set.ndocs, 0);
+	manifest_set_free(&set);
+	ASSERT(set.docs == NULL);
+
+	/* The verdict does not depend on having somewhere to write. */
+	copy = malloc(strlen(text) + 1);
+	ASSERT(copy != NULL);
+	memcpy(copy, text, strlen(text));
+	ASSERT_EQ(manifest_parse(name, (const unsigned char *)copy,
+	    strlen(text), &set, NULL), r.rc);
+	free(copy);
+	manifest_set_free(&set);
+	return r;
+}
+
+/* Expects exactly these error lines (each without its newline). */
+static void
+expect_lines(const struct result *r, const char *const lines[], size_t n)
+{
+	const char *p = r->errs;
+
+	ASSERT_EQ(r->nlines, n);
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(lines[i]);
+
+		if (strncmp(p, lines[i], l) != 0 || p[l] != '\n')
+			CHECK_FAIL("line %zu: want\n  %s\ngot\n  %.*s", i + 1,
+			    lines[i], (int)(strchr(p, '\n') - p), p);
+		p += l + 1;
+	}
+}
+
+#define EXPECT(r, ...)                                                        \
+	do {                                                                  \
+		const char *const l_[] = { __VA_ARGS__ };                     \
+		expect_lines(&(r), l_, sizeof(l_) / sizeof(l_[0]));           \
+	} while (0)
+
+static void
+refused(struct result *r)
+{
+	ASSERT_EQ(r->rc, -EINVAL);
+	free(r->errs);
+}
+
+/*
+ * A well-formed manifest of a kind no module handles is refused, naming
+ * the kind, the apiVersion and this build, at the kind's line.
+ */
+static void
+test_unhandled_kind(void)
+{
+	struct result r;
+	char want[256];
+
+	r = parse("w.yaml",
+	    "# a comment first\n"
+	    "apiVersion: example.com/v1\n"
+	    "kind: Widget\n"
+	    "metadata:\n"
+	    "  name: w1\n"
+	    "  namespace: default\n"
+	    "spec:\n"
+	    "  size: 3\n");
+	snprintf(want, sizeof(want),
+	    "w.yaml:3:7: kind: Widget (apiVersion example.com/v1) is not a kind this sluiced (%s) handles",
+	    SLUICE_VERSION);
+	EXPECT(r, want);
+	refused(&r);
+
+	/* Core Kubernetes kinds are not ours either; no spec is fine. */
+	r = parse("cm.yaml",
+	    "---\n"
+	    "apiVersion: v1\n"
+	    "kind: ConfigMap\n"
+	    "metadata: {name: a.b-c}\n");
+	snprintf(want, sizeof(want),
+	    "cm.yaml:3:7: kind: ConfigMap (apiVersion v1) is not a kind this sluiced (%s) handles",
+	    SLUICE_VERSION);
+	EXPECT(r, want);
+	refused(&r);
+
+	/* Flow style, everything on one line. */
+	r = parse("f.yaml",
+	    "{apiVersion: x/v9, kind: Gadget, metadata: {name: g}}\n");
+	snprintf(want, sizeof(want),
+	    "f.yaml:1:26: kind: Gadget (apiVersion x/v9) is not a kind this sluiced (%s) handles",
+	    SLUICE_VERSION);
+	EXPECT(r, want);
+	refused(&r);
+}
+
+static void
+test_missing(void)
+{
+	struct result r;
+
+	r = parse("m.yaml",
+	    "kind: Widget\n"
+	    "metadata:\n"
+	    "  name: a\n");
+	EXPECT(r, "m.yaml:1:1: apiVersion: required key is missing");
+	refused(&r);
+
+	r = parse("m.yaml",
+	    "apiVersion: example.com/v1\n"
+	    "metadata:\n"
+	    "  name: a\n");
+	EXPECT(r, "m.yaml:1:1: kind: required key is missing");
+	refused(&r);
+
+	r = parse("m.yaml",
+	    "apiVersion: example.com/v1\n"
+	    "kind: Widget\n"
+	    "spec: {}\n");
+	EXPECT(r, "m.yaml:1:1: metadata: required key is missing");
+	refused(&r);
+
+	r = parse("m.yaml",
+	    "apiVersion: example.com/v1\n"
+	    "kind: Widget\n"
+	    "metadata:\n"
+	    "  namespace: default\n");
+	EXPECT(r, "m.yaml:4:3: metadata.name: required key is missing");
+	refused(&r);
+
+	/* All of them at once: every problem is reported. */
+	r = parse("m.yaml", "spec: {}\n");
+	EXPECT(r,
+	    "m.yaml:1:1: apiVersion: required key is missing",
+	    "m.yaml:1:1: kind: required key is missing",
+	    "m.yaml:1:1: metadata: required key is missing");
+	refused(&r);
+}
+
+static void
+test_wrong_types(void)
+{
+	struct result r;
+
+	r = parse("t.yaml",
+	    "apiVersion: {group: example.com}\n"
+	    "kind: [Widget]\n"
+	    "metadata: w1\n");
+	EXPECT(r,
+	    "t.yaml:1:13: apiVersion: expected a string",
+	    "t.yaml:2:7: kind: expected a string",
+	    "t.yaml:3:11: metadata: expected a mapping");
+	refused(&r);
+
+	r = parse("t.yaml",
+	    "apiVersion: example.com/v1\n"
+	    "kind: \"\"\n"
+	    "metadata:\n"
+	    "  name: [a]\n"
+	    "  namespace: {}\n");
+	EXPECT(r,
+	    "t.yaml:2:7: kind: must be 1 to 63 characters",
+	    "t.yaml:4:9: metadata.name: expected a string",
+	    "t.yaml:5:14: metadata.namespace: expected a string");
+	refused(&r);
+
+	/* The document itself is not a mapping. */
+	r = parse("t.yaml", "- apiVersion: v1\n");
+	EXPECT(r,
+	    "t.yaml:1:1: a manifest must be a mapping with apiVersion, kind and metadata");
+	refused(&r);
+	r = parse("t.yaml", "just words\n");
+	EXPECT(r,
+	    "t.yaml:1:1: a manifest must be a mapping with apiVersion, kind and metadata");
+	refused(&r);
+}
+
+static void
+test_bad_names(void)
+{
+	static const char *const bad[] = {
+		"Upper", "under_score", "-lead", "trail-", ".dot", "dot.",
+		"sp ace", "a..b", "a.-b", "a-.b", "caf\\u00e9", "a/b",
+	};
+	struct result r;
+	char text[512], longname[300];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text),
+		    "apiVersion: example.com/v1\n"
+		    "kind: Widget\n"
+		    "metadata:\n"
+		    "  name: \"%s\"\n", bad[i]);
+		r = parse("n.yaml", text);
+		if (r.nlines != 1 ||
+		    strncmp(r.errs, "n.yaml:4:9: metadata.name: \"", 28) != 0 ||
+		    strstr(r.errs, "\" is not a valid name (lower-case "
+		    "RFC 1123 subdomain)\n") == NULL)
+			CHECK_FAIL("name \"%s\" not refused as such:\n%s",
+			    bad[i], r.errs);
+		refused(&r);
+	}
+
+	/* 253 characters is the limit; the labels are fine. */
+	memset(longname, 'a', 254);
+	for (size_t i = 50; i < 254; i += 50)
+		longname[i] = '.';
+	longname[253] = '\0';
+	snprintf(text, sizeof(text),
+	    "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n"
+	    "  name: %s\n", longname);
+	r = parse("n.yaml", text);
+	ASSERT_EQ(r.nlines, 1);
+	ASSERT_STR_HAS(r.errs, "is not a kind this sluiced");
+	refused(&r);
+	longname[253] = 'a';
+	longname[254] = '\0';
+	snprintf(text, sizeof(text),
+	    "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n"
+	    "  name: %s\n", longname);
+	r = parse("n.yaml", text);
+	EXPECT(r, "n.yaml:4:9: metadata.name: must be 1 to 253 characters");
+	refused(&r);
+
+	/* Empty, and a NUL that would cut the name short. */
+	r = parse("n.yaml",
+	    "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n"
+	    "  name: \"\"\n");
+	EXPECT(r, "n.yaml:4:9: metadata.name: must be 1 to 253 characters");
+	refused(&r);
+	r = parse("n.yaml",
+	    "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n"
+	    "  name: \"ok\\0evil\"\n");
+	EXPECT(r, "n.yaml:4:9: metadata.name: value contains a NUL byte");
+	refused(&r);
+}
+
+static void
+test_unknown_and_duplicate_keys(void)
+{
+	struct result r;
+
+	r = parse("u.yaml",
+	    "apiVersion: example.com/v1\n"
+	    "kind: Widget\n"
+	    "metadata:\n"
+	    "  name: w\n"
+	    "status: {}\n"
+	    "Spec: {}\n");
+	EXPECT(r,
+	    "u.yaml:5:1: status: unknown key",
+	    "u.yaml:6:1: Spec: unknown key");
+	refused(&r);
+
+	/* A key that is not a string is not a known key either. */
+	r = parse("u.yaml",
+	    "apiVersion: example.com/v1\n"
+	    "kind: Widget\n"
+	    "metadata: {name: w}\n"
+	    "? [spec]\n"
+	    ": {}\n");
+	EXPECT(r, "u.yaml:4:3: keys must be plain strings");
+	refused(&r);
+
+	/* The same key twice: which one would win is anyone's guess. */
+	r = parse("u.yaml",
+	    "apiVersion: example.com/v1\n"
+	    "kind: Widget\n"
+	    "metadata: {name: w}\n"
+	    "kind: Gadget\n");
+	EXPECT(r, "u.yaml:4:1: kind: duplicate key");
+	refused(&r);
+	r = parse("u.yaml",
+	    "apiVersion: example.com/v1\n"
+	    "kind: Widget\n"
+	    "metadata:\n"
+	    "  name: w\n"
+	    "  name: x\n");
+	EXPECT(r, "u.yaml:5:3: metadata.name: duplicate key");
+	refused(&r);
+}
+
+static void
+test_invalid_yaml(void)
+{
+	struct result r;
+
+	r = parse("y.yaml",
+	    "apiVersion: example.com/v1\n"
+	    "kind: [Widget\n"
+	    "metadata: {name: w}\n");
+	ASSERT_EQ(r.nlines, 1);
+	ASSERT_STR_HAS(r.errs, "y.yaml:3:");
+	ASSERT_STR_HAS(r.errs, ": invalid YAML: ");
+	refused(&r);
+
+	r = parse("y.yaml", "a: b\n c: d\n");
+	EXPECT(r, "y.yaml:2:3: invalid YAML: mapping values are not allowed in this context");
+	refused(&r);
+
+	r = parse("y.yaml", "key: \"unterminated\n");
+	ASSERT_EQ(r.nlines, 1);
+	ASSERT_STR_HAS(r.errs, "y.yaml:2:1: invalid YAML: ");
+	refused(&r);
+}
+
+/* Several documents: each is checked, at its own lines. */
+static void
+test_documents(void)
+{
+	struct result r;
+	char want[256];
+
+	r = parse("d.yaml",
+	    "apiVersion: example.com/v1\n"		/* 1 */
+	    "kind: Widget\n"
+	    "metadata: {name: one}\n"
+	    "---\n"
+	    "apiVersion: example.com/v1\n"		/* 5 */
+	    "kind: Widget\n"
+	    "metadata:\n"
+	    "  name: Two\n"
+	    "---\n"
+	    "# a comment\n"				/* 10 */
+	    "kind: Widget\n"
+	    "metadata: {name: three}\n"
+	    "---\n"
+	    "apiVersion: example.com/v1\n"
+	    "kind: [\n");				/* 15 */
+	snprintf(want, sizeof(want),
+	    "d.yaml:2:7: kind: Widget (apiVersion example.com/v1) is not a kind this sluiced (%s) handles",
+	    SLUICE_VERSION);
+	EXPECT(r, want,
+	    "d.yaml:8:9: metadata.name: \"Two\" is not a valid name (lower-case RFC 1123 subdomain)",
+	    "d.yaml:11:1: apiVersion: required key is missing",
+	    "d.yaml:16:1: invalid YAML: did not find expected node content");
+	refused(&r);
+}
+
+static void
+test_empty(void)
+{
+	struct manifest_set set = { 0 };
+	static const char *const empty[] = { "", "\n", "# only a comment\n",
+		"---\n...\n" };
+
+	for (size_t i = 0; i < sizeof(empty) / sizeof(empty[0]); i++) {
+		struct result r = parse("e.yaml", empty[i]);
+
+		/* An explicit empty document is not a manifest. */
+		if (i == 3) {
+			ASSERT_EQ(r.rc, -EINVAL);
+			ASSERT_STR_HAS(r.errs, "must be a mapping");
+		} else {
+			ASSERT_OK(r.rc);
+			ASSERT_EQ(r.nlines, 0);
+		}
+		free(r.errs);
+	}
+	manifest_set_free(&set);
+	manifest_set_free(NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* manifest_load_dir() */
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static void
+write_file(const char *dir, const char *name, const char *text)
+{
+	char path[8192];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	ASSERT(f != NULL);
+	fputs(text, f);
+	ASSERT_OK(fclose(f));
+}
+
+static int
+load(const char *dir, struct manifest_set *set, char **errs)
+{
+	size_t len;
+	FILE *f = open_memstream(errs, &len);
+	int rc;
+
+	ASSERT(f != NULL);
+	/* Whatever it held before is replaced. */
+	set->docs = NULL;
+	set->ndocs = 99;
+	set->nfiles = 99;
+	rc = manifest_load_dir(dir, set, f);
+	ASSERT_OK(fclose(f));
+	return rc;
+}
+
+static void
+test_load_dir(void)
+{
+	struct manifest_set set;
+	char dir[4200], path[8400];
+	char *errs;
+
+	/* A missing directory is an empty set. */
+	snprintf(dir, sizeof(dir), "%s/missing", top);
+	ASSERT_OK(load(dir, &set, &errs));
+	ASSERT_EQ(set.ndocs, 0);
+	ASSERT_EQ(set.nfiles, 0);
+	ASSERT(set.docs == NULL);
+	ASSERT_STR_EQ(errs, "");
+	free(errs);
+	manifest_set_free(&set);
+
+	/* An empty one too. */
+	snprintf(dir, sizeof(dir), "%s/empty", top);
+	ASSERT_OK(mkdir(dir, 0700));
+	ASSERT_OK(load(dir, &set, &errs));
+	ASSERT_EQ(set.ndocs, 0);
+	ASSERT_EQ(set.nfiles, 0);
+	free(errs);
+	manifest_set_free(&set);
+
+	/*
+	 * Only *.yaml and *.yml count; hidden files and others are not
+	 * read, whatever they hold.
+	 */
+	snprintf(dir, sizeof(dir), "%s/mixed", top);
+	ASSERT_OK(mkdir(dir, 0700));
+	write_file(dir, "a.yaml", "# nothing yet\n");
+	write_file(dir, "b.yml", "");
+	write_file(dir, "README", "kind: [\n");
+	write_file(dir, "c.yaml.bak", "kind: [\n");
+	write_file(dir, ".hidden.yaml", "kind: [\n");
+	write_file(dir, ".yaml", "kind: [\n");
+	ASSERT_OK(load(dir, &set, &errs));
+	ASSERT_EQ(set.ndocs, 0);
+	ASSERT_EQ(set.nfiles, 2);
+	ASSERT_STR_EQ(errs, "");
+	free(errs);
+	manifest_set_free(&set);
+
+	/* One bad file spoils the set; its messages name it. */
+	write_file(dir, "z-bad.yaml", "apiVersion: v1\nkind: [\n");
+	ASSERT_EQ(load(dir, &set, &errs), -EINVAL);
+	ASSERT(set.docs == NULL);
+	ASSERT_EQ(set.ndocs, 0);
+	ASSERT_STR_HAS(errs, "z-bad.yaml:3:1: invalid YAML: ");
+	free(errs);
+	manifest_set_free(&set);
+
+	/* So does a well-formed manifest of a kind nobody handles. */
+	snprintf(path, sizeof(path), "%s/z-bad.yaml", dir);
+	ASSERT_OK(unlink(path));
+	write_file(dir, "w.yml",
+	    "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n");
+	ASSERT_EQ(load(dir, &set, &errs), -EINVAL);
+	ASSERT_STR_HAS(errs, "w.yml:2:7: kind: Widget (apiVersion example.com/v1) is not a kind this sluiced");
+	free(errs);
+	manifest_set_free(&set);
+	snprintf(path, sizeof(path), "%s/w.yml", dir);
+	ASSERT_OK(unlink(path));
+
+	/* Every bad file is reported, in name order, not just the first. */
+	write_file(dir, "m2.yaml", "- 1\n");
+	write_file(dir, "m1.yaml", "kind: Widget\n");
+	ASSERT_EQ(load(dir, &set, &errs), -EINVAL);
+	ASSERT(strstr(errs, "m1.yaml:1:1: apiVersion") != NULL);
+	ASSERT(strstr(errs, "m2.yaml:1:1: a manifest must be a mapping") !=
+	    NULL);
+	ASSERT(strstr(errs, "m1.yaml") < strstr(errs, "m2.yaml"));
+	free(errs);
+	manifest_set_free(&set);
+	snprintf(path, sizeof(path), "%s/m1.yaml", dir);
+	ASSERT_OK(unlink(path));
+	snprintf(path, sizeof(path), "%s/m2.yaml", dir);
+	ASSERT_OK(unlink(path));
+
+	/* A directory or a symlink named *.yaml is not read. */
+	snprintf(path, sizeof(path), "%s/sub.yaml", dir);
+	ASSERT_OK(mkdir(path, 0700));
+	ASSERT_EQ(load(dir, &set, &errs), -EINVAL);
+	ASSERT_STR_HAS(errs, "sub.yaml: not a regular file");
+	free(errs);
+	manifest_set_free(&set);
+	ASSERT_OK(rmdir(path));
+	snprintf(path, sizeof(path), "%s/link.yaml", dir);
+	ASSERT_OK(symlink("a.yaml", path));
+	ASSERT_EQ(load(dir, &set, &errs), -EINVAL);
+	ASSERT_STR_HAS(errs, "link.yaml: cannot open");
+	free(errs);
+	manifest_set_free(&set);
+	ASSERT_OK(unlink(path));
+
+	/* Back to good. */
+	ASSERT_OK(load(dir, &set, &errs));
+	free(errs);
+	manifest_set_free(&set);
+
+	/* A file where the directory should be. */
+	snprintf(path, sizeof(path), "%s/a.yaml", dir);
+	ASSERT(load(path, &set, &errs) < 0);
+	ASSERT_STR_HAS(errs, "a.yaml: cannot open");
+	ASSERT(set.docs == NULL);
+	free(errs);
+	manifest_set_free(&set);
+}
+
+int
+main(void)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(top, sizeof(top), "%s/sluice-manifest-test.XXXXXX",
+	    tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
+	ASSERT(mkdtemp(top) != NULL);
+	RUN(test_unhandled_kind);
+	RUN(test_missing);
+	RUN(test_wrong_types);
+	RUN(test_bad_names);
+	RUN(test_unknown_and_duplicate_keys);
+	RUN(test_invalid_yaml);
+	RUN(test_documents);
+	RUN(test_empty);
+	RUN(test_load_dir);
+	ASSERT_OK(nftw(top, rm_one, 16, FTW_DEPTH | FTW_PHYS));
+	printf("ok\n");
+	return 0;
+}
