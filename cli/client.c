@@ -152,6 +152,9 @@ client_call(struct client *c, const char *op, const void *args,
 	}
 	msgpack_unpacked_destroy(&resp->up);
 	rc = ctl_response_parse(resp, buf, len, err, errlen);
+	/* The result points into buf: the response owns it from here. */
+	resp->owned = buf;
+	buf = NULL;
 out:
 	free(buf);
 	msgpack_sbuffer_destroy(&sb);

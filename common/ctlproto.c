@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/mp.h"
@@ -178,4 +179,6 @@ ctl_response_free(struct ctl_response *resp)
 		return;
 	msgpack_unpacked_destroy(&resp->up);
 	resp->result = NULL;
+	free(resp->owned);
+	resp->owned = NULL;
 }

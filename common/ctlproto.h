@@ -65,9 +65,19 @@ struct ctl_response {
 	const msgpack_object *result;	/* owned by up; ok replies only */
 	char error[512];		/* error replies only */
 	msgpack_unpacked up;
+	/*
+	 * msgpack-c's strings point into the bytes they were unpacked from:
+	 * a reader that hands its buffer over here keeps result valid until
+	 * ctl_response_free(), which frees it.
+	 */
+	void *owned;
 };
 
-/* Parses a reply payload; -EBADMSG with a reason in err if malformed. */
+/*
+ * Parses a reply payload; -EBADMSG with a reason in err if malformed.
+ * result borrows from buf: keep buf until ctl_response_free() (or hand it
+ * over in resp->owned).
+ */
 int ctl_response_parse(struct ctl_response *resp, const uint8_t *buf,
     size_t len, char *err, size_t errlen);
 void ctl_response_free(struct ctl_response *resp);

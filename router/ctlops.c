@@ -252,9 +252,19 @@ op_stats(void *arg, const struct ctl_request *req, msgpack_packer *pk,
 	dplane_pool_stats(d->dp, &ps);
 	msgpack_pack_map(pk, 3);
 	mp_pack_key(pk, "datapath");
-	msgpack_pack_map(pk, DP_COUNTER__COUNT);
-	for (int i = 0; i < DP_COUNTER__COUNT; i++)
-		mp_pack_kv_u64(pk, dp_counter_name((enum dp_counter)i), c[i]);
+	{
+		uint32_t named = 0;
+
+		for (int i = 0; i < DP_COUNTER__COUNT; i++)
+			named += dp_counter_name((enum dp_counter)i) != NULL;
+		msgpack_pack_map(pk, named);
+		for (int i = 0; i < DP_COUNTER__COUNT; i++) {
+			const char *name = dp_counter_name((enum dp_counter)i);
+
+			if (name != NULL)
+				mp_pack_kv_u64(pk, name, c[i]);
+		}
+	}
 	mp_pack_key(pk, "buffers");
 	msgpack_pack_map(pk, 3);
 	mp_pack_kv_u64(pk, "count", ps.count);

@@ -88,7 +88,8 @@ struct dp_stats {
 	_Atomic uint64_t c[DP_COUNTER__COUNT];
 };
 
-/* Name for counters (stable: scripts read them). */
+/* Name for counters (stable: scripts read them); NULL for the unused
+ * slots of the parser ranges. */
 const char *dp_counter_name(enum dp_counter c);
 
 static inline void

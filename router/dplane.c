@@ -63,6 +63,11 @@ dp_counter_name(enum dp_counter c)
 
 	if (c < DP_DROP_IP_BASE)
 		return names[c];
+	/* Slots of the parsers' "ok" and "see the inner verdict": no drops. */
+	if (c == DP_DROP_IP_BASE + IP_OK ||
+	    c == DP_DROP_VXLAN_BASE + VXLAN_OK ||
+	    c == DP_DROP_VXLAN_BASE + VXLAN_DROP_INNER)
+		return NULL;
 	/* Built once per name, on the loop thread that asks. */
 	if (buf[c][0] == '\0') {
 		if (c < DP_DROP_VXLAN_BASE)

@@ -85,11 +85,20 @@ links_close(struct link *l, const char *why)
 	if (l == NULL || l->closing)
 		return;
 	l->closing = true;
-	if (l->authed || l->peer)
+	/*
+	 * A link that never authenticated is a failed attempt: refusals
+	 * are logged where they happen, dial failures repeat every second
+	 * while a peer is away and show in `sluicectl peers` (lastError).
+	 */
+	if (l->authed)
 		log_info("link %s (%s, %s) closed: %s",
 		    l->peer ? l->peer->name : "?",
 		    sluice_addr_str(&l->remote, a, sizeof(a)), links_role(l),
 		    why);
+	else
+		log_debug("link attempt %s %s closed: %s",
+		    l->dialer ? "to" : "from",
+		    sluice_addr_str(&l->remote, a, sizeof(a)), why);
 	if (l->peer && l->peer->link == l)
 		l->peer->link = NULL;
 	list_del(l->d, l);
