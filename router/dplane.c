@@ -16,6 +16,7 @@
 #define POOL_SIZE 256
 #define BUF_SIZE 65535		/* a whole UDP datagram or TUN packet */
 #define RECLAIM_MS 100
+#define TUN_TXQLEN 2000
 
 struct retired {
 	struct dp_snapshot *s;
@@ -204,7 +205,12 @@ dplane_start(struct dplane **out, uv_loop_t *loop,
 		rc = d->tun_fd;
 		goto err;
 	}
-	rc = netlink_link_up(nl, cfg->tun_name, d->info.tun_mtu,
+	/*
+	 * The TUN's queue absorbs the kernel's bursts (a TSO super-packet
+	 * becomes dozens of packets) while the worker catches up; at the
+	 * default 500 a single TCP stream loses packets there.
+	 */
+	rc = netlink_link_up(nl, cfg->tun_name, d->info.tun_mtu, TUN_TXQLEN,
 	    &d->info.ifindex, err, errlen);
 	if (rc != 0)
 		goto err;

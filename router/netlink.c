@@ -163,7 +163,7 @@ netlink_close(struct netlink *nl)
 
 int
 netlink_link_up(struct netlink *nl, const char *ifname, unsigned int mtu,
-    int *ifindex, char *err, size_t errlen)
+    unsigned int txqlen, int *ifindex, char *err, size_t errlen)
 {
 	struct rtnl_link *link = NULL, *change = NULL;
 	int rc;
@@ -180,6 +180,8 @@ netlink_link_up(struct netlink *nl, const char *ifname, unsigned int mtu,
 	}
 	rtnl_link_set_mtu(change, mtu);
 	rtnl_link_set_flags(change, IFF_UP);
+	if (txqlen > 0)
+		rtnl_link_set_txqlen(change, txqlen);
 	rc = rtnl_link_change(nl->sk, link, change, 0);
 	if (rc < 0) {
 		snprintf(err, errlen, "%s: cannot set mtu %u and up: %s",

@@ -43,9 +43,12 @@ int netlink_open(struct netlink **out, char *err, size_t errlen);
 /* Accepts NULL. */
 void netlink_close(struct netlink *nl);
 
-/* Sets the MTU of ifname and brings it up; returns its ifindex in *ifindex. */
+/*
+ * Sets the MTU (and the transmit queue length, unless 0) of ifname and
+ * brings it up; returns its ifindex in *ifindex.
+ */
 int netlink_link_up(struct netlink *nl, const char *ifname, unsigned int mtu,
-    int *ifindex, char *err, size_t errlen);
+    unsigned int txqlen, int *ifindex, char *err, size_t errlen);
 /* Deletes the link; -ENODEV if there is none. */
 int netlink_link_delete(struct netlink *nl, const char *ifname);
 /* The MTU of ifname, or a negative errno. */

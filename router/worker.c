@@ -5,13 +5,15 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "common/log.h"
 #include "router/pipeline.h"
 
-#define BATCH 64		/* packets per fd per wake-up, for fairness */
+#define BATCH 32		/* packets per fd per wake-up, for fairness */
 #define SCRATCH 1500		/* ICMP errors are at most 576/1280 bytes */
 
 struct worker {
@@ -22,6 +24,10 @@ struct worker {
 	struct pkt_pool *pool;
 	uint32_t buf_size;
 	struct dp_stats st;
+	/* Batch state, reused for every batch. */
+	struct mmsghdr msg[BATCH];
+	struct iovec iov[BATCH];
+	struct sockaddr_storage from[BATCH];
 	uint8_t scratch[SCRATCH];
 };
 
@@ -39,21 +45,13 @@ to_tun(struct worker *w, const void *buf, size_t len)
 	}
 }
 
+/* Carries out a verdict other than VERDICT_TO_PEER. */
 static void
 act(struct worker *w, struct pkt *p, const struct pipeline_result *r)
 {
 	switch (r->verdict) {
 	case VERDICT_TO_PEER:
-		if (sendto(w->udp_fd, p->data, p->len, MSG_DONTWAIT,
-		    (const struct sockaddr *)&r->peer->sa, r->peer->salen) ==
-		    (ssize_t)p->len) {
-			dp_count(&w->st, DP_UDP_TX, 1);
-			dp_count(&w->st, DP_UDP_TX_BYTES, p->len);
-		} else {
-			dp_count(&w->st, DP_DROP_UDP_SEND, 1);
-			if (log_ratelimit_ok(&io_rl))
-				log_warn("send to %s", r->peer->name);
-		}
+		/* from_tun() batches these; no other path makes them. */
 		break;
 	case VERDICT_TO_TUN:
 		to_tun(w, p->data, p->len);
@@ -69,10 +67,17 @@ act(struct worker *w, struct pkt *p, const struct pipeline_result *r)
 	}
 }
 
+/*
+ * TUN -> peers: read up to BATCH packets one by one (a TUN without
+ * offloads has no batch read), run each through inside.c, and send what
+ * goes to peers with one sendmmsg().
+ */
 static void
 from_tun(struct worker *w, const struct dp_snapshot *s)
 {
 	struct pipeline_result r;
+	struct pkt *out[BATCH];
+	int nout = 0, sent = 0;
 
 	for (int i = 0; i < BATCH; i++) {
 		struct pkt *p = pkt_get(w->pool);
@@ -80,64 +85,104 @@ from_tun(struct worker *w, const struct dp_snapshot *s)
 
 		if (p == NULL) {
 			dp_count(&w->st, DP_DROP_NO_BUFFER, 1);
-			return;
+			break;
 		}
 		n = read(w->tun_fd, p->data, w->buf_size);
 		if (n <= 0) {
 			pkt_put(p);
-			return;
+			break;
 		}
 		p->len = (uint32_t)n;
 		dp_count(&w->st, DP_TUN_RX, 1);
 		dp_count(&w->st, DP_TUN_RX_BYTES, (uint64_t)n);
 		inside_process(s, p, w->scratch, sizeof(w->scratch), &r);
-		if (r.verdict == VERDICT_TO_PEER)
+		if (r.verdict == VERDICT_TO_PEER) {
 			dp_count(&w->st, DP_FWD_PEER, 1);
-		else if (r.verdict == VERDICT_TO_TUN)
+			w->iov[nout] = (struct iovec){ p->data, p->len };
+			w->msg[nout].msg_hdr = (struct msghdr){
+				.msg_name = (void *)&r.peer->sa,
+				.msg_namelen = r.peer->salen,
+				.msg_iov = &w->iov[nout],
+				.msg_iovlen = 1,
+			};
+			out[nout++] = p;
+			continue;
+		}
+		if (r.verdict == VERDICT_TO_TUN)
 			dp_count(&w->st, DP_FWD_LOCAL, 1);
 		act(w, p, &r);
 		pkt_put(p);
 	}
+	/*
+	 * The peer addresses point into the snapshot, which stays valid
+	 * until this batch is done (the loop frees it only once seen_gen
+	 * has moved past it).
+	 */
+	while (sent < nout) {
+		int k = sendmmsg(w->udp_fd, w->msg + sent,
+		    (unsigned int)(nout - sent), MSG_DONTWAIT);
+
+		if (k <= 0) {
+			dp_count(&w->st, DP_DROP_UDP_SEND, (uint64_t)(nout - sent));
+			if (log_ratelimit_ok(&io_rl))
+				log_warn("sendmmsg of %d datagrams", nout - sent);
+			break;
+		}
+		for (int j = sent; j < sent + k; j++)
+			dp_count(&w->st, DP_UDP_TX_BYTES, out[j]->len);
+		dp_count(&w->st, DP_UDP_TX, (uint64_t)k);
+		sent += k;
+	}
+	for (int j = 0; j < nout; j++)
+		pkt_put(out[j]);
 }
 
+/* Peers -> TUN: one recvmmsg() for up to BATCH datagrams. */
 static void
 from_udp(struct worker *w, const struct dp_snapshot *s)
 {
 	struct pipeline_result r;
+	struct pkt *in[BATCH];
+	int n = 0, got;
 
-	for (int i = 0; i < BATCH; i++) {
-		struct pkt *p = pkt_get(w->pool);
-		struct sockaddr_storage ss;
-		socklen_t sl = sizeof(ss);
-		struct sluice_addr src;
-		ssize_t n;
-
-		if (p == NULL) {
+	for (; n < BATCH; n++) {
+		in[n] = pkt_get(w->pool);
+		if (in[n] == NULL) {
 			dp_count(&w->st, DP_DROP_NO_BUFFER, 1);
-			return;
+			break;
 		}
-		n = recvfrom(w->udp_fd, p->data, w->buf_size, MSG_DONTWAIT,
-		    (struct sockaddr *)&ss, &sl);
-		if (n < 0) {
-			pkt_put(p);
-			return;
-		}
-		p->len = (uint32_t)n;
+		w->iov[n] = (struct iovec){ in[n]->data, w->buf_size };
+		w->msg[n].msg_hdr = (struct msghdr){
+			.msg_name = &w->from[n],
+			.msg_namelen = sizeof(w->from[n]),
+			.msg_iov = &w->iov[n],
+			.msg_iovlen = 1,
+		};
+	}
+	got = n > 0 ? recvmmsg(w->udp_fd, w->msg, (unsigned int)n,
+	    MSG_DONTWAIT, NULL) : 0;
+	for (int i = 0; i < got; i++) {
+		struct pkt *p = in[i];
+		struct sockaddr_storage *ss = &w->from[i];
+		struct sluice_addr src;
+
+		p->len = w->msg[i].msg_len;
 		dp_count(&w->st, DP_UDP_RX, 1);
 		memset(&src, 0, sizeof(src));
-		if (ss.ss_family == AF_INET) {
+		if (ss->ss_family == AF_INET) {
 			src.family = AF_INET;
-			src.u.v4 = ((struct sockaddr_in *)&ss)->sin_addr;
-		} else if (ss.ss_family == AF_INET6) {
+			src.u.v4 = ((struct sockaddr_in *)ss)->sin_addr;
+		} else if (ss->ss_family == AF_INET6) {
 			src.family = AF_INET6;
-			src.u.v6 = ((struct sockaddr_in6 *)&ss)->sin6_addr;
+			src.u.v6 = ((struct sockaddr_in6 *)ss)->sin6_addr;
 		}
 		outside_process(s, p, &src, &r);
 		if (r.verdict == VERDICT_TO_TUN)
 			dp_count(&w->st, DP_DECAP, 1);
 		act(w, p, &r);
-		pkt_put(p);
 	}
+	for (int i = 0; i < n; i++)
+		pkt_put(in[i]);
 }
 
 static void *

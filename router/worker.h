@@ -5,8 +5,9 @@
  * The worker never calls uv_* and never touches control-plane state; it
  * reads the newest published snapshot between batches and reports the
  * generation it holds (worker_seen_gen) so the loop knows when a retired
- * snapshot is free. One read and one send per packet for now: the
- * performance issue batches both ends (recvmmsg/sendmmsg, TUN offloads).
+ * snapshot is free. The UDP side is batched (sendmmsg after a batch of
+ * TUN reads, recvmmsg); the TUN side is one read or write per packet
+ * until TUN offloads (IFF_VNET_HDR) arrive with the performance issue.
  */
 #ifndef SLUICE_ROUTER_WORKER_H
 #define SLUICE_ROUTER_WORKER_H
