@@ -34,6 +34,17 @@ cluster_node_parse(struct mctx *c, yaml_document_t *doc, yaml_node_t *spec,
 	char mac[32] = "";
 	int before = c->nerr;
 
+	/*
+	 * A Node's name is a node.name of some sluiced.yaml: at most 63
+	 * characters, never cut short (two long names would clash, or one
+	 * match a node named by its prefix).
+	 */
+	if (strlen(name) >= sizeof(n.name)) {
+		mf_report(c, &spec->start_mark, "metadata.name",
+		    "a Node name has at most %zu characters (it is a node.name)",
+		    sizeof(n.name) - 1);
+		return -EINVAL;
+	}
 	memset(&n, 0, sizeof(n));
 	n.managed = true;
 	snprintf(n.name, sizeof(n.name), "%s", name);

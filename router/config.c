@@ -369,6 +369,12 @@ walk(struct ctx *c, yaml_document_t *doc, yaml_node_t *map, const char *prefix)
 			continue;
 		}
 		key = (const char *)k->data.scalar.value;
+		/* "logLevel\0x" must not pass for logLevel. */
+		if (strlen(key) != k->data.scalar.length) {
+			report(c, &k->start_mark, prefix,
+			    "key contains a NUL byte");
+			continue;
+		}
 		if (snprintf(full, sizeof(full), "%s%s%s", prefix,
 		    prefix[0] ? "." : "", key) >= (int)sizeof(full)) {
 			report(c, &k->start_mark, prefix, "key is too long");

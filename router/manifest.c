@@ -163,6 +163,12 @@ check_doc(struct mctx *c, yaml_document_t *doc, yaml_node_t *root,
 			    "keys must be plain strings");
 			continue;
 		}
+		if (strlen((const char *)key->data.scalar.value) !=
+		    key->data.scalar.length) {
+			mf_report(c, &key->start_mark, NULL,
+			    "key contains a NUL byte");
+			continue;
+		}
 		for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++)
 			known |= strcmp((const char *)key->data.scalar.value,
 			    top[i]) == 0;

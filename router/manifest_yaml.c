@@ -32,8 +32,10 @@ mf_get(yaml_document_t *doc, yaml_node_t *map, const char *key)
 	    p < map->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = yaml_document_get_node(doc, p->key);
 
+		/* Lengths too: "kind\0x" is not the key "kind". */
 		if (k && k->type == YAML_SCALAR_NODE &&
-		    strcmp((const char *)k->data.scalar.value, key) == 0)
+		    k->data.scalar.length == strlen(key) &&
+		    memcmp(k->data.scalar.value, key, k->data.scalar.length) == 0)
 			return yaml_document_get_node(doc, p->value);
 	}
 	return NULL;
@@ -60,6 +62,13 @@ mf_known_keys(struct mctx *c, yaml_document_t *doc, yaml_node_t *map,
 		if (k->type != YAML_SCALAR_NODE) {
 			mf_report(c, &k->start_mark, path,
 			    "keys must be plain strings");
+			ok = false;
+			continue;
+		}
+		if (strlen((const char *)k->data.scalar.value) !=
+		    k->data.scalar.length) {
+			mf_report(c, &k->start_mark, path,
+			    "key contains a NUL byte");
 			ok = false;
 			continue;
 		}

@@ -410,6 +410,24 @@ test_cluster(void)
 	manifest_set_free(&set);
 	free(errs);
 
+	/* A Node name is never cut short to fit: longer than 63 is refused. */
+	ASSERT_EQ(load(POOL "---\napiVersion: sluice.io/v1alpha1\nkind: Node\n"
+	    "metadata: {name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa}\n"
+	    "spec: {address: 192.0.2.1}\n", &set, &errs), -EINVAL);
+	ASSERT_STR_HAS(errs, "metadata.name: a Node name has at most 63 characters");
+	manifest_set_free(&set);
+	free(errs);
+	/* Nor does a key with a NUL byte pass for another. */
+	{
+		static const char nul[] = POOL "---\napiVersion: sluice.io/v1alpha1\n"
+		    "kind: Node\nmetadata: {name: a}\nspec: {\"address\\0x\": 192.0.2.1}\n";
+
+		ASSERT_EQ(load(nul, &set, &errs), -EINVAL);
+		ASSERT_STR_HAS(errs, "spec: key contains a NUL byte");
+		manifest_set_free(&set);
+		free(errs);
+	}
+
 	/* Cluster-wide kinds take no namespace; a spec is required. */
 	ASSERT_EQ(load("apiVersion: sluice.io/v1alpha1\nkind: IPPool\n"
 	    "metadata: {name: p, namespace: x}\nspec: {cidr: 10.0.0.0/8}\n",

@@ -1,0 +1,444 @@
+/*
+ * fuzz_linkproto.c - control link payloads (router/linkproto.h), as a
+ * node reads them from a peer and writes its own.
+ *
+ * The sessions use a fixed cluster key and fixed nonces (in place of the
+ * random ones), so the target is deterministic and the seeds written by
+ * gen_link_seeds.c carry tags that verify: a mutation of a seed reaches
+ * the decoder, not just the tag check. The input is used three ways:
+ *
+ * 1. as a payload, opened by fresh sessions (the hello path) and by keyed
+ *    ones (the session path, at sequence 0), as if a peer had sent it;
+ * 2. its body (all but the last LINK_TAG_LEN bytes), sealed with
+ *    link_frame_seal_raw() so the tag is genuine, then opened: only the
+ *    decoder can refuse it now, never the tag. What it accepts is sealed
+ *    again with link_msg_seal() and must open to the same message;
+ * 3. as the fields of a link_msg, sealed and opened, which must give back
+ *    the message, or be refused by link_msg_seal() exactly when a simple
+ *    independent check says the message is invalid.
+ *
+ * Besides what ASan and UBSan catch, it aborts when a return value is not
+ * one the header documents, a refusal leaves no reason or changes the
+ * session, or a round trip loses or changes anything.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <msgpack.h>
+
+#include "common/addr.h"
+#include "router/linkproto.h"
+
+#define CHECK(cond)                                                           \
+	do {                                                                  \
+		if (!(cond)) {                                                \
+			fprintf(stderr, "%s:%d: check failed: %s\n",          \
+			    __FILE__, __LINE__, #cond);                       \
+			abort();                                              \
+		}                                                             \
+	} while (0)
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Must match gen_link_seeds.c, or the seeds' tags stop verifying. */
+#define FUZZ_KEY_BYTE 0x5a
+#define FUZZ_DIALER_NONCE_BYTE 0xd1
+#define FUZZ_ACCEPTOR_NONCE_BYTE 0xac
+
+/* Templates, copied for each use so every input starts from the same state. */
+static struct link_session fresh_d, fresh_a, keyed_d, keyed_a;
+/* Too big for a fuzzer's stack frames, and reused. */
+static struct link_msg msg, got, again;
+
+static void
+pass(struct link_session *from, struct link_session *to)
+{
+	msgpack_sbuffer sb;
+	char err[256];
+
+	msgpack_sbuffer_init(&sb);
+	CHECK(link_msg_seal(from, &msg, &sb) == 0);
+	if (link_msg_open(to, (const uint8_t *)sb.data, sb.size, &got, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "setup: %s\n", err);
+		abort();
+	}
+	msgpack_sbuffer_destroy(&sb);
+}
+
+static void
+setup(void)
+{
+	uint8_t key[LINK_KEY_LEN];
+
+	memset(key, FUZZ_KEY_BYTE, sizeof(key));
+	link_session_init(&fresh_d, key, true);
+	link_session_init(&fresh_a, key, false);
+	memset(fresh_d.my_nonce, FUZZ_DIALER_NONCE_BYTE, LINK_NONCE_LEN);
+	memset(fresh_a.my_nonce, FUZZ_ACCEPTOR_NONCE_BYTE, LINK_NONCE_LEN);
+	keyed_d = fresh_d;
+	keyed_a = fresh_a;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.type = LINK_MSG_HELLO;
+	strcpy(msg.u.hello.node, "fuzz");
+	CHECK(sluice_addr_parse("192.0.2.1", &msg.u.hello.underlay) == 0);
+	pass(&keyed_d, &keyed_a);
+	pass(&keyed_a, &keyed_d);
+	CHECK(keyed_d.keyed && keyed_a.keyed);
+}
+
+static bool
+same_session(const struct link_session *a, const struct link_session *b)
+{
+	return a->keyed == b->keyed && a->dialer == b->dialer &&
+	    a->send_seq == b->send_seq && a->recv_seq == b->recv_seq &&
+	    memcmp(a->cluster_key, b->cluster_key, LINK_KEY_LEN) == 0 &&
+	    memcmp(a->my_nonce, b->my_nonce, LINK_NONCE_LEN) == 0 &&
+	    (!a->keyed ||
+	    (memcmp(a->peer_nonce, b->peer_nonce, LINK_NONCE_LEN) == 0 &&
+	    memcmp(a->session_key, b->session_key, LINK_KEY_LEN) == 0));
+}
+
+/* What any successfully opened message must look like. */
+static void
+check_sane(const struct link_msg *m)
+{
+	CHECK(m->version >= 1);
+	CHECK(m->type >= LINK_MSG_HELLO && m->type <= LINK_MSG_UNKNOWN);
+	switch (m->type) {
+	case LINK_MSG_HELLO:
+		CHECK(m->u.hello.node[0] != '\0');
+		CHECK(memchr(m->u.hello.node, '\0', LINK_NAME_MAX) != NULL);
+		CHECK(sluice_addr_len(m->u.hello.underlay.family) != 0);
+		break;
+	case LINK_MSG_BLOCKS:
+		CHECK(m->u.blocks.n <= LINK_MAX_BLOCKS);
+		for (uint32_t i = 0; i < m->u.blocks.n; i++) {
+			const struct sluice_prefix *p = &m->u.blocks.blocks[i];
+
+			CHECK(sluice_addr_len(p->addr.family) != 0);
+			CHECK(p->len <= 8 * sluice_addr_len(p->addr.family));
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+check_same(const struct link_msg *a, const struct link_msg *b)
+{
+	CHECK(a->type == b->type);
+	if (a->type == LINK_MSG_HELLO) {
+		const struct link_hello *x = &a->u.hello, *y = &b->u.hello;
+
+		CHECK(strcmp(x->node, y->node) == 0);
+		CHECK(sluice_addr_eq(&x->underlay, &y->underlay));
+		CHECK(memcmp(x->vtep_mac, y->vtep_mac, 6) == 0);
+		CHECK(x->caps == y->caps);
+		CHECK(x->incarnation == y->incarnation);
+	} else if (a->type == LINK_MSG_BLOCKS) {
+		const struct link_blocks *x = &a->u.blocks, *y = &b->u.blocks;
+
+		CHECK(x->generation == y->generation);
+		CHECK(x->n == y->n);
+		for (uint32_t i = 0; i < x->n; i++) {
+			CHECK(x->blocks[i].len == y->blocks[i].len);
+			CHECK(sluice_addr_eq(&x->blocks[i].addr,
+			    &y->blocks[i].addr));
+		}
+	}
+}
+
+/* Opens payload on a copy of tmpl as a peer's frame; returns the result. */
+static int
+open_on(const struct link_session *tmpl, const uint8_t *payload, size_t len,
+    struct link_msg *out)
+{
+	struct link_session s = *tmpl;
+	char err[256];
+	int rc;
+
+	memset(err, 'x', sizeof(err));
+	rc = link_msg_open(&s, payload, len, out, err, sizeof(err));
+	CHECK(rc == 0 || rc == -EBADMSG || rc == -EPROTO || rc == -EACCES);
+	CHECK(memchr(err, '\0', sizeof(err)) != NULL);
+	if (rc != 0) {
+		CHECK(err[0] != '\0');
+		CHECK(same_session(&s, tmpl));
+	} else {
+		CHECK(err[0] == '\0');
+		check_sane(out);
+		if (out->type == LINK_MSG_HELLO) {
+			CHECK(!tmpl->keyed && s.keyed);
+			CHECK(memcmp(s.peer_nonce, out->u.hello.nonce,
+			    LINK_NONCE_LEN) == 0);
+		} else {
+			CHECK(tmpl->keyed);
+			CHECK(s.recv_seq == tmpl->recv_seq + 1);
+		}
+	}
+	return rc;
+}
+
+/*
+ * Seals body with a genuine tag from a copy of from, opens it on a copy of
+ * to, and whatever opens, seals again properly and opens again.
+ */
+static void
+reseal(const struct link_session *from, const struct link_session *to,
+    bool hello, const uint8_t *body, size_t len)
+{
+	struct link_session d = *from, a = *to;
+	msgpack_sbuffer sb;
+	char err[256];
+	int rc;
+
+	msgpack_sbuffer_init(&sb);
+	rc = link_frame_seal_raw(&d, hello, body, len, &sb);
+	CHECK(rc == 0 || (rc == -EMSGSIZE &&
+	    len > LINK_MAX_PAYLOAD - LINK_TAG_LEN));
+	if (rc != 0)
+		goto out;
+	CHECK(sb.size == len + LINK_TAG_LEN);
+	rc = link_msg_open(&a, (const uint8_t *)sb.data, sb.size, &got, err,
+	    sizeof(err));
+	/* The tag is genuine: only the body can be refused. */
+	CHECK(rc == 0 || rc == -EBADMSG || rc == -EPROTO);
+	if (rc != 0 || got.type == LINK_MSG_UNKNOWN)
+		goto out;
+	check_sane(&got);
+
+	/* Our own encoding of what we read must read the same. */
+	if (hello) {
+		d = *from;
+		a = *to;
+	}
+	sb.size = 0;
+	CHECK(link_msg_seal(&d, &got, &sb) == 0);
+	if (link_msg_open(&a, (const uint8_t *)sb.data, sb.size, &again, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "resealed %s does not open: %s\n",
+		    link_msg_type_name(got.type), err);
+		abort();
+	}
+	CHECK(again.version == LINK_PROTO_VERSION);
+	check_same(&got, &again);
+	if (hello)
+		CHECK(memcmp(again.u.hello.nonce, from->my_nonce,
+		    LINK_NONCE_LEN) == 0);
+out:
+	msgpack_sbuffer_destroy(&sb);
+}
+
+/* Reads the input as fields; past its end, every byte is 0. */
+struct reader {
+	const uint8_t *p;
+	size_t n;
+};
+
+static uint8_t
+byte(struct reader *r)
+{
+	uint8_t b = 0;
+
+	if (r->n > 0) {
+		b = *r->p++;
+		r->n--;
+	}
+	return b;
+}
+
+static uint64_t
+u64(struct reader *r, int bytes)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < bytes; i++)
+		v = v << 8 | byte(r);
+	return v;
+}
+
+static int
+family(struct reader *r)
+{
+	switch (byte(r) % 3) {
+	case 0:
+		return AF_INET;
+	case 1:
+		return AF_INET6;
+	default:
+		return 0;
+	}
+}
+
+/* True if no bit of a beyond the first len is set (the reference check). */
+static bool
+host_bits_zero(const struct sluice_addr *a, unsigned len)
+{
+	size_t bits = 8 * sluice_addr_len(a->family);
+
+	for (size_t i = len; i < bits; i++)
+		if (a->u.b[i / 8] & (0x80 >> (i % 8)))
+			return false;
+	return true;
+}
+
+static void
+clear_host_bits(struct sluice_addr *a, unsigned len)
+{
+	size_t bits = 8 * sluice_addr_len(a->family);
+
+	for (size_t i = len; i < bits; i++)
+		a->u.b[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
+}
+
+/* Builds msg from r; returns whether link_msg_seal() must accept it. */
+static bool
+build(struct reader *r, struct link_msg *m)
+{
+	bool valid = true;
+
+	memset(m, 0, sizeof(*m));
+	/* Garbage that sealing must ignore. */
+	m->version = (uint32_t)u64(r, 1);
+	switch (byte(r) % 4) {
+	case 0: {
+		struct link_hello *h = &m->u.hello;
+		size_t n = byte(r) % (LINK_NAME_MAX + 2);
+
+		m->type = LINK_MSG_HELLO;
+		for (size_t i = 0; i < n && i < LINK_NAME_MAX; i++)
+			h->node[i] = (char)byte(r);
+		n = strnlen(h->node, LINK_NAME_MAX);
+		valid = n > 0 && n < LINK_NAME_MAX;
+		h->underlay.family = family(r);
+		for (size_t i = 0; i < 16; i++)
+			h->underlay.u.b[i] = byte(r);
+		valid = valid && h->underlay.family != 0;
+		for (size_t i = 0; i < 6; i++)
+			h->vtep_mac[i] = byte(r);
+		h->caps = u64(r, 8);
+		h->incarnation = u64(r, 8);
+		for (size_t i = 0; i < LINK_NONCE_LEN; i++)
+			h->nonce[i] = byte(r);
+		break;
+	}
+	case 1: {
+		struct link_blocks *b = &m->u.blocks;
+		uint32_t n = (uint32_t)u64(r, 2) % (LINK_MAX_BLOCKS + 2);
+
+		m->type = LINK_MSG_BLOCKS;
+		b->generation = u64(r, 8);
+		b->n = n;
+		valid = n <= LINK_MAX_BLOCKS;
+		for (uint32_t i = 0; i < n && i < LINK_MAX_BLOCKS; i++) {
+			struct sluice_prefix *p = &b->blocks[i];
+			uint8_t how = byte(r);
+			unsigned max;
+
+			p->addr.family = how & 1 ? AF_INET6 : AF_INET;
+			if ((how & 0x0e) == 0x0e)
+				p->addr.family = 0;
+			max = 8 * (unsigned)sluice_addr_len(p->addr.family);
+			for (size_t j = 0; j < sluice_addr_len(p->addr.family);
+			    j++)
+				p->addr.u.b[j] = byte(r);
+			p->len = byte(r);
+			if (!(how & 0x80))
+				p->len = (uint8_t)(p->len % (max + 1));
+			/* Mostly clean prefixes, some with host bits. */
+			if (!(how & 0x40))
+				clear_host_bits(&p->addr, p->len);
+			if (p->addr.family == 0 || p->len > max ||
+			    !host_bits_zero(&p->addr, p->len))
+				valid = false;
+		}
+		break;
+	}
+	case 2:
+		m->type = LINK_MSG_KEEPALIVE;
+		break;
+	default:
+		m->type = LINK_MSG_UNKNOWN;
+		valid = false;
+		break;
+	}
+	return valid;
+}
+
+static void
+round_trip(const uint8_t *data, size_t size)
+{
+	struct reader r = { data, size };
+	struct link_session d, a;
+	msgpack_sbuffer sb;
+	char err[256];
+	bool valid, hello;
+	int rc;
+
+	valid = build(&r, &msg);
+	hello = msg.type == LINK_MSG_HELLO;
+	d = hello ? fresh_d : keyed_d;
+	a = hello ? fresh_a : keyed_a;
+	msgpack_sbuffer_init(&sb);
+	msgpack_sbuffer_write(&sb, "hdr", 3);
+	rc = link_msg_seal(&d, &msg, &sb);
+	if (!valid) {
+		CHECK(rc == -EINVAL);
+		CHECK(sb.size == 3);
+		CHECK(same_session(&d, hello ? &fresh_d : &keyed_d));
+		goto out;
+	}
+	CHECK(rc == 0);
+	CHECK(sb.size <= 3 + LINK_MAX_PAYLOAD);
+	if (link_msg_open(&a, (const uint8_t *)sb.data + 3, sb.size - 3, &got,
+	    err, sizeof(err)) != 0) {
+		fprintf(stderr, "sealed %s does not open: %s\n",
+		    link_msg_type_name(msg.type), err);
+		abort();
+	}
+	CHECK(got.version == LINK_PROTO_VERSION);
+	check_same(&msg, &got);
+	if (hello)
+		CHECK(memcmp(got.u.hello.nonce, fresh_d.my_nonce,
+		    LINK_NONCE_LEN) == 0);
+	else
+		CHECK(d.send_seq == 1 && a.recv_seq == 1);
+out:
+	msgpack_sbuffer_destroy(&sb);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static bool ready;
+
+	if (!ready) {
+		setup();
+		ready = true;
+	}
+
+	/* 1. A peer's payload, on each side, before and after the hellos. */
+	open_on(&fresh_a, data, size, &got);
+	open_on(&fresh_d, data, size, &got);
+	open_on(&keyed_a, data, size, &got);
+	open_on(&keyed_d, data, size, &got);
+
+	/* 2. Its body, with a genuine tag, both ways and both kinds. */
+	if (size >= LINK_TAG_LEN) {
+		size_t blen = size - LINK_TAG_LEN;
+
+		reseal(&fresh_d, &fresh_a, true, data, blen);
+		reseal(&keyed_a, &keyed_d, false, data, blen);
+	}
+
+	/* 3. Its bytes as a message. */
+	round_trip(data, size);
+	return 0;
+}
