@@ -5,6 +5,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "overlay/bytes.h"
+
 #define IPV4_HLEN 20
 #define IPV6_HLEN 40
 #define ICMP_HLEN 8
@@ -47,20 +49,6 @@ uint16_t
 inet_csum_fold(uint32_t sum)
 {
 	return (uint16_t)~fold(sum);
-}
-
-static void
-wr16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-wr32(uint8_t *p, uint32_t v)
-{
-	wr16(p, v >> 16);
-	wr16(p + 2, v & 0xffff);
 }
 
 /* RFC 1122 §3.2.2: a source that does not name a single host. */

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include "overlay/icmp.h"
+#include "overlay/bytes.h"
 
 #define IPV4_HLEN 20
 #define IPV6_HLEN 40
@@ -39,12 +40,6 @@ const char *
 ip_drop_name(enum ip_verdict v)
 {
 	return (unsigned)v < IP_DROP__COUNT ? drop_names[v] : "ip_unknown";
-}
-
-static uint16_t
-rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
 /*

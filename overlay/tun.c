@@ -9,11 +9,13 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "overlay/offload.h"
+
 int
 tun_open(const char *name, bool *created, char *err, size_t errlen)
 {
 	struct ifreq ifr;
-	int fd, rc;
+	int fd, rc, hdrsz = (int)OFFLOAD_VNET_HLEN;
 
 	*created = if_nametoindex(name) == 0;
 	if (strlen(name) >= IFNAMSIZ) {
@@ -31,9 +33,10 @@ tun_open(const char *name, bool *created, char *err, size_t errlen)
 	memcpy(ifr.ifr_name, name, strlen(name));
 	/*
 	 * IFF_ONE_QUEUE is gone from the kernel; the queue length is the
-	 * link's txqueuelen. IFF_VNET_HDR arrives with the offload work.
+	 * link's txqueuelen. IFF_VNET_HDR puts a virtio_net_hdr in front of
+	 * every packet read or written: what carries the offloads below.
 	 */
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR;
 	if (ioctl(fd, TUNSETIFF, &ifr) != 0) {
 		rc = -errno;
 		if (errno == EINVAL && !*created)
@@ -49,6 +52,21 @@ tun_open(const char *name, bool *created, char *err, size_t errlen)
 			    strerror(errno));
 		close(fd);
 		return errno == EINVAL ? -EEXIST : rc;
+	}
+	/*
+	 * Checksum and TSO offload: the kernel hands us TCP super-packets
+	 * of up to 64 KiB with partial checksums (overlay/offload.h cuts
+	 * them) and takes super-packets back. No USO and no ECN TSO: the
+	 * kernel segments those itself before they reach us.
+	 */
+	if (ioctl(fd, TUNSETVNETHDRSZ, &hdrsz) != 0 ||
+	    ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) !=
+	    0) {
+		rc = -errno;
+		snprintf(err, errlen, "TUN offloads on %s: %s", name,
+		    strerror(errno));
+		close(fd);
+		return rc;
 	}
 	if (ioctl(fd, TUNSETPERSIST, 1) != 0) {
 		rc = -errno;

@@ -5,8 +5,12 @@
  * The device is made persistent: it outlives the daemon, so a restart
  * (crash, upgrade, systemctl restart) keeps the link, its routes and the
  * rules that point at it, and the new daemon attaches to the same device.
- * Only `sluiced --cleanup` removes it. Packets are plain IP (IFF_NO_PI);
- * the version nibble tells IPv4 from IPv6.
+ * Only `sluiced --cleanup` removes it. Packets are IP (IFF_NO_PI; the
+ * version nibble tells IPv4 from IPv6) behind a struct virtio_net_hdr
+ * (IFF_VNET_HDR) on every read and write: with checksum and TSO offloads
+ * on, a read may be a TCP super-packet with a partial checksum, and a
+ * write may be one (overlay/offload.h). A zeroed header is a plain,
+ * complete packet.
  */
 #ifndef SLUICE_OVERLAY_TUN_H
 #define SLUICE_OVERLAY_TUN_H
@@ -17,7 +21,8 @@
 /*
  * Opens (creating if needed) the TUN device name in this network
  * namespace, non-blocking and close-on-exec. *created says whether it is
- * new. Returns the fd or a negative errno with a sentence in err (-EBUSY:
+ * new. Offloads are on: TUN_F_CSUM, TUN_F_TSO4 and TUN_F_TSO6, with a
+ * header of OFFLOAD_VNET_HLEN bytes. Returns the fd or a negative errno with a sentence in err (-EBUSY:
  * another process has it open; -EEXIST: a non-TUN link has that name).
  */
 int tun_open(const char *name, bool *created, char *err, size_t errlen);

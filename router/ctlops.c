@@ -13,6 +13,7 @@
 #include "common/mp.h"
 #include "router/daemon.h"
 #include "router/links.h"
+#include "router/worker.h"
 
 static int
 op_version(void *arg, const struct ctl_request *req, msgpack_packer *pk,
@@ -242,6 +243,7 @@ op_stats(void *arg, const struct ctl_request *req, msgpack_packer *pk,
 	struct sluiced *d = arg;
 	uint64_t c[DP_COUNTER__COUNT];
 	struct pkt_pool_stats ps;
+	struct worker_offload_stats os;
 	const struct links_stats *ls = &d->link_stats;
 
 	if (d->dp == NULL) {
@@ -250,7 +252,8 @@ op_stats(void *arg, const struct ctl_request *req, msgpack_packer *pk,
 	}
 	dplane_counters(d->dp, c);
 	dplane_pool_stats(d->dp, &ps);
-	msgpack_pack_map(pk, 3);
+	dplane_offload_stats(d->dp, &os);
+	msgpack_pack_map(pk, 4);
 	mp_pack_key(pk, "datapath");
 	{
 		uint32_t named = 0;
@@ -264,6 +267,18 @@ op_stats(void *arg, const struct ctl_request *req, msgpack_packer *pk,
 			if (name != NULL)
 				mp_pack_kv_u64(pk, name, c[i]);
 		}
+	}
+	mp_pack_key(pk, "offload");
+	msgpack_pack_map(pk, 3 + OFFLOAD_DROP__COUNT - 1);
+	mp_pack_kv_u64(pk, "gsoIn", os.gso_in);
+	mp_pack_kv_u64(pk, "gsoSegments", os.gso_segs);
+	mp_pack_kv_u64(pk, "groOut", os.gro_out);
+	for (int i = 1; i < OFFLOAD_DROP__COUNT; i++) {
+		char k[48];
+
+		snprintf(k, sizeof(k), "drop_%s",
+		    offload_drop_name((enum offload_verdict)i));
+		mp_pack_kv_u64(pk, k, os.drop[i]);
 	}
 	mp_pack_key(pk, "buffers");
 	msgpack_pack_map(pk, 3);

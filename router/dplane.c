@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <linux/rtnetlink.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,6 +160,12 @@ udp_open(const struct sluiced_config *cfg, char *err, size_t errlen)
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
 	if (ss.ss_family == AF_INET)
 		setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu));
+	/*
+	 * Runs of datagrams from one peer may arrive joined (a cmsg gives
+	 * their size; the worker splits them). Best effort: without it
+	 * they come one by one.
+	 */
+	setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, sl) != 0) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot bind the VXLAN socket to %s port %u: %s",
@@ -241,7 +248,7 @@ dplane_start(struct dplane **out, uv_loop_t *loop,
 	}
 	atomic_init(&d->cur, NULL);
 	rc = worker_start(&d->w, d->tun_fd, d->udp_fd, &d->cur, POOL_SIZE,
-	    BUF_SIZE);
+	    BUF_SIZE, d->info.tun_mtu);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot start the data-path worker: %s",
 		    strerror(-rc));
@@ -360,4 +367,10 @@ dplane_cleanup(const struct sluiced_config *cfg, struct netlink *nl,
 		first = first ? first : rc;
 	log_info("cleanup: removed %u routes and rules", removed);
 	return first;
+}
+
+void
+dplane_offload_stats(const struct dplane *d, struct worker_offload_stats *st)
+{
+	worker_offload_stats(d->w, st);
 }

@@ -49,6 +49,9 @@ void dplane_info_get(const struct dplane *d, struct dplane_info *info);
 /* Sums the worker's counters into out[DP_COUNTER__COUNT]. */
 void dplane_counters(const struct dplane *d, uint64_t *out);
 void dplane_pool_stats(const struct dplane *d, struct pkt_pool_stats *st);
+struct worker_offload_stats;
+void dplane_offload_stats(const struct dplane *d,
+    struct worker_offload_stats *st);
 
 /*
  * Removes what sluiced installs in the kernel and leaves behind on a stop:

@@ -1,6 +1,8 @@
 #include "router/worker.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -11,10 +13,20 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "overlay/offload.h"
 #include "router/pipeline.h"
 
-#define BATCH 32		/* packets per fd per wake-up, for fairness */
+#define BATCH 32		/* TUN reads / datagrams per wake-up, for fairness */
 #define SCRATCH 1500		/* ICMP errors are at most 576/1280 bytes */
+/*
+ * Datagrams queued for the peers before a sendmmsg(): a batch of TUN
+ * reads may be 32 super-packets of ~45 segments each, so the queue is
+ * flushed whenever it fills, not only at the end of the batch.
+ */
+#define OUT_MAX 256
+/* UDP GSO: at most 64 segments and 64 KiB of UDP payload per send. */
+#define GSO_MAX_SEGS 64
+#define GSO_MAX_BYTES (65535 - 40 - 8)
 
 struct worker {
 	pthread_t th;
@@ -22,21 +34,44 @@ struct worker {
 	_Atomic(struct dp_snapshot *) *snap;
 	_Atomic uint64_t seen_gen;
 	struct pkt_pool *pool;
-	uint32_t buf_size;
+	/*
+	 * Segments of TUN super-packets, each at most seg_size bytes (the
+	 * TUN MTU); OUT_MAX of them are ever queued, so it never runs dry.
+	 */
+	struct pkt_pool *seg_pool;
+	uint32_t buf_size, seg_size;
+	bool udp_gso;		/* the kernel takes UDP_SEGMENT */
 	struct dp_stats st;
+	struct worker_offload_stats ost;
+	struct offload_gro *gro;
+	/* Queued for the peers: out[i] goes to out_peer[i] (borrowed). */
+	struct pkt *out[OUT_MAX];
+	const struct dp_peer *out_peer[OUT_MAX];
+	int nout;
 	/* Batch state, reused for every batch. */
-	struct mmsghdr msg[BATCH];
-	struct iovec iov[BATCH];
+	struct mmsghdr msg[OUT_MAX];
+	struct iovec iov[OUT_MAX];
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctrl[OUT_MAX];
 	struct sockaddr_storage from[BATCH];
 	uint8_t scratch[SCRATCH];
 };
 
 static struct log_ratelimit io_rl = LOG_RATELIMIT_INIT(5000, 5);
+static struct log_ratelimit off_rl = LOG_RATELIMIT_INIT(5000, 5);
 
 static void
-to_tun(struct worker *w, const void *buf, size_t len)
+to_tun_vh(struct worker *w, const struct virtio_net_hdr *vh, const void *buf,
+    size_t len)
 {
-	if (write(w->tun_fd, buf, len) == (ssize_t)len) {
+	struct iovec iov[2] = {
+		{ (void *)vh, OFFLOAD_VNET_HLEN },
+		{ (void *)buf, len },
+	};
+
+	if (writev(w->tun_fd, iov, 2) == (ssize_t)(len + OFFLOAD_VNET_HLEN)) {
 		dp_count(&w->st, DP_TUN_TX, 1);
 	} else {
 		dp_count(&w->st, DP_DROP_TUN_WRITE, 1);
@@ -45,13 +80,43 @@ to_tun(struct worker *w, const void *buf, size_t len)
 	}
 }
 
+/* A plain packet: a zeroed virtio_net_hdr says "complete, no GSO". */
+static void
+to_tun(struct worker *w, const void *buf, size_t len)
+{
+	static const struct virtio_net_hdr plain;
+
+	to_tun_vh(w, &plain, buf, len);
+}
+
+/* The coalescer's output: a plain packet or a super-packet. */
+static void
+on_gro_emit(void *ctx, const struct virtio_net_hdr *vh, const uint8_t *pkt,
+    size_t len)
+{
+	struct worker *w = ctx;
+
+	if (vh->gso_type != VIRTIO_NET_HDR_GSO_NONE)
+		w->ost.gro_out++;
+	to_tun_vh(w, vh, pkt, len);
+}
+
+static void
+offload_drop(struct worker *w, enum offload_verdict v, size_t len)
+{
+	w->ost.drop[v]++;
+	if (log_ratelimit_ok(&off_rl))
+		log_debug("tun read of %zu bytes dropped: %s", len,
+		    offload_drop_name(v));
+}
+
 /* Carries out a verdict other than VERDICT_TO_PEER. */
 static void
 act(struct worker *w, struct pkt *p, const struct pipeline_result *r)
 {
 	switch (r->verdict) {
 	case VERDICT_TO_PEER:
-		/* from_tun() batches these; no other path makes them. */
+		/* from_tun() queues these; no other path makes them. */
 		break;
 	case VERDICT_TO_TUN:
 		to_tun(w, p->data, p->len);
@@ -68,76 +133,249 @@ act(struct worker *w, struct pkt *p, const struct pipeline_result *r)
 }
 
 /*
- * TUN -> peers: read up to BATCH packets one by one (a TUN without
- * offloads has no batch read), run each through inside.c, and send what
- * goes to peers with one sendmmsg().
+ * Builds the message for out[first..first + n): one datagram, or with
+ * UDP GSO several of one size (the last may be shorter) that the kernel
+ * cuts back into datagrams of that size.
+ */
+static void
+out_msg(struct worker *w, int m, int first, int n)
+{
+	const struct dp_peer *peer = w->out_peer[first];
+	struct msghdr *mh = &w->msg[m].msg_hdr;
+
+	for (int j = 0; j < n; j++)
+		w->iov[first + j] = (struct iovec){ w->out[first + j]->data,
+		    w->out[first + j]->len };
+	*mh = (struct msghdr){
+		.msg_name = (void *)&peer->sa,
+		.msg_namelen = peer->salen,
+		.msg_iov = &w->iov[first],
+		.msg_iovlen = (size_t)n,
+	};
+	if (n > 1) {
+		struct cmsghdr *cm;
+		uint16_t seg = (uint16_t)w->out[first]->len;
+
+		mh->msg_control = w->ctrl[m].buf;
+		mh->msg_controllen = CMSG_SPACE(sizeof(seg));
+		cm = CMSG_FIRSTHDR(mh);
+		cm->cmsg_level = SOL_UDP;
+		cm->cmsg_type = UDP_SEGMENT;
+		cm->cmsg_len = CMSG_LEN(sizeof(seg));
+		memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
+	}
+}
+
+/*
+ * Sends the queue: runs of datagrams to one peer with one size go as one
+ * UDP GSO message, everything in one sendmmsg() (repeated while the
+ * kernel takes only part). The peer addresses point into the snapshot,
+ * which stays valid until this batch is done (the loop frees it only
+ * once seen_gen has moved past it).
+ */
+static void
+flush_out(struct worker *w)
+{
+	int first[OUT_MAX], count[OUT_MAX];
+	int nmsg = 0, sent = 0;
+
+	for (int i = 0; i < w->nout;) {
+		int n = 1;
+		uint32_t size = w->out[i]->len, bytes = size;
+
+		while (w->udp_gso && i + n < w->nout && n < GSO_MAX_SEGS &&
+		    w->out_peer[i + n] == w->out_peer[i] &&
+		    w->out[i + n]->len <= size &&
+		    bytes + w->out[i + n]->len <= GSO_MAX_BYTES) {
+			bytes += w->out[i + n]->len;
+			/* A shorter datagram ends the run. */
+			if (w->out[i + n++]->len < size)
+				break;
+		}
+		first[nmsg] = i;
+		count[nmsg] = n;
+		out_msg(w, nmsg++, i, n);
+		i += n;
+	}
+	while (sent < nmsg) {
+		int k = sendmmsg(w->udp_fd, w->msg + sent,
+		    (unsigned int)(nmsg - sent), MSG_DONTWAIT);
+
+		if (k <= 0 && count[sent] > 1 &&
+		    (errno == EINVAL || errno == EMSGSIZE || errno == EIO)) {
+			/*
+			 * GSO refused (a path MTU below the datagrams: the
+			 * underlay fragments them instead): one by one.
+			 */
+			int m0 = sent;
+
+			for (int j = 0; j < count[m0]; j++) {
+				out_msg(w, m0, first[m0] + j, 1);
+				if (sendmsg(w->udp_fd, &w->msg[m0].msg_hdr,
+				    MSG_DONTWAIT) < 0) {
+					dp_count(&w->st, DP_DROP_UDP_SEND, 1);
+					continue;
+				}
+				dp_count(&w->st, DP_UDP_TX, 1);
+				dp_count(&w->st, DP_UDP_TX_BYTES,
+				    w->out[first[m0] + j]->len);
+			}
+			sent++;
+			continue;
+		}
+		if (k <= 0) {
+			int lost = 0;
+
+			for (int m = sent; m < nmsg; m++)
+				lost += count[m];
+			dp_count(&w->st, DP_DROP_UDP_SEND, (uint64_t)lost);
+			if (log_ratelimit_ok(&io_rl))
+				log_warn("sendmmsg of %d datagrams", lost);
+			break;
+		}
+		for (int m = sent; m < sent + k; m++) {
+			for (int j = first[m]; j < first[m] + count[m]; j++)
+				dp_count(&w->st, DP_UDP_TX_BYTES, w->out[j]->len);
+			dp_count(&w->st, DP_UDP_TX, (uint64_t)count[m]);
+		}
+		sent += k;
+	}
+	for (int j = 0; j < w->nout; j++)
+		pkt_put(w->out[j]);
+	w->nout = 0;
+}
+
+/* One packet from the TUN (whole, or a segment) through inside.c. */
+static void
+inside(struct worker *w, const struct dp_snapshot *s, struct pkt *p)
+{
+	struct pipeline_result r;
+
+	dp_count(&w->st, DP_TUN_RX, 1);
+	dp_count(&w->st, DP_TUN_RX_BYTES, p->len);
+	inside_process(s, p, w->scratch, sizeof(w->scratch), &r);
+	if (r.verdict == VERDICT_TO_PEER) {
+		dp_count(&w->st, DP_FWD_PEER, 1);
+		if (w->nout == OUT_MAX)
+			flush_out(w);
+		w->out_peer[w->nout] = r.peer;
+		w->out[w->nout++] = p;
+		return;
+	}
+	if (r.verdict == VERDICT_TO_TUN)
+		dp_count(&w->st, DP_FWD_LOCAL, 1);
+	act(w, p, &r);
+	pkt_put(p);
+}
+
+/*
+ * A TSO super-packet: cut into segments, each its own packet through
+ * inside.c (route, MTU check, encapsulation), as if the pod had sent them
+ * one by one.
+ */
+static void
+segment(struct worker *w, const struct dp_snapshot *s,
+    const struct offload_tso *t)
+{
+	for (uint32_t i = 0; i < t->nseg; i++) {
+		uint32_t len = offload_tso_seg_len(t, i);
+		struct pkt *q;
+
+		/* Queued segments are what holds seg_pool's buffers. */
+		if (w->nout == OUT_MAX)
+			flush_out(w);
+		q = len <= w->seg_size ? pkt_get(w->seg_pool) :
+		    pkt_get(w->pool);
+		if (q == NULL) {
+			dp_count(&w->st, DP_DROP_NO_BUFFER, 1);
+			continue;
+		}
+		q->len = offload_tso_segment(t, i, q->data,
+		    q->size - pkt_headroom(q));
+		if (q->len == 0) {	/* cannot happen: sized above */
+			pkt_put(q);
+			dp_count(&w->st, DP_DROP_NO_BUFFER, 1);
+			continue;
+		}
+		inside(w, s, q);
+	}
+	w->ost.gso_in++;
+	w->ost.gso_segs += t->nseg;
+}
+
+/*
+ * TUN -> peers: read up to BATCH packets one by one (a TUN has no batch
+ * read, but with TSO one read may be 64 KiB of TCP), run each packet or
+ * segment through inside.c, and send what goes to peers with sendmmsg(),
+ * UDP GSO where datagrams line up.
  */
 static void
 from_tun(struct worker *w, const struct dp_snapshot *s)
 {
-	struct pipeline_result r;
-	struct pkt *out[BATCH];
-	int nout = 0, sent = 0;
-
 	for (int i = 0; i < BATCH; i++) {
 		struct pkt *p = pkt_get(w->pool);
+		struct virtio_net_hdr vh;
+		struct offload_tso t;
+		enum offload_verdict v;
 		ssize_t n;
 
 		if (p == NULL) {
 			dp_count(&w->st, DP_DROP_NO_BUFFER, 1);
 			break;
 		}
-		n = read(w->tun_fd, p->data, w->buf_size);
-		if (n <= 0) {
+		/* The header lands in the headroom, the packet at data. */
+		n = read(w->tun_fd, p->data - OFFLOAD_VNET_HLEN,
+		    OFFLOAD_VNET_HLEN + w->buf_size);
+		if (n < (ssize_t)OFFLOAD_VNET_HLEN) {
 			pkt_put(p);
 			break;
 		}
-		p->len = (uint32_t)n;
-		dp_count(&w->st, DP_TUN_RX, 1);
-		dp_count(&w->st, DP_TUN_RX_BYTES, (uint64_t)n);
-		inside_process(s, p, w->scratch, sizeof(w->scratch), &r);
-		if (r.verdict == VERDICT_TO_PEER) {
-			dp_count(&w->st, DP_FWD_PEER, 1);
-			w->iov[nout] = (struct iovec){ p->data, p->len };
-			w->msg[nout].msg_hdr = (struct msghdr){
-				.msg_name = (void *)&r.peer->sa,
-				.msg_namelen = r.peer->salen,
-				.msg_iov = &w->iov[nout],
-				.msg_iovlen = 1,
-			};
-			out[nout++] = p;
+		memcpy(&vh, p->data - OFFLOAD_VNET_HLEN, sizeof(vh));
+		p->len = (uint32_t)(n - (ssize_t)OFFLOAD_VNET_HLEN);
+		if (offload_is_gso(&vh)) {
+			v = offload_tso_parse(&vh, p->data, p->len, &t);
+			if (v == OFFLOAD_OK)
+				segment(w, s, &t);
+			else
+				offload_drop(w, v, p->len);
+			pkt_put(p);
 			continue;
 		}
-		if (r.verdict == VERDICT_TO_TUN)
-			dp_count(&w->st, DP_FWD_LOCAL, 1);
-		act(w, p, &r);
-		pkt_put(p);
-	}
-	/*
-	 * The peer addresses point into the snapshot, which stays valid
-	 * until this batch is done (the loop frees it only once seen_gen
-	 * has moved past it).
-	 */
-	while (sent < nout) {
-		int k = sendmmsg(w->udp_fd, w->msg + sent,
-		    (unsigned int)(nout - sent), MSG_DONTWAIT);
-
-		if (k <= 0) {
-			dp_count(&w->st, DP_DROP_UDP_SEND, (uint64_t)(nout - sent));
-			if (log_ratelimit_ok(&io_rl))
-				log_warn("sendmmsg of %d datagrams", nout - sent);
-			break;
+		v = offload_csum_complete(&vh, p->data, p->len);
+		if (v != OFFLOAD_OK) {
+			offload_drop(w, v, p->len);
+			pkt_put(p);
+			continue;
 		}
-		for (int j = sent; j < sent + k; j++)
-			dp_count(&w->st, DP_UDP_TX_BYTES, out[j]->len);
-		dp_count(&w->st, DP_UDP_TX, (uint64_t)k);
-		sent += k;
+		inside(w, s, p);
 	}
-	for (int j = 0; j < nout; j++)
-		pkt_put(out[j]);
+	if (w->nout > 0)
+		flush_out(w);
 }
 
-/* Peers -> TUN: one recvmmsg() for up to BATCH datagrams. */
+/* The UDP_GRO segment size of a received message, or 0. */
+static int
+gro_size(const struct msghdr *mh)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm != NULL;
+	    cm = CMSG_NXTHDR((struct msghdr *)mh, cm)) {
+		int v;
+
+		if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(v))) {
+			memcpy(&v, CMSG_DATA(cm), sizeof(v));
+			return v;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Peers -> TUN: one recvmmsg() for up to BATCH datagrams (each may be
+ * several the kernel joined with UDP GRO), each datagram through
+ * outside.c, and the decapsulated packets through the coalescer, which
+ * writes runs of one TCP flow as one super-packet.
+ */
 static void
 from_udp(struct worker *w, const struct dp_snapshot *s)
 {
@@ -157,17 +395,18 @@ from_udp(struct worker *w, const struct dp_snapshot *s)
 			.msg_namelen = sizeof(w->from[n]),
 			.msg_iov = &w->iov[n],
 			.msg_iovlen = 1,
+			.msg_control = w->ctrl[n].buf,
+			.msg_controllen = sizeof(w->ctrl[n].buf),
 		};
 	}
 	got = n > 0 ? recvmmsg(w->udp_fd, w->msg, (unsigned int)n,
 	    MSG_DONTWAIT, NULL) : 0;
 	for (int i = 0; i < got; i++) {
-		struct pkt *p = in[i];
 		struct sockaddr_storage *ss = &w->from[i];
+		uint32_t len = w->msg[i].msg_len, step;
+		int gso = gro_size(&w->msg[i].msg_hdr);
 		struct sluice_addr src;
 
-		p->len = w->msg[i].msg_len;
-		dp_count(&w->st, DP_UDP_RX, 1);
 		memset(&src, 0, sizeof(src));
 		if (ss->ss_family == AF_INET) {
 			src.family = AF_INET;
@@ -176,11 +415,34 @@ from_udp(struct worker *w, const struct dp_snapshot *s)
 			src.family = AF_INET6;
 			src.u.v6 = ((struct sockaddr_in6 *)ss)->sin6_addr;
 		}
-		outside_process(s, p, &src, &r);
-		if (r.verdict == VERDICT_TO_TUN)
-			dp_count(&w->st, DP_DECAP, 1);
-		act(w, p, &r);
+		step = gso > 0 && (uint32_t)gso < len ? (uint32_t)gso : len;
+		for (uint32_t off = 0; off < len; off += step) {
+			/*
+			 * A view of one datagram inside the buffer: decap
+			 * only moves data forward and trims, and the view
+			 * lives until the coalescer has copied or written
+			 * the packet.
+			 */
+			struct pkt v = {
+				.data = in[i]->data + off,
+				.len = len - off < step ? len - off : step,
+				.buf = in[i]->data + off,
+				.pool = in[i]->pool,
+			};
+
+			v.size = v.len;
+			dp_count(&w->st, DP_UDP_RX, 1);
+			outside_process(s, &v, &src, &r);
+			if (r.verdict == VERDICT_TO_TUN) {
+				dp_count(&w->st, DP_DECAP, 1);
+				offload_gro_add(w->gro, v.data, v.len,
+				    on_gro_emit, w);
+				continue;
+			}
+			act(w, &v, &r);
+		}
 	}
+	offload_gro_flush(w->gro, on_gro_emit, w);
 	for (int i = 0; i < n; i++)
 		pkt_put(in[i]);
 }
@@ -225,10 +487,11 @@ run(void *arg)
 int
 worker_start(struct worker **out, int tun_fd, int udp_fd,
     _Atomic(struct dp_snapshot *) *snap, uint32_t pool_size,
-    uint32_t buf_size)
+    uint32_t buf_size, uint32_t seg_size)
 {
 	struct worker *w;
-	int rc;
+	socklen_t sl = sizeof(int);
+	int rc, seg;
 
 	*out = NULL;
 	w = calloc(1, sizeof(*w));
@@ -238,9 +501,15 @@ worker_start(struct worker **out, int tun_fd, int udp_fd,
 	w->udp_fd = udp_fd;
 	w->snap = snap;
 	w->buf_size = buf_size;
+	w->seg_size = seg_size;
+	/* A kernel that knows UDP_SEGMENT answers for it (4.18+). */
+	w->udp_gso = getsockopt(udp_fd, SOL_UDP, UDP_SEGMENT, &seg, &sl) == 0;
 	w->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	w->pool = pkt_pool_new(pool_size, buf_size);
-	if (w->stop_fd < 0 || w->pool == NULL) {
+	w->seg_pool = pkt_pool_new(OUT_MAX + 1, seg_size);
+	w->gro = offload_gro_new();
+	if (w->stop_fd < 0 || w->pool == NULL || w->seg_pool == NULL ||
+	    w->gro == NULL) {
 		rc = w->stop_fd < 0 ? -errno : -ENOMEM;
 		goto err;
 	}
@@ -253,6 +522,8 @@ worker_start(struct worker **out, int tun_fd, int udp_fd,
 err:
 	if (w->stop_fd >= 0)
 		close(w->stop_fd);
+	offload_gro_destroy(w->gro);
+	pkt_pool_destroy(w->seg_pool);
 	pkt_pool_destroy(w->pool);
 	free(w);
 	return rc;
@@ -269,6 +540,8 @@ worker_stop(struct worker *w)
 		log_warn("worker: cannot signal stop");
 	pthread_join(w->th, NULL);
 	close(w->stop_fd);
+	offload_gro_destroy(w->gro);
+	pkt_pool_destroy(w->seg_pool);
 	pkt_pool_destroy(w->pool);
 	free(w);
 }
@@ -290,4 +563,11 @@ worker_pool_stats(const struct worker *w, struct pkt_pool_stats *st)
 {
 	/* Read racily: figures for operators, not for decisions. */
 	pkt_pool_stats_get(w->pool, st);
+}
+
+void
+worker_offload_stats(const struct worker *w, struct worker_offload_stats *st)
+{
+	/* Read racily, like the pool's: figures for operators. */
+	*st = w->ost;
 }

@@ -6,8 +6,11 @@
  * reads the newest published snapshot between batches and reports the
  * generation it holds (worker_seen_gen) so the loop knows when a retired
  * snapshot is free. The UDP side is batched (sendmmsg after a batch of
- * TUN reads, recvmmsg); the TUN side is one read or write per packet
- * until TUN offloads (IFF_VNET_HDR) arrive with the performance issue.
+ * TUN reads, with UDP GSO for runs of equal datagrams to one peer;
+ * recvmmsg with UDP GRO). The TUN side uses the virtio-net offloads
+ * (overlay/offload.h): a read may be a 64 KiB TCP super-packet, cut into
+ * segments that each take the pipeline; on the way back, runs of one TCP
+ * flow from a receive batch are coalesced into one write.
  */
 #ifndef SLUICE_ROUTER_WORKER_H
 #define SLUICE_ROUTER_WORKER_H
@@ -15,18 +18,30 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "overlay/offload.h"
 #include "router/dataplane.h"
 
 struct worker;
 
+/* Offload figures a worker keeps besides its struct dp_stats. */
+struct worker_offload_stats {
+	uint64_t drop[OFFLOAD_DROP__COUNT];	/* TUN reads refused */
+	uint64_t gso_in;	/* TUN super-packets read */
+	uint64_t gso_segs;	/* segments cut from them */
+	uint64_t gro_out;	/* coalesced super-packets written */
+};
+
 /*
- * Starts a worker on tun_fd and udp_fd (borrowed: closed by the caller
- * after worker_stop). snap points at the loop's published-snapshot slot.
- * Returns 0 or a negative errno.
+ * Starts a worker on tun_fd (opened by tun_open(), with offloads) and
+ * udp_fd (borrowed: closed by the caller after worker_stop). snap points
+ * at the loop's published-snapshot slot. buf_size is the largest packet
+ * or datagram (64 KiB); seg_size the largest segment the worker cuts from
+ * a super-packet without a full-size buffer (the TUN MTU). Returns 0 or a
+ * negative errno.
  */
 int worker_start(struct worker **out, int tun_fd, int udp_fd,
     _Atomic(struct dp_snapshot *) *snap, uint32_t pool_size,
-    uint32_t buf_size);
+    uint32_t buf_size, uint32_t seg_size);
 /* Stops and joins the thread, then frees it. Accepts NULL. */
 void worker_stop(struct worker *w);
 
@@ -34,5 +49,8 @@ void worker_stop(struct worker *w);
 uint64_t worker_seen_gen(const struct worker *w);
 const struct dp_stats *worker_stats(const struct worker *w);
 void worker_pool_stats(const struct worker *w, struct pkt_pool_stats *st);
+/* A racy copy of the offload figures. */
+void worker_offload_stats(const struct worker *w,
+    struct worker_offload_stats *st);
 
 #endif
