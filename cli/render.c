@@ -8,7 +8,11 @@
 
 #include <jansson.h>
 
-/* "uptimeSeconds" -> "uptime seconds": keys are for programs. */
+/*
+ * "uptimeSeconds" -> "uptime seconds", "vtepMAC" -> "vtep MAC": keys are
+ * for programs, these are for people. A capital starts a new word; a run
+ * of capitals is an acronym and keeps its case.
+ */
 static void
 words(const msgpack_object *k, char *buf, size_t size)
 {
@@ -19,16 +23,18 @@ words(const msgpack_object *k, char *buf, size_t size)
 		return;
 	}
 	for (uint32_t i = 0; i < k->via.str.size && j + 2 < size; i++) {
-		unsigned char ch = (unsigned char)k->via.str.ptr[i];
+		const char *s = k->via.str.ptr;
+		unsigned char ch = (unsigned char)s[i];
 
-		if (isupper(ch) && i > 0 &&
-		    !isupper((unsigned char)k->via.str.ptr[i - 1])) {
-			buf[j++] = ' ';
-			ch = (unsigned char)tolower(ch);
-		} else if (isupper(ch) && i + 1 < k->via.str.size &&
-		    islower((unsigned char)k->via.str.ptr[i + 1]) && i > 0) {
-			buf[j++] = ' ';
-			ch = (unsigned char)tolower(ch);
+		if (isupper(ch) && i > 0) {
+			bool prev_upper = isupper((unsigned char)s[i - 1]);
+			bool next_lower = i + 1 < k->via.str.size &&
+			    islower((unsigned char)s[i + 1]);
+
+			if (!prev_upper)
+				buf[j++] = ' ';
+			if (next_lower)
+				ch = (unsigned char)tolower(ch);
 		}
 		buf[j++] = isprint(ch) ? (char)ch : '?';
 	}
