@@ -286,13 +286,14 @@ op_stats(void *arg, const struct ctl_request *req, msgpack_packer *pk,
 	mp_pack_kv_u64(pk, "free", ps.free);
 	mp_pack_kv_u64(pk, "exhausted", ps.exhausted);
 	mp_pack_key(pk, "links");
-	msgpack_pack_map(pk, 10);
+	msgpack_pack_map(pk, 11);
 	mp_pack_kv_u64(pk, "accepted", ls->accepted);
 	mp_pack_kv_u64(pk, "dialled", ls->dialled);
 	mp_pack_kv_u64(pk, "authenticated", ls->authenticated);
 	mp_pack_kv_u64(pk, "refusedUnknown", ls->refused_unknown);
 	mp_pack_kv_u64(pk, "refusedAuth", ls->refused_auth);
 	mp_pack_kv_u64(pk, "refusedIdentity", ls->refused_identity);
+	mp_pack_kv_u64(pk, "refusedLimit", ls->refused_limit);
 	mp_pack_kv_u64(pk, "malformed", ls->malformed);
 	mp_pack_kv_u64(pk, "timeouts", ls->timeouts);
 	mp_pack_kv_u64(pk, "framesRx", ls->frames_rx);

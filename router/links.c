@@ -15,6 +15,9 @@
 
 #define TICK_MS 100
 #define DIAL_RETRY_MS 1000
+/* Unauthenticated incoming connections held at once, and per address. */
+#define LINKS_MAX_PENDING 64
+#define LINKS_MAX_PENDING_PER_ADDR 4
 
 struct link {
 	struct sluiced *d;
@@ -106,9 +109,38 @@ links_close(struct link *l, const char *why)
 }
 
 void
-links_rebind(struct link *l, struct peer *p)
+links_peers_moved(struct sluiced *d, struct peer *np, size_t n)
 {
-	l->peer = p;
+	struct link *l, *next;
+
+	for (l = d->links; l; l = next) {
+		struct peer *to = NULL;
+
+		next = l->next;
+		if (l->peer == NULL)
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			if (strcmp(np[i].name, l->peer->name) == 0) {
+				to = &np[i];
+				break;
+			}
+		}
+		/*
+		 * Gone, or no longer the same node (address or role changed):
+		 * close while l->peer still points at live memory.
+		 */
+		if (to == NULL || to->managed != l->peer->managed ||
+		    !sluice_addr_eq(&to->addr, &l->peer->addr)) {
+			for (size_t i = 0; i < n; i++)
+				if (np[i].link == l)
+					np[i].link = NULL;
+			links_close(l, to == NULL ?
+			    "node removed from the cluster manifest" :
+			    "node changed in the cluster manifest");
+			continue;
+		}
+		l->peer = to;
+	}
 }
 
 static void refuse(struct link *l, uint64_t *counter, const char *fmt, ...)
@@ -461,8 +493,20 @@ on_connection(uv_stream_t *server, int status)
 	if (status < 0)
 		return;
 	l = link_new(d, false);
-	if (l == NULL)
+	if (l == NULL) {
+		/*
+		 * Accept and drop it all the same: a connection left pending
+		 * would stop libuv from ever polling the listener again.
+		 */
+		uv_tcp_t *tmp = malloc(sizeof(*tmp));
+
+		if (tmp != NULL) {
+			uv_tcp_init(d->loop, tmp);
+			uv_accept(server, (uv_stream_t *)tmp);
+			uv_close((uv_handle_t *)tmp, (uv_close_cb)free);
+		}
 		return;
+	}
 	d->link_stats.accepted++;
 	if (uv_accept(server, (uv_stream_t *)&l->tcp) != 0 ||
 	    uv_tcp_getpeername(&l->tcp, (struct sockaddr *)&ss, &sl) != 0) {
@@ -482,6 +526,26 @@ on_connection(uv_stream_t *server, int status)
 		refuse(l, &d->link_stats.refused_unknown,
 		    "not the address of a managed node of the cluster manifest");
 		return;
+	}
+	/*
+	 * Anyone on a node (a pod behind SNAT, later) can open connections
+	 * from its address: bound what those who have not authenticated hold.
+	 */
+	{
+		unsigned int all = 0, same = 0;
+
+		for (struct link *o = d->links; o; o = o->next) {
+			if (o == l || o->authed || o->dialer || o->closing)
+				continue;
+			all++;
+			same += sluice_addr_eq(&o->remote, &l->remote);
+		}
+		if (all >= LINKS_MAX_PENDING || same >= LINKS_MAX_PENDING_PER_ADDR) {
+			refuse(l, &d->link_stats.refused_limit,
+			    "too many unauthenticated connections (%u from this address)",
+			    same);
+			return;
+		}
 	}
 	start(l);
 }

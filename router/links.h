@@ -34,6 +34,7 @@ struct links_stats {
 	uint64_t refused_unknown;	/* not a managed node of the manifest */
 	uint64_t refused_auth;		/* tag failed: wrong secret, tampering, replay */
 	uint64_t refused_identity;	/* name/address do not match the manifest */
+	uint64_t refused_limit;		/* too many unauthenticated connections */
 	uint64_t malformed;		/* undecodable frames, protocol errors */
 	uint64_t timeouts;		/* no authentication within the dead interval */
 	uint64_t frames_rx, frames_tx;
@@ -46,8 +47,13 @@ void links_stop(struct sluiced *d);
 
 /* Closes a link; its peer keeps its state until the dead interval. */
 void links_close(struct link *l, const char *why);
-/* A peer moved in memory (peer table rebuilt): point the link at it. */
-void links_rebind(struct link *l, struct peer *p);
+/*
+ * The peer table is being rebuilt into np[0..n): every link, authenticated
+ * or not, is pointed at its peer's new entry (found by name), or closed if
+ * that node is gone or changed address or role. Call it while the old
+ * table is still allocated.
+ */
+void links_peers_moved(struct sluiced *d, struct peer *np, size_t n);
 /* Sends our blocks to every authenticated peer (our blocks changed). */
 void links_announce(struct sluiced *d);
 

@@ -144,6 +144,16 @@ sluiced_reload(struct sluiced *d)
 	    (unsigned long long)next.generation, next.ndocs, next.nfiles,
 	    d->cfg.manifests_dir);
 	if (d->dp != NULL) {
+		const struct cluster_node *self =
+		    cluster_node_find(&d->manifests.cluster, d->cfg.node_name);
+		uint8_t mac[6];
+
+		if (self != NULL && self->has_vtep_mac)
+			memcpy(mac, self->vtep_mac, 6);
+		else
+			peers_default_mac(d->cfg.node_name, mac);
+		if (memcmp(mac, d->vtep_mac, 6) != 0)
+			log_warnx("manifests: this node's VTEP MAC changed; it takes effect at the next start");
 		peers_sync_manifest(d, false);
 		peers_apply(d);
 		links_announce(d);
@@ -310,10 +320,21 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config_path = CONFIG_DEFAULT_PATH;
+	sigset_t lifecycle;
 	bool foreground = false, check = false, print = false, cleanup = false;
 	static struct sluiced d;
 	char err[2 * PATH_MAX];
 	int ch, rc, ready_fd = -1;
+
+	/*
+	 * Held until libuv's handlers are in place: a SIGHUP or SIGTERM that
+	 * arrives during start-up is then delivered to them, not fatal.
+	 */
+	sigemptyset(&lifecycle);
+	sigaddset(&lifecycle, SIGHUP);
+	sigaddset(&lifecycle, SIGTERM);
+	sigaddset(&lifecycle, SIGINT);
+	sigprocmask(SIG_BLOCK, &lifecycle, NULL);
 
 	while ((ch = getopt_long(argc, argv, "c:fnpVh", opts, NULL)) != -1) {
 		switch (ch) {
@@ -379,6 +400,19 @@ main(int argc, char **argv)
 		ready_fd = daemonize();
 
 	d.loop = uv_default_loop();
+	/*
+	 * Handlers first: a SIGHUP (logrotate, config management) or SIGTERM
+	 * during start-up must not kill the daemon half-made. libuv queues
+	 * them; they are acted on once the loop runs, after READY.
+	 */
+	uv_signal_init(d.loop, &d.sig_term);
+	uv_signal_init(d.loop, &d.sig_int);
+	uv_signal_init(d.loop, &d.sig_hup);
+	d.sig_term.data = d.sig_int.data = d.sig_hup.data = &d;
+	uv_signal_start(&d.sig_term, on_signal, SIGTERM);
+	uv_signal_start(&d.sig_int, on_signal, SIGINT);
+	uv_signal_start(&d.sig_hup, on_signal, SIGHUP);
+	sigprocmask(SIG_UNBLOCK, &lifecycle, NULL);
 	d.started = time(NULL);
 	d.started_ms = uv_now(d.loop);
 	if ((rc = store_open(&d.store, d.cfg.state_dir, err, sizeof(err))) != 0)
@@ -431,13 +465,6 @@ main(int argc, char **argv)
 	if (links_start(&d, err, sizeof(err)) != 0)
 		fatalx("%s", err);
 
-	uv_signal_init(d.loop, &d.sig_term);
-	uv_signal_init(d.loop, &d.sig_int);
-	uv_signal_init(d.loop, &d.sig_hup);
-	d.sig_term.data = d.sig_int.data = d.sig_hup.data = &d;
-	uv_signal_start(&d.sig_term, on_signal, SIGTERM);
-	uv_signal_start(&d.sig_int, on_signal, SIGINT);
-	uv_signal_start(&d.sig_hup, on_signal, SIGHUP);
 	notify_watchdog_start(d.loop, &d.watchdog);
 
 	log_info("node %s ready: underlay %s (%s), status socket %s, state %s",

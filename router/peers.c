@@ -79,6 +79,8 @@ set_blocks(struct peer *p, const struct sluice_prefix *b, uint32_t n)
 	return 0;
 }
 
+static void recheck_blocks(struct sluiced *d, struct peer *p);
+
 void
 peers_sync_manifest(struct sluiced *d, bool grace)
 {
@@ -140,19 +142,17 @@ peers_sync_manifest(struct sluiced *d, bool grace)
 			set_blocks(p, cn->pod_cidrs, cn->n_pod_cidrs);
 		n++;
 	}
-	/* Peers that left the manifest lose their links. */
-	for (size_t i = 0; i < d->npeers; i++) {
-		if (d->peers[i].link != NULL)
-			links_close(d->peers[i].link, "node removed from the cluster manifest");
+	/* Links point at peers: move them (or close them) first. */
+	links_peers_moved(d, np, n);
+	for (size_t i = 0; i < d->npeers; i++)
 		free(d->peers[i].blocks);
-	}
 	free(d->peers);
 	d->peers = np;
 	d->npeers = n;
-	/* Links point at peers: tell them where their peer lives now. */
+	/* Announced blocks were checked against the old pools and blocks. */
 	for (size_t i = 0; i < n; i++)
-		if (np[i].link != NULL)
-			links_rebind(np[i].link, &np[i]);
+		if (np[i].managed && np[i].blocks_gen != 0)
+			recheck_blocks(d, &np[i]);
 }
 
 void
@@ -371,21 +371,20 @@ peers_free(struct sluiced *d)
 	d->npeers = 0;
 }
 
-void
-peers_accept_blocks(struct sluiced *d, struct peer *p,
-    const struct link_blocks *b)
+/*
+ * Keeps of b[0..n) what lies inside an IPPool and overlaps no block of
+ * ours or of another live peer, writing it to ok; logs the rest.
+ */
+static uint32_t
+filter_blocks(struct sluiced *d, const struct peer *p,
+    const struct sluice_prefix *b, uint32_t n, struct sluice_prefix *ok)
 {
 	const struct cluster *cl = &d->manifests.cluster;
-	struct sluice_prefix *ok;
 	char s[SLUICE_PREFIXSTRLEN];
-	uint32_t n = 0;
-	bool changed;
+	uint32_t kept = 0;
 
-	ok = calloc(b->n ? b->n : 1, sizeof(*ok));
-	if (ok == NULL)
-		return;
-	for (uint32_t i = 0; i < b->n; i++) {
-		const struct sluice_prefix *x = &b->blocks[i];
+	for (uint32_t i = 0; i < n; i++) {
+		const struct sluice_prefix *x = &b[i];
 		const struct cluster_pool *pool = cluster_pool_find(cl, &x->addr);
 		const char *why = NULL;
 
@@ -408,15 +407,53 @@ peers_accept_blocks(struct sluiced *d, struct peer *p,
 			    sluice_prefix_str(x, s, sizeof(s)), why);
 			continue;
 		}
-		ok[n++] = *x;
+		ok[kept++] = *x;
 	}
-	changed = n != p->nblocks ||
+	return kept;
+}
+
+/* Replaces p's blocks with ok[0..n) (taking ownership); true if changed. */
+static bool
+replace_blocks(struct peer *p, struct sluice_prefix *ok, uint32_t n)
+{
+	bool changed = n != p->nblocks ||
 	    (n > 0 && memcmp(ok, p->blocks, n * sizeof(*ok)) != 0);
+
 	free(p->blocks);
 	p->blocks = ok;
 	p->nblocks = n;
+	return changed;
+}
+
+/* After a reload: what a peer announced must still be acceptable. */
+static void
+recheck_blocks(struct sluiced *d, struct peer *p)
+{
+	struct sluice_prefix *ok = calloc(p->nblocks ? p->nblocks : 1,
+	    sizeof(*ok));
+	uint32_t n;
+
+	if (ok == NULL)
+		return;
+	n = filter_blocks(d, p, p->blocks, p->nblocks, ok);
+	if (replace_blocks(p, ok, n))
+		log_info("peer %s keeps %u blocks under the new manifest",
+		    p->name, n);
+}
+
+void
+peers_accept_blocks(struct sluiced *d, struct peer *p,
+    const struct link_blocks *b)
+{
+	struct sluice_prefix *ok;
+	uint32_t n;
+
+	ok = calloc(b->n ? b->n : 1, sizeof(*ok));
+	if (ok == NULL)
+		return;
+	n = filter_blocks(d, p, b->blocks, b->n, ok);
 	p->blocks_gen = b->generation ? b->generation : 1;
-	if (changed) {
+	if (replace_blocks(p, ok, n)) {
 		log_info("peer %s owns %u blocks", p->name, n);
 		peers_apply(d);
 	}

@@ -451,34 +451,41 @@ static void *
 run(void *arg)
 {
 	struct worker *w = arg;
+	/* Stop first: until a snapshot exists only it is polled. */
 	struct pollfd pfd[3] = {
+		{ w->stop_fd, POLLIN, 0 },
 		{ w->tun_fd, POLLIN, 0 },
 		{ w->udp_fd, POLLIN, 0 },
-		{ w->stop_fd, POLLIN, 0 },
 	};
 
 	for (;;) {
-		const struct dp_snapshot *s;
-		int n = poll(pfd, 3, 200);
-
-		if (n < 0 && errno != EINTR) {
-			log_warn("worker: poll");
-			break;
-		}
-		if (pfd[2].revents)
-			break;
 		/*
 		 * Acquire pairs with the loop's release store: the snapshot's
 		 * contents are visible before its pointer is.
 		 */
-		s = atomic_load_explicit(w->snap, memory_order_acquire);
+		const struct dp_snapshot *s =
+		    atomic_load_explicit(w->snap, memory_order_acquire);
+		int n;
+
 		atomic_store_explicit(&w->seen_gen, s ? s->gen : 0,
 		    memory_order_release);
-		if (s == NULL)
+		/*
+		 * Without a snapshot there is nowhere to send anything: leave
+		 * the packets queued rather than spin on readable fds.
+		 */
+		n = poll(pfd, s ? 3 : 1, 200);
+		if (n < 0 && errno != EINTR) {
+			log_warn("worker: poll");
+			break;
+		}
+		if (n > 0 && pfd[0].revents)
+			break;
+		if (s == NULL || n <= 0)
 			continue;
-		if (n > 0 && (pfd[0].revents & POLLIN))
+		/* The snapshot read before poll() stays valid: seen_gen holds it. */
+		if (pfd[1].revents & POLLIN)
 			from_tun(w, s);
-		if (n > 0 && (pfd[1].revents & POLLIN))
+		if (pfd[2].revents & POLLIN)
 			from_udp(w, s);
 	}
 	return NULL;
