@@ -15,6 +15,9 @@
 
 static const char *const db_names[STORE_DB_COUNT] = {
 	[STORE_DB_META] = "meta",
+	[STORE_DB_IPAM_BLOCKS] = "ipam_blocks",
+	[STORE_DB_IPAM_BY_IP] = "ipam_by_ip",
+	[STORE_DB_IPAM_BY_HANDLE] = "ipam_by_handle",
 };
 
 struct store {
@@ -26,6 +29,10 @@ struct store {
 struct store_txn {
 	struct store *st;
 	MDB_txn *txn;
+};
+
+struct store_cursor {
+	MDB_cursor *cur;
 };
 
 /* LMDB returns positive MDB_* codes or errno values; map them to -errno. */
@@ -305,4 +312,82 @@ store_del(struct store_txn *txn, enum store_db db, const void *key,
 	MDB_val k = { klen, (void *)key };
 
 	return mdb_err(mdb_del(txn->txn, txn->st->dbi[db], &k, NULL));
+}
+
+int
+store_count(struct store_txn *txn, enum store_db db, uint64_t *out)
+{
+	MDB_stat ms;
+	int rc = mdb_stat(txn->txn, txn->st->dbi[db], &ms);
+
+	*out = rc == 0 ? ms.ms_entries : 0;
+	return mdb_err(rc);
+}
+
+int
+store_cursor_open(struct store_txn *txn, enum store_db db,
+    struct store_cursor **out)
+{
+	struct store_cursor *c;
+	int rc;
+
+	*out = NULL;
+	c = malloc(sizeof(*c));
+	if (c == NULL)
+		return -ENOMEM;
+	rc = mdb_cursor_open(txn->txn, txn->st->dbi[db], &c->cur);
+	if (rc != 0) {
+		free(c);
+		return mdb_err(rc);
+	}
+	*out = c;
+	return 0;
+}
+
+void
+store_cursor_close(struct store_cursor *c)
+{
+	if (c == NULL)
+		return;
+	mdb_cursor_close(c->cur);
+	free(c);
+}
+
+static int
+cursor_get(struct store_cursor *c, MDB_val *key, MDB_cursor_op op,
+    const void **k, size_t *kl, const void **v, size_t *vl)
+{
+	MDB_val val;
+	int rc = mdb_cursor_get(c->cur, key, &val, op);
+
+	if (rc != 0)
+		return mdb_err(rc);
+	if (k != NULL)
+		*k = key->mv_data;
+	if (kl != NULL)
+		*kl = key->mv_size;
+	if (v != NULL)
+		*v = val.mv_data;
+	if (vl != NULL)
+		*vl = val.mv_size;
+	return 0;
+}
+
+int
+store_cursor_seek(struct store_cursor *c, const void *key, size_t klen,
+    const void **k, size_t *kl, const void **v, size_t *vl)
+{
+	MDB_val mk = { klen, (void *)key };
+
+	return cursor_get(c, &mk, klen == 0 ? MDB_FIRST : MDB_SET_RANGE, k,
+	    kl, v, vl);
+}
+
+int
+store_cursor_next(struct store_cursor *c, const void **k, size_t *kl,
+    const void **v, size_t *vl)
+{
+	MDB_val mk = { 0, NULL };
+
+	return cursor_get(c, &mk, MDB_NEXT, k, kl, v, vl);
 }

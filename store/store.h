@@ -13,16 +13,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Schema this build reads and writes. A store with a newer one is refused. */
+/*
+ * Schema this build reads and writes. A store with a newer one is refused.
+ * Bump it only when an existing record changes meaning or encoding. A new
+ * sub-database is additive: store_open() creates it on an older store and
+ * an older sluiced never opens it, so it needs no bump. History:
+ *   1  meta.
+ *   1  (additive) ipam_blocks, ipam_by_ip, ipam_by_handle; ipam/ owns
+ *      their records and documents them in ipam/internal.h.
+ */
 #define STORE_SCHEMA_VERSION 1
 
 enum store_db {
 	STORE_DB_META = 0,	/* schema version, node identity */
+	STORE_DB_IPAM_BLOCKS,	/* block prefix -> owner node, generation */
+	STORE_DB_IPAM_BY_IP,	/* address -> handle and endpoint metadata */
+	STORE_DB_IPAM_BY_HANDLE, /* handle -> address */
 	STORE_DB_COUNT,
 };
 
 struct store;
 struct store_txn;
+struct store_cursor;
 
 struct store_info {
 	uint64_t schema;
@@ -61,5 +73,29 @@ int store_put(struct store_txn *txn, enum store_db db, const void *key,
 /* Returns 0 or -ENOENT. */
 int store_del(struct store_txn *txn, enum store_db db, const void *key,
     size_t klen);
+/* Number of records in db as seen by txn. */
+int store_count(struct store_txn *txn, enum store_db db, uint64_t *out);
+
+/*
+ * Cursors walk a sub-database in key order (bytewise, shorter first on a
+ * common prefix). A cursor belongs to txn and must be closed before txn
+ * is committed or aborted. Keys and values it returns are borrowed like
+ * store_get()'s, and also become invalid once the transaction writes to
+ * db: close the cursor (or seek again) after a put or del.
+ */
+int store_cursor_open(struct store_txn *txn, enum store_db db,
+    struct store_cursor **out);
+/* Accepts NULL. */
+void store_cursor_close(struct store_cursor *c);
+/*
+ * Moves to the first record whose key is >= key (klen 0: the first
+ * record) and returns it. Returns 0, -ENOENT if there is none, or another
+ * negative errno. k/klen/v/vlen may be NULL if not wanted.
+ */
+int store_cursor_seek(struct store_cursor *c, const void *key, size_t klen,
+    const void **k, size_t *kl, const void **v, size_t *vl);
+/* Moves to the next record; as store_cursor_seek(), -ENOENT at the end. */
+int store_cursor_next(struct store_cursor *c, const void **k, size_t *kl,
+    const void **v, size_t *vl);
 
 #endif

@@ -1,0 +1,397 @@
+/*
+ * ipam.h - pod address management: pools, blocks owned by nodes,
+ * allocations keyed by handle, reservations and garbage collection.
+ * Logic over store/ records only: no sockets, no netlink, no libuv. The
+ * loop thread calls it synchronously (an LMDB write commit is one fsync).
+ *
+ * Every function that changes state does so in ONE store write
+ * transaction, so a kill -9 at any moment leaves either the state before
+ * or the state after the call: never a duplicate address, never a lost
+ * allocation. Every function returns 0 or a negative errno and, on
+ * failure, a sentence naming the object at fault in err (errlen bytes;
+ * err may be NULL when errlen is 0).
+ *
+ * Pools
+ *   The caller (the daemon, from IPPool manifests) hands IPAM the complete
+ *   pool list with ipam_pools_set(); IPAM keeps a validated deep copy in
+ *   memory and does not persist it: the manifests are the source of
+ *   truth and are handed over again at every start. Blocks and
+ *   allocations are persisted and outlive their pool: removing a pool
+ *   keeps its allocations (no new ones are made from it).
+ *
+ * Addresses never handed out
+ *   - IPv4: the first and the last address of the pool (network and
+ *     broadcast-like, should the pool ever be used as one subnet). Block
+ *     boundaries are not skipped: pods get /32s and blocks are routes.
+ *   - IPv6: the first address of the pool (the Subnet-Router anycast
+ *     address of RFC 4291 section 2.6.1).
+ *   - every address inside one of the pool's reservations.
+ *
+ * Pool choice
+ *   A request may name a pool or an address; otherwise the candidates are
+ *   the enabled pools whose nodeSelector matches the node labels and
+ *   whose namespaceSelector matches the namespace labels (selectors apply
+ *   to named pools and addresses too: they are the operator's policy), of
+ *   the requested family if any. They are tried in this order: pools with
+ *   a non-empty namespaceSelector first (a namespace's own range wins over
+ *   a catch-all), then pools with a non-empty nodeSelector, then by name.
+ *   The first candidate with room wins.
+ *
+ * Blocks
+ *   A pool is cut into blocks of blockSize; a block is owned by at most
+ *   one node and only its owner allocates from it. Within a pool a node
+ *   first uses the blocks it owns (lowest block, lowest free address
+ *   first) and claims a new block only when those are full. The new block
+ *   is the first free one at or after a start index spread by a hash
+ *   (FNV-1a) of the node name, wrapping around: two nodes claiming at the
+ *   same moment before hearing of each other would, with a "lowest free
+ *   block" rule, always pick the same block; starting at hashed positions
+ *   they collide only if their positions coincide or the pool is nearly
+ *   full. The lowest-first order inside a node keeps it deterministic.
+ *   Pools of more than 2^62 blocks use their first 2^62 only.
+ *
+ * How two nodes never own the same block (embedded default)
+ *   Each node's store is the authority for the blocks that node claims;
+ *   other nodes learn them from the "blocks owned" announcements on the
+ *   control links (ipam_blocks_sync() / ipam_block_observe()) and never
+ *   claim a block they know to be owned. Claims are announced right after
+ *   their commit, so two nodes can only both claim a block inside one
+ *   announcement delay, and the hashed start makes that unlikely. When it
+ *   happens anyway, the first node to hear of it applies one fixed rule,
+ *   the same on every node: the lexicographically lower node name keeps
+ *   the block. The loser re-homes its allocations in that block, in the
+ *   same transaction that records the winner: each gets a new address
+ *   from the same pool (its blocks, or a newly claimed block) and is
+ *   reported to the caller, which must reconfigure (or restart) the pods;
+ *   an allocation that cannot be re-homed (pool full) is released and
+ *   reported without a new address. A node that is partitioned from the
+ *   cluster keeps allocating from its own blocks only, so nothing it does
+ *   alone can collide with the rest; a partitioned claim is resolved by
+ *   the same rule once the link comes back. Ownership therefore is
+ *   "eventually exclusive": in the window between two conflicting claims
+ *   and their announcement, a duplicate address is possible, and it is
+ *   repaired, never silently kept.
+ *
+ * What a distributed store would change
+ *   With etcd (or any store with compare-and-swap), a claim becomes a
+ *   create-if-absent on the block key (etcd: a transaction comparing the
+ *   key's create_revision to 0), and a release a delete conditional on the
+ *   owner and generation read before (mod_revision). Exactly one of two
+ *   concurrent claims succeeds; the loser sees the failed compare and
+ *   tries the next block, so ownership is exclusive at every instant and
+ *   the conflict rule and re-homing are never needed. The generation
+ *   stored with each block is the field that would carry the revision.
+ *   The local store stays as the node's cache and its allocation log.
+ */
+#ifndef SLUICE_IPAM_IPAM_H
+#define SLUICE_IPAM_IPAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/addr.h"
+
+struct store;
+struct ipam;
+
+#define IPAM_NAME_MAX 254	/* pool, node, namespace, pod: 253 + NUL */
+#define IPAM_HANDLE_MAX 256	/* container ID + '/' + interface, + NUL */
+#define IPAM_IFACE_MAX 16	/* IFNAMSIZ */
+#define IPAM_LABELS_MAX 64	/* labels stored with one allocation */
+#define IPAM_LABEL_MAX 320	/* one label key or value, + NUL */
+
+/* Default block sizes and the bounds accepted (at most 4096 per block). */
+#define IPAM_BLOCK_V4_DEFAULT 26
+#define IPAM_BLOCK_V6_DEFAULT 122
+#define IPAM_BLOCK_V4_MIN 20
+#define IPAM_BLOCK_V6_MIN 116
+
+/* ---- label selectors ------------------------------------------------ */
+
+/* A label; both strings are borrowed from whoever built the array. */
+struct ipam_label {
+	const char *key;
+	const char *value;
+};
+
+enum ipam_sel_op {
+	IPAM_SEL_IN = 0,		/* key present, value in values */
+	IPAM_SEL_NOT_IN,		/* key absent, or value not in values */
+	IPAM_SEL_EXISTS,		/* key present; no values */
+	IPAM_SEL_DOES_NOT_EXIST,	/* key absent; no values */
+};
+
+struct ipam_sel_expr {
+	const char *key;
+	enum ipam_sel_op op;
+	const char *const *values;	/* borrowed */
+	size_t nvalues;
+};
+
+/*
+ * A Kubernetes label selector: every matchLabels pair and every
+ * expression must hold. The empty selector (nothing in either) matches
+ * every label set. All pointers are borrowed from the caller.
+ */
+struct ipam_selector {
+	const struct ipam_label *match_labels;
+	size_t nmatch_labels;
+	const struct ipam_sel_expr *exprs;
+	size_t nexprs;
+};
+
+/*
+ * Checks a selector's shape: keys non-empty, In/NotIn with at least one
+ * value, Exists/DoesNotExist with none. Returns 0 or -EINVAL and why.
+ */
+int ipam_selector_validate(const struct ipam_selector *sel, char *err,
+    size_t errlen);
+/* True if labels (n of them; keys unique) satisfy sel. Pure. */
+bool ipam_selector_matches(const struct ipam_selector *sel,
+    const struct ipam_label *labels, size_t n);
+
+/* ---- pools ---------------------------------------------------------- */
+
+/* One IPPool as the caller parsed it; IPAM copies what it keeps. */
+struct ipam_pool {
+	const char *name;		/* unique, 1..253 bytes */
+	struct sluice_prefix cidr;	/* IPv4 or IPv6 */
+	unsigned int block_size;	/* prefix length; 0: the default */
+	bool nat_outgoing;		/* stored and reported only */
+	bool disabled;			/* no new allocations or claims */
+	struct ipam_selector node_selector;
+	struct ipam_selector namespace_selector;
+	/* Addresses (as /32 or /128) and ranges never handed out. */
+	const struct sluice_prefix *reserved;
+	size_t nreserved;
+};
+
+/* ---- open, close, verify -------------------------------------------- */
+
+/* Receives one consistency problem (a sentence) at a time. */
+typedef void ipam_problem_cb(void *arg, const char *problem);
+
+/*
+ * Opens IPAM over st (borrowed: it must outlive the ipam) and verifies
+ * the stored records (see ipam_verify()), passing each problem to
+ * on_problem (may be NULL); problems do not make the open fail, a store
+ * that cannot be read does. No pools until ipam_pools_set(). The caller
+ * frees *out with ipam_close().
+ */
+int ipam_open(struct ipam **out, struct store *st, ipam_problem_cb *on_problem,
+    void *arg, char *err, size_t errlen);
+/* Accepts NULL. */
+void ipam_close(struct ipam *ipam);
+
+/*
+ * Checks, in one read transaction, that every by-address record has the
+ * matching by-handle record and vice versa, that every allocation lies in
+ * a block owned by the allocation's node, that every block's used count
+ * equals its allocations, and that every record decodes. Returns the
+ * number of problems found (each passed to on_problem, may be NULL) or a
+ * negative errno if the store cannot be read. Repairs nothing.
+ */
+int ipam_verify(struct ipam *ipam, ipam_problem_cb *on_problem, void *arg);
+
+/*
+ * Replaces the pool list with a validated copy of pools[0..n). Refused
+ * with -EINVAL and the first problem in err, keeping the old list, if: a
+ * name is empty, too long or repeated; a cidr has host bits or an unknown
+ * family; a blockSize is shorter than the cidr, longer than the address
+ * or outside [IPAM_BLOCK_V4_MIN, 32] / [IPAM_BLOCK_V6_MIN, 128]; two
+ * pools overlap; a reservation is of the other family or not inside its
+ * pool; a selector is malformed; or a stored block overlaps a pool
+ * without being exactly one of its blocks (blockSize of a pool in use
+ * cannot change). Writes nothing to the store.
+ */
+int ipam_pools_set(struct ipam *ipam, const struct ipam_pool *pools, size_t n,
+    char *err, size_t errlen);
+
+/* ---- allocations ---------------------------------------------------- */
+
+struct ipam_request {
+	const char *handle;		/* container ID "/" interface */
+	const char *namespace;		/* pod namespace; may be NULL */
+	const char *pod;		/* pod name; may be NULL */
+	const char *node;		/* the node the pod runs on */
+	const struct ipam_label *namespace_labels; /* selection only */
+	size_t nnamespace_labels;
+	const struct ipam_label *node_labels;	/* selection only */
+	size_t nnode_labels;
+	const struct ipam_label *labels;	/* stored with the endpoint */
+	size_t nlabels;
+	int family;			/* AF_INET, AF_INET6, or 0: any */
+	const char *pool;		/* requested pool name, or NULL */
+	const struct sluice_addr *addr;	/* requested address, or NULL */
+};
+
+/* An allocation as stored; owns its labels (ipam_allocs_free()). */
+struct ipam_alloc_info {
+	struct sluice_addr addr;
+	char handle[IPAM_HANDLE_MAX];
+	char node[IPAM_NAME_MAX];
+	char namespace[IPAM_NAME_MAX];
+	char pod[IPAM_NAME_MAX];
+	char iface[IPAM_IFACE_MAX];	/* after the handle's last '/' */
+	char pool[IPAM_NAME_MAX];	/* "" if in no current pool */
+	struct {
+		char key[IPAM_LABEL_MAX];
+		char value[IPAM_LABEL_MAX];
+	} *labels;			/* owned */
+	size_t nlabels;
+	/* Re-home reports only: the new address; family 0 if released. */
+	struct sluice_addr moved_to;
+};
+
+/* A heap array of allocations; the caller frees it with ipam_allocs_free. */
+struct ipam_allocs {
+	struct ipam_alloc_info *v;
+	size_t n;
+};
+/* Frees the array and resets it to empty; accepts an empty one. */
+void ipam_allocs_free(struct ipam_allocs *a);
+
+struct ipam_result {
+	struct sluice_addr addr;
+	struct sluice_prefix block;	/* the block it came from */
+	char pool[IPAM_NAME_MAX];
+	bool nat_outgoing;		/* of that pool */
+	bool existing;			/* the handle already had it */
+	bool claimed;			/* a block was claimed for it */
+};
+
+/*
+ * Gives req->handle an address (see the header comment for the order).
+ * Idempotent: a handle that already holds an address gets it back with
+ * existing set, unless the request names another address (-EEXIST) or a
+ * pool not holding it (-EEXIST). Errors: -EINVAL (malformed request, no
+ * such pool, address outside every pool, reserved or skipped address),
+ * -EACCES (the pool is disabled or its selectors do not match),
+ * -EADDRINUSE (requested address held by another handle),
+ * -EADDRNOTAVAIL (requested address in a block another node owns),
+ * -ENOENT (no enabled pool of the family matches node and namespace),
+ * -ENOSPC (no candidate pool has a free address in this node's blocks or
+ * a free block; err names the pools tried), or a store error. On error
+ * nothing is written.
+ */
+int ipam_allocate(struct ipam *ipam, const struct ipam_request *req,
+    struct ipam_result *res, char *err, size_t errlen);
+
+/*
+ * Release by handle or by address. Idempotent: releasing what is not
+ * allocated returns 0 with *found (may be NULL) false. Blocks stay owned
+ * when they empty; ipam_block_release() gives one back.
+ */
+int ipam_release(struct ipam *ipam, const char *handle, bool *found,
+    char *err, size_t errlen);
+int ipam_release_addr(struct ipam *ipam, const struct sluice_addr *addr,
+    bool *found, char *err, size_t errlen);
+
+/*
+ * Garbage collection: the allocations of node (NULL: of every node) whose
+ * handle is not among live[0..nlive) go to *stale (the caller frees it),
+ * and unless dry_run they are released, all in one transaction.
+ */
+int ipam_gc(struct ipam *ipam, const char *node, const char *const *live,
+    size_t nlive, bool dry_run, struct ipam_allocs *stale, char *err,
+    size_t errlen);
+
+/* Looks a handle up; -ENOENT if it holds nothing. */
+int ipam_lookup(struct ipam *ipam, const char *handle,
+    struct sluice_addr *addr);
+
+/* ---- blocks --------------------------------------------------------- */
+
+/* A block ownership as announced between nodes. */
+struct ipam_block_claim {
+	struct sluice_prefix prefix;
+	const char *owner;		/* borrowed */
+	/*
+	 * 1 for a claim of a free block; announcements carry it and a
+	 * higher one from the same owner replaces a lower one. The slot a
+	 * distributed store's revision would fill; the embedded default
+	 * decides conflicts by node name only.
+	 */
+	uint64_t gen;
+};
+
+/*
+ * Claims a free block of pool (NULL: of the first candidate pool for
+ * node_labels, in the allocation order, ignoring namespace selectors) for
+ * node, as allocation would. -ENOSPC if none is free, -EACCES if the pool
+ * is disabled or its node selector does not match.
+ */
+int ipam_block_claim(struct ipam *ipam, const char *pool, const char *node,
+    const struct ipam_label *node_labels, size_t nnode_labels,
+    struct sluice_prefix *out, char *err, size_t errlen);
+
+/*
+ * Gives back a block node owns. -ENOENT if no such block, -EPERM if
+ * another node owns it, -EBUSY if it still holds allocations.
+ */
+int ipam_block_release(struct ipam *ipam, const struct sluice_prefix *block,
+    const char *node, char *err, size_t errlen);
+
+/*
+ * Records that c->owner owns c->prefix (learned from the cluster). A
+ * block nobody owns here is recorded as c->owner's. If another node owns
+ * it here, the lower node name keeps it; if the loser has allocations in
+ * this store they are re-homed (see the header comment) in the same
+ * transaction and appended to *moved (may be NULL; the caller frees it).
+ * The prefix must be exactly a block of a current pool (-EINVAL).
+ */
+int ipam_block_observe(struct ipam *ipam, const struct ipam_block_claim *c,
+    struct ipam_allocs *moved, char *err, size_t errlen);
+
+/*
+ * Replaces what this store knows of owner's blocks with the complete set
+ * claims[0..n) (each with owner equal to owner), as a "blocks owned"
+ * announcement from another node carries them; owner must not be a node
+ * whose allocations this store holds. Blocks recorded for
+ * owner but not in the set are forgotten (unless they hold allocations of
+ * this store, which stay and are reported by ipam_verify()), the others
+ * observed as by ipam_block_observe(). One transaction.
+ */
+int ipam_blocks_sync(struct ipam *ipam, const char *owner,
+    const struct ipam_block_claim *claims, size_t n,
+    struct ipam_allocs *moved, char *err, size_t errlen);
+
+/* ---- listing -------------------------------------------------------- */
+
+struct ipam_pool_info {
+	char name[IPAM_NAME_MAX];
+	struct sluice_prefix cidr;
+	unsigned int block_size;
+	bool nat_outgoing;
+	bool disabled;
+	uint64_t blocks_total;		/* capped at 2^62 */
+	uint64_t blocks_owned;		/* by any node, as known here */
+	uint64_t addrs_used;		/* allocations in this store */
+};
+
+struct ipam_block_info {
+	struct sluice_prefix prefix;
+	char owner[IPAM_NAME_MAX];
+	char pool[IPAM_NAME_MAX];	/* "" if in no current pool */
+	uint64_t gen;
+	uint32_t used;			/* allocations in this store */
+	uint32_t free;			/* usable addresses left */
+};
+
+/* A snapshot for rendering; the caller frees it with ipam_list_free(). */
+struct ipam_list {
+	struct ipam_pool_info *pools;
+	size_t npools;
+	struct ipam_block_info *blocks;
+	size_t nblocks;
+	struct ipam_allocs allocs;
+};
+
+/* Takes a consistent snapshot (one read transaction). */
+int ipam_list_get(struct ipam *ipam, struct ipam_list *out, char *err,
+    size_t errlen);
+/* Frees and zeroes; accepts a zeroed list. */
+void ipam_list_free(struct ipam_list *l);
+
+#endif
