@@ -75,6 +75,7 @@ enum dp_counter {
 	DP_DROP_TOO_BIG_NODF,	/* over the tunnel MTU, no DF: fragmenting is the kernel's job */
 	DP_DROP_UNKNOWN_SOURCE,	/* datagram from no known peer */
 	DP_DROP_NOT_LOCAL,	/* decapsulated packet for another node */
+	DP_DROP_SPOOFED_SOURCE,	/* inner source in a block the sender does not own */
 	DP_DROP_NO_BUFFER,	/* buffer pool empty */
 	DP_DROP_TUN_WRITE,
 	DP_DROP_UDP_SEND,

@@ -52,6 +52,7 @@ static const char *const names[DP_DROP_IP_BASE] = {
 	[DP_DROP_TOO_BIG_NODF] = "drop_too_big_nodf",
 	[DP_DROP_UNKNOWN_SOURCE] = "drop_unknown_source",
 	[DP_DROP_NOT_LOCAL] = "drop_not_local",
+	[DP_DROP_SPOOFED_SOURCE] = "drop_spoofed_source",
 	[DP_DROP_NO_BUFFER] = "drop_no_buffer",
 	[DP_DROP_TUN_WRITE] = "drop_tun_write",
 	[DP_DROP_UDP_SEND] = "drop_udp_send",

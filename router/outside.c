@@ -42,14 +42,28 @@ outside_process(const struct dp_snapshot *s, struct pkt *p,
 		return;
 	}
 
-	/* 3. Only for pods of this node: never a relay for others. */
+	/*
+	 * 3. A node speaks only for its own pods: an inner source in the
+	 *    cluster's pools must lie in a block of the sender (so a node
+	 *    cannot pass its packets off as another node's pods). Sources
+	 *    outside the pools (replies from the outside, relayed by an
+	 *    egress gateway in a later issue) are not the sender's to prove.
+	 */
 	table = ii.version == 4 ? s->dst4 : s->dst6;
+	if (table != NULL && lpm_lookup(table, &ii.src, &v) &&
+	    (DP_ROUTE_KIND(v) != DP_ROUTE_PEER ||
+	    &s->peers[DP_ROUTE_PEER_IDX(v)] != r->peer)) {
+		drop(r, DP_DROP_SPOOFED_SOURCE);
+		return;
+	}
+
+	/* 4. Only for pods of this node: never a relay for others. */
 	if (table == NULL || !lpm_lookup(table, &ii.dst, &v) ||
 	    DP_ROUTE_KIND(v) != DP_ROUTE_LOCAL) {
 		drop(r, DP_DROP_NOT_LOCAL);
 		return;
 	}
 
-	/* 4. (de-NAT, ingress policy: later issues) */
+	/* 5. (de-NAT, ingress policy: later issues) */
 	r->verdict = VERDICT_TO_TUN;
 }

@@ -2,7 +2,8 @@
 # Bad datagrams at the VXLAN port are dropped and counted per reason, the
 # daemon keeps forwarding, and only cluster nodes get anything through:
 # short, wrong-flag, unknown-VNI, wrong-MAC, ARP, bad and truncated inner
-# packets from a peer, and a well-formed datagram from a stranger.
+# packets from a peer, a peer posing as a pod of another node, and a
+# well-formed datagram from a stranger.
 #
 #            sw (br0)
 #     /         |          \
@@ -28,7 +29,7 @@ send() {	# send FROM-HOST FROM-ADDR CASE...
 }
 # node-b's daemon owns its port 4789; the test sends from another port
 # of node-b's address, which is what the receiver checks.
-send node-b 192.0.2.2 short short noflag badvni badmac arp badinner truncinner
+send node-b 192.0.2.2 short short noflag badvni badmac arp badinner truncinner spoof
 send stranger 192.0.2.66 good good good
 sleep 0.5
 
@@ -41,6 +42,7 @@ expect drop_vxlan_vni 1
 expect drop_vxlan_dst_mac 1
 expect drop_vxlan_ethertype 1
 expect drop_unknown_source 3
+expect drop_spoofed_source 1
 inner=$(tb_json node-a 'sum(v for k, v in j["datapath"].items() if k.startswith("drop_ip_"))' stats)
 tb_assert_eq "node-a bad inner packets" 2 "$inner"
 

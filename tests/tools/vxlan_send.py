@@ -3,7 +3,7 @@
 test. Each case is one datagram from a UDP socket bound to SRC.
 
   vxlan_send.py SRC DST PORT VNI DSTMAC CASE...
-CASEs: short, noflag, badvni, badmac, arp, badinner, truncinner, good
+CASEs: short, noflag, badvni, badmac, arp, badinner, truncinner, spoof, good
 (good carries an ICMP echo request from 10.244.2.10 to 10.244.1.10).
 """
 import socket
@@ -27,6 +27,7 @@ def csum(b):
 
 
 def ipv4(payload, proto=1, s="10.244.2.10", d="10.244.1.10"):
+    """An IPv4 packet; the default source is a pod of the sender (node-b)."""
     h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 1, 0, 64,
                     proto, 0, socket.inet_aton(s), socket.inet_aton(d))
     h = h[:10] + struct.pack("!H", csum(h)) + h[12:]
@@ -54,6 +55,8 @@ cases = {
     "badinner": vx(b"\x45" + bytes(19)),
     "truncinner": vx(ipv4(echo())[:30]),
     "good": vx(ipv4(echo())),
+    # node-b claiming to be a pod of node-a itself
+    "spoof": vx(ipv4(echo(), s="10.244.1.99")),
 }
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind((src, 0))

@@ -318,6 +318,24 @@ test_outside(void)
 	outside_process(s, p, &from, &r);
 	ASSERT_EQ(r.drop, DP_DROP_NOT_LOCAL);
 
+	/*
+	 * The peer speaks only for its own block: our pods' addresses or a
+	 * pool address nobody owns as source are spoofed; a source outside
+	 * the pools (a reply from the outside) is not its to prove.
+	 */
+	udp4(p, "10.244.1.77", "10.244.1.10", 100, true);
+	ASSERT_OK(vxlan_encap(p, 7, peer_mac, s->mac));
+	outside_process(s, p, &from, &r);
+	ASSERT_EQ(r.drop, DP_DROP_SPOOFED_SOURCE);
+	udp4(p, "10.244.9.1", "10.244.1.10", 100, true);
+	ASSERT_OK(vxlan_encap(p, 7, peer_mac, s->mac));
+	outside_process(s, p, &from, &r);
+	ASSERT_EQ(r.drop, DP_DROP_SPOOFED_SOURCE);
+	udp4(p, "198.51.100.1", "10.244.1.10", 100, true);
+	ASSERT_OK(vxlan_encap(p, 7, peer_mac, s->mac));
+	outside_process(s, p, &from, &r);
+	ASSERT_EQ(r.verdict, VERDICT_TO_TUN);
+
 	/* Wrong VNI, and a bad inner packet: the decoder's reasons. */
 	udp4(p, "10.244.2.10", "10.244.1.10", 100, true);
 	ASSERT_OK(vxlan_encap(p, 8, peer_mac, s->mac));
