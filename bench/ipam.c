@@ -11,13 +11,15 @@
  * /tmp: put it on the filesystem of /var/lib/sluice to measure that
  * disk), removed at the end.
  */
+#include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ipam/ipam.h"
 #include "store/store.h"
@@ -31,10 +33,20 @@ now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/* The store directory is flat (LMDB's files and the lock): empty it. */
+static void
+rm_dir(const char *dir)
 {
-	return remove(path);
+	DIR *dp = opendir(dir);
+	struct dirent *de;
+
+	if (dp == NULL)
+		return;
+	while ((de = readdir(dp)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			unlinkat(dirfd(dp), de->d_name, 0);
+	closedir(dp);
+	rmdir(dir);
 }
 
 static void
@@ -129,6 +141,6 @@ fail:
 out:
 	ipam_close(ipam);
 	store_close(st);
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	rm_dir(dir);
 	return rc;
 }
