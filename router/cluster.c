@@ -107,14 +107,23 @@ cluster_node_parse(struct mctx *c, yaml_document_t *doc, yaml_node_t *spec,
 	return 0;
 }
 
+static void
+pool_free(struct cluster_pool *p)
+{
+	mf_selector_free(&p->node_selector);
+	mf_selector_free(&p->namespace_selector);
+}
+
 int
 cluster_pool_parse(struct mctx *c, yaml_document_t *doc, yaml_node_t *spec,
     const char *name, size_t line, struct cluster *cl)
 {
-	static const char *const keys[] = { "cidr", "blockSize", NULL };
+	static const char *const keys[] = { "cidr", "blockSize", "natOutgoing",
+		"disabled", "nodeSelector", "namespaceSelector", "reserved",
+		NULL };
 	struct cluster_pool p;
-	yaml_node_t *cidr;
-	unsigned long bs;
+	yaml_node_t *cidr, *sel, *res;
+	unsigned long bs, min;
 	int before = c->nerr;
 
 	memset(&p, 0, sizeof(p));
@@ -131,29 +140,88 @@ cluster_pool_parse(struct mctx *c, yaml_document_t *doc, yaml_node_t *spec,
 		mf_prefix(c, cidr, "spec.cidr", &p.cidr);
 	if (c->nerr != before)
 		return -EINVAL;
-	bs = p.cidr.addr.family == AF_INET6 ? 122 : 26;
-	if (mf_uint(c, doc, spec, "blockSize", "spec.blockSize", p.cidr.len,
+	/* Blocks no larger than the IPAM core takes, nor than the pool. */
+	bs = p.cidr.addr.family == AF_INET6 ? IPAM_BLOCK_V6_DEFAULT :
+	    IPAM_BLOCK_V4_DEFAULT;
+	min = p.cidr.addr.family == AF_INET6 ? IPAM_BLOCK_V6_MIN :
+	    IPAM_BLOCK_V4_MIN;
+	if (min < p.cidr.len)
+		min = p.cidr.len;
+	if (bs < min)
+		bs = min;
+	if (mf_uint(c, doc, spec, "blockSize", "spec.blockSize", min,
 	    p.cidr.addr.family == AF_INET6 ? 128 : 32, &bs))
 		p.block_size = (unsigned int)bs;
+	mf_bool(c, doc, spec, "natOutgoing", "spec.natOutgoing",
+	    &p.nat_outgoing);
+	mf_bool(c, doc, spec, "disabled", "spec.disabled", &p.disabled);
+	if ((sel = mf_get(doc, spec, "nodeSelector")) != NULL)
+		mf_selector(c, doc, sel, "spec.nodeSelector", &p.node_selector);
+	if ((sel = mf_get(doc, spec, "namespaceSelector")) != NULL)
+		mf_selector(c, doc, sel, "spec.namespaceSelector",
+		    &p.namespace_selector);
+	res = mf_get(doc, spec, "reserved");
+	if (res != NULL && res->type != YAML_SEQUENCE_NODE) {
+		mf_report(c, &res->start_mark, "spec.reserved",
+		    "expected a list of addresses and CIDRs");
+	} else if (res != NULL) {
+		for (yaml_node_item_t *it = res->data.sequence.items.start;
+		    it < res->data.sequence.items.top; it++) {
+			yaml_node_t *v = yaml_document_get_node(doc, *it);
+			struct sluice_prefix r;
+			char pb[SLUICE_PREFIXSTRLEN];
+
+			if (v == NULL)
+				continue;
+			if (p.nreserved == CLUSTER_MAX_RESERVED) {
+				mf_report(c, &v->start_mark, "spec.reserved",
+				    "more than %d entries", CLUSTER_MAX_RESERVED);
+				break;
+			}
+			/* A plain address is a range of one. */
+			if (v->type == YAML_SCALAR_NODE &&
+			    strchr((const char *)v->data.scalar.value, '/') == NULL &&
+			    sluice_addr_parse((const char *)v->data.scalar.value,
+			    &r.addr) == 0) {
+				r.len = (uint8_t)(8 * sluice_addr_len(r.addr.family));
+			} else if (!mf_prefix(c, v, "spec.reserved", &r)) {
+				continue;
+			}
+			if (r.addr.family != p.cidr.addr.family ||
+			    r.len < p.cidr.len ||
+			    !sluice_prefix_contains(&p.cidr, &r.addr)) {
+				mf_report(c, &v->start_mark, "spec.reserved",
+				    "%s is not inside the pool's cidr",
+				    sluice_prefix_str(&r, pb, sizeof(pb)));
+				continue;
+			}
+			p.reserved[p.nreserved++] = r;
+		}
+	}
 	if (c->nerr != before)
-		return -EINVAL;
+		goto err;
 	for (size_t i = 0; i < cl->npools; i++) {
 		if (strcmp(cl->pools[i].name, p.name) == 0) {
 			mf_report(c, &spec->start_mark, "metadata.name",
 			    "IPPool %s is declared twice", p.name);
-			return -EINVAL;
+			goto err;
 		}
 	}
 	{
 		struct cluster_pool *np = realloc(cl->pools,
 		    (cl->npools + 1) * sizeof(*cl->pools));
 
-		if (np == NULL)
+		if (np == NULL) {
+			pool_free(&p);
 			return -ENOMEM;
+		}
 		cl->pools = np;
-		cl->pools[cl->npools++] = p;
+		cl->pools[cl->npools++] = p;	/* owns the selectors now */
 	}
 	return 0;
+err:
+	pool_free(&p);
+	return -EINVAL;
 }
 
 const struct cluster_node *
@@ -246,6 +314,8 @@ cluster_free(struct cluster *cl)
 {
 	if (cl == NULL)
 		return;
+	for (size_t i = 0; i < cl->npools; i++)
+		pool_free(&cl->pools[i]);
 	free(cl->nodes);
 	free(cl->pools);
 	memset(cl, 0, sizeof(*cl));

@@ -8,6 +8,14 @@
  *   spec:                                spec:
  *     cidr: 10.244.0.0/16                  address: 192.0.2.1
  *     blockSize: 26                        podCIDRs: [10.244.1.0/26]
+ *     natOutgoing: true
+ *     disabled: false
+ *     nodeSelector:                      # Kubernetes LabelSelectors
+ *       matchLabels: {zone: a}
+ *     namespaceSelector:
+ *       matchExpressions:
+ *       - {key: team, operator: In, values: [finance]}
+ *     reserved: [10.244.0.0/28, 10.244.255.1]
  *
  * A Node with `managed: false` runs no sluiced (for example a host using
  * the kernel's own vxlan driver): no control link is expected, its routes
@@ -24,6 +32,7 @@
 #include <stdio.h>
 
 #include "common/addr.h"
+#include "ipam/ipam.h"
 
 #define CLUSTER_NAME_MAX 64
 #define CLUSTER_MAX_NODE_CIDRS 16
@@ -41,10 +50,23 @@ struct cluster_node {
 	size_t line;
 };
 
+#define CLUSTER_MAX_RESERVED 64
+
+/*
+ * An IPPool. The selectors are in the IPAM core's own form, their
+ * strings owned by the pool (freed by cluster_free()), so the daemon can
+ * hand the pool to ipam_pools_set() as it is.
+ */
 struct cluster_pool {
 	char name[254];
 	struct sluice_prefix cidr;
 	unsigned int block_size;	/* prefix length of its blocks */
+	bool nat_outgoing;
+	bool disabled;			/* no new allocations */
+	struct ipam_selector node_selector;	/* empty: every node */
+	struct ipam_selector namespace_selector; /* empty: every namespace */
+	struct sluice_prefix reserved[CLUSTER_MAX_RESERVED];
+	size_t nreserved;		/* addresses (/32, /128) and ranges */
 	char file[256];
 	size_t line;
 };

@@ -1,5 +1,6 @@
 #include "router/manifest_yaml.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -215,4 +216,255 @@ mf_prefix(struct mctx *c, yaml_node_t *n, const char *path,
 		return false;
 	}
 	return true;
+}
+
+/* A label name or value: up to 63 of [A-Za-z0-9-_.], alphanumeric ends. */
+static bool
+label_part_ok(const char *s, size_t n, bool may_be_empty)
+{
+	if (n == 0)
+		return may_be_empty;
+	if (n > 63 || !isalnum((unsigned char)s[0]) ||
+	    !isalnum((unsigned char)s[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' &&
+		    s[i] != '_' && s[i] != '.')
+			return false;
+	return true;
+}
+
+/* A label key: [DNS-subdomain "/"] name, as Kubernetes defines it. */
+static bool
+label_key_ok(const char *k)
+{
+	const char *slash = strchr(k, '/');
+
+	if (slash == NULL)
+		return label_part_ok(k, strlen(k), false);
+	if (slash == k || slash - k > 253 || strchr(slash + 1, '/') != NULL)
+		return false;
+	for (const char *p = k; p < slash; p++)
+		if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) ||
+		    *p == '-' || *p == '.'))
+			return false;
+	return label_part_ok(slash + 1, strlen(slash + 1), false);
+}
+
+static char *
+scalar_dup(struct mctx *c, yaml_node_t *n, const char *path)
+{
+	char *s;
+
+	if (n == NULL || n->type != YAML_SCALAR_NODE) {
+		if (n != NULL)
+			mf_report(c, &n->start_mark, path, "expected a string");
+		return NULL;
+	}
+	if (strlen((const char *)n->data.scalar.value) != n->data.scalar.length) {
+		mf_report(c, &n->start_mark, path, "value contains a NUL byte");
+		return NULL;
+	}
+	s = strdup((const char *)n->data.scalar.value);
+	if (s == NULL)
+		mf_report(c, &n->start_mark, path, "out of memory");
+	return s;
+}
+
+void
+mf_selector_free(struct ipam_selector *sel)
+{
+	if (sel == NULL)
+		return;
+	for (size_t i = 0; i < sel->nmatch_labels; i++) {
+		free((char *)sel->match_labels[i].key);
+		free((char *)sel->match_labels[i].value);
+	}
+	for (size_t i = 0; i < sel->nexprs; i++) {
+		free((char *)sel->exprs[i].key);
+		for (size_t j = 0; j < sel->exprs[i].nvalues; j++)
+			free((char *)sel->exprs[i].values[j]);
+		free((void *)sel->exprs[i].values);
+	}
+	free((void *)sel->match_labels);
+	free((void *)sel->exprs);
+	memset(sel, 0, sizeof(*sel));
+}
+
+static bool
+parse_match_labels(struct mctx *c, yaml_document_t *doc, yaml_node_t *m,
+    const char *path, struct ipam_selector *sel)
+{
+	struct ipam_label *labels;
+	size_t n = 0, cap;
+	bool ok = true;
+
+	if (m->type != YAML_MAPPING_NODE) {
+		mf_report(c, &m->start_mark, path, "expected a mapping of labels");
+		return false;
+	}
+	cap = (size_t)(m->data.mapping.pairs.top - m->data.mapping.pairs.start);
+	labels = calloc(cap ? cap : 1, sizeof(*labels));
+	if (labels == NULL)
+		return false;
+	sel->match_labels = labels;
+	for (yaml_node_pair_t *p = m->data.mapping.pairs.start;
+	    p < m->data.mapping.pairs.top; p++) {
+		yaml_node_t *kn = yaml_document_get_node(doc, p->key);
+		yaml_node_t *vn = yaml_document_get_node(doc, p->value);
+		char *k = scalar_dup(c, kn, path), *v;
+
+		if (k == NULL) {
+			ok = false;
+			continue;
+		}
+		v = scalar_dup(c, vn, path);
+		if (v == NULL) {
+			free(k);
+			ok = false;
+			continue;
+		}
+		if (!label_key_ok(k) || !label_part_ok(v, strlen(v), true)) {
+			mf_report(c, &kn->start_mark, path,
+			    "\"%s: %s\" is not a valid label (key [prefix/]name, value up to 63 of A-Z a-z 0-9 - _ .)",
+			    k, v);
+			ok = false;
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (strcmp(labels[i].key, k) == 0) {
+				mf_report(c, &kn->start_mark, path,
+				    "duplicate key \"%s\"", k);
+				ok = false;
+			}
+		}
+		labels[n].key = k;
+		labels[n].value = v;
+		sel->nmatch_labels = ++n;
+	}
+	return ok;
+}
+
+static bool
+parse_expression(struct mctx *c, yaml_document_t *doc, yaml_node_t *e,
+    const char *path, struct ipam_sel_expr *x)
+{
+	static const char *const keys[] = { "key", "operator", "values", NULL };
+	static const struct {
+		const char *name;
+		enum ipam_sel_op op;
+	} ops[] = {
+		{ "In", IPAM_SEL_IN },
+		{ "NotIn", IPAM_SEL_NOT_IN },
+		{ "Exists", IPAM_SEL_EXISTS },
+		{ "DoesNotExist", IPAM_SEL_DOES_NOT_EXIST },
+	};
+	yaml_node_t *on, *vn;
+	char *op;
+	bool ok = true, found = false;
+
+	if (!mf_known_keys(c, doc, e, path, keys))
+		return false;
+	x->key = scalar_dup(c, mf_get(doc, e, "key"), path);
+	if (x->key == NULL || !label_key_ok(x->key)) {
+		mf_report(c, &e->start_mark, path,
+		    "\"key\" missing or not a valid label key");
+		return false;
+	}
+	on = mf_get(doc, e, "operator");
+	op = scalar_dup(c, on, path);
+	for (size_t i = 0; op != NULL && i < sizeof(ops) / sizeof(ops[0]); i++) {
+		if (strcmp(op, ops[i].name) == 0) {
+			x->op = ops[i].op;
+			found = true;
+		}
+	}
+	if (!found) {
+		mf_report(c, on ? &on->start_mark : &e->start_mark, path,
+		    "\"operator\" must be In, NotIn, Exists or DoesNotExist");
+		ok = false;
+	}
+	free(op);
+	vn = mf_get(doc, e, "values");
+	if (vn != NULL && vn->type != YAML_SEQUENCE_NODE) {
+		mf_report(c, &vn->start_mark, path, "\"values\" must be a list");
+		return false;
+	}
+	if (vn != NULL) {
+		size_t cap = (size_t)(vn->data.sequence.items.top -
+		    vn->data.sequence.items.start);
+		const char **vals = calloc(cap ? cap : 1, sizeof(*vals));
+
+		if (vals == NULL)
+			return false;
+		x->values = vals;
+		for (yaml_node_item_t *it = vn->data.sequence.items.start;
+		    it < vn->data.sequence.items.top; it++) {
+			char *v = scalar_dup(c, yaml_document_get_node(doc, *it),
+			    path);
+
+			if (v == NULL) {
+				ok = false;
+				continue;
+			}
+			if (!label_part_ok(v, strlen(v), true)) {
+				mf_report(c, &vn->start_mark, path,
+				    "\"%s\" is not a valid label value", v);
+				ok = false;
+			}
+			vals[x->nvalues++] = v;
+		}
+	}
+	return ok;
+}
+
+bool
+mf_selector(struct mctx *c, yaml_document_t *doc, yaml_node_t *n,
+    const char *path, struct ipam_selector *sel)
+{
+	static const char *const keys[] = { "matchLabels", "matchExpressions",
+		NULL };
+	char sub[128], err[256];
+	yaml_node_t *ml, *me;
+	bool ok;
+
+	memset(sel, 0, sizeof(*sel));
+	if (!mf_known_keys(c, doc, n, path, keys))
+		return false;
+	ok = true;
+	ml = mf_get(doc, n, "matchLabels");
+	if (ml != NULL) {
+		snprintf(sub, sizeof(sub), "%s.matchLabels", path);
+		ok &= parse_match_labels(c, doc, ml, sub, sel);
+	}
+	me = mf_get(doc, n, "matchExpressions");
+	if (me != NULL && me->type != YAML_SEQUENCE_NODE) {
+		mf_report(c, &me->start_mark, path,
+		    "matchExpressions must be a list");
+		ok = false;
+	} else if (me != NULL) {
+		size_t cap = (size_t)(me->data.sequence.items.top -
+		    me->data.sequence.items.start);
+		struct ipam_sel_expr *x = calloc(cap ? cap : 1, sizeof(*x));
+
+		if (x == NULL) {
+			mf_selector_free(sel);
+			return false;
+		}
+		sel->exprs = x;
+		for (yaml_node_item_t *it = me->data.sequence.items.start;
+		    it < me->data.sequence.items.top; it++) {
+			snprintf(sub, sizeof(sub), "%s.matchExpressions[%zu]",
+			    path, sel->nexprs);
+			ok &= parse_expression(c, doc,
+			    yaml_document_get_node(doc, *it), sub,
+			    &x[sel->nexprs++]);
+		}
+	}
+	if (ok && ipam_selector_validate(sel, err, sizeof(err)) != 0) {
+		mf_report(c, &n->start_mark, path, "%s", err);
+		ok = false;
+	}
+	if (!ok)
+		mf_selector_free(sel);
+	return ok;
 }

@@ -14,6 +14,7 @@
 
 #include "common/addr.h"
 #include "common/log.h"
+#include "ipam/ipam.h"
 
 struct mctx {
 	const char *file;
@@ -50,5 +51,17 @@ bool mf_addr(struct mctx *c, yaml_document_t *doc, yaml_node_t *map,
     const char *key, const char *path, bool required, struct sluice_addr *out);
 bool mf_prefix(struct mctx *c, yaml_node_t *n, const char *path,
     struct sluice_prefix *out);
+
+/*
+ * A Kubernetes LabelSelector (matchLabels, matchExpressions with In,
+ * NotIn, Exists, DoesNotExist) at n into *sel, whose strings it allocates
+ * (mf_selector_free() frees them). Label keys and values are checked as
+ * Kubernetes checks them. Returns false (reported, *sel empty) on any
+ * problem.
+ */
+bool mf_selector(struct mctx *c, yaml_document_t *doc, yaml_node_t *n,
+    const char *path, struct ipam_selector *sel);
+/* Accepts an empty selector. */
+void mf_selector_free(struct ipam_selector *sel);
 
 #endif

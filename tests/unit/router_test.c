@@ -460,6 +460,63 @@ test_cluster(void)
 	free(errs);
 }
 
+static void
+test_pool_spec(void)
+{
+	struct manifest_set set;
+	const struct cluster_pool *p;
+	char *errs = NULL;
+	struct ipam_label zone_a[] = { { "zone", "a" }, { "tier", "edge" } };
+	struct ipam_label zone_b[] = { { "zone", "b" }, { "tier", "edge" } };
+	struct ipam_label team[] = { { "team", "finance" } };
+
+	ASSERT_OK(load("apiVersion: sluice.io/v1alpha1\nkind: IPPool\n"
+	    "metadata: {name: fin}\nspec:\n  cidr: 10.245.0.0/16\n"
+	    "  blockSize: 24\n  natOutgoing: true\n  disabled: false\n"
+	    "  nodeSelector:\n    matchLabels: {zone: a}\n"
+	    "    matchExpressions:\n    - {key: tier, operator: In, values: [edge, core]}\n"
+	    "  namespaceSelector:\n    matchExpressions:\n"
+	    "    - {key: team, operator: Exists}\n"
+	    "  reserved: [10.245.0.0/28, 10.245.255.1]\n", &set, &errs));
+	p = &set.cluster.pools[0];
+	ASSERT_EQ(p->block_size, 24);
+	ASSERT(p->nat_outgoing);
+	ASSERT(!p->disabled);
+	ASSERT_EQ(p->nreserved, 2);
+	ASSERT_EQ(p->reserved[1].len, 32);
+	ASSERT(ipam_selector_matches(&p->node_selector, zone_a, 2));
+	ASSERT(!ipam_selector_matches(&p->node_selector, zone_b, 2));
+	ASSERT(ipam_selector_matches(&p->namespace_selector, team, 1));
+	ASSERT(!ipam_selector_matches(&p->namespace_selector, zone_a, 1));
+	manifest_set_free(&set);
+	free(errs);
+
+	/* Each problem reported with its place; nothing kept. */
+	ASSERT_EQ(load("apiVersion: sluice.io/v1alpha1\nkind: IPPool\n"
+	    "metadata: {name: bad}\nspec:\n  cidr: 10.245.0.0/16\n"
+	    "  blockSize: 18\n"
+	    "  nodeSelector:\n    matchExpressions:\n"
+	    "    - {key: tier, operator: Near, values: [x]}\n"
+	    "  namespaceSelector:\n    matchLabels: {\"bad key!\": x}\n"
+	    "  reserved: [10.99.0.1]\n", &set, &errs), -EINVAL);
+	ASSERT_STR_HAS(errs, "spec.blockSize: \"18\" is not a whole number from 20 to 32");
+	ASSERT_STR_HAS(errs, "spec.nodeSelector.matchExpressions[0]: \"operator\" must be In, NotIn, Exists or DoesNotExist");
+	ASSERT_STR_HAS(errs, "spec.namespaceSelector.matchLabels: \"bad key!: x\" is not a valid label");
+	ASSERT_STR_HAS(errs, "spec.reserved: 10.99.0.1/32 is not inside the pool's cidr");
+	ASSERT_EQ(set.cluster.npools, 0);
+	manifest_set_free(&set);
+	free(errs);
+
+	/* In without values is a selector of the wrong shape. */
+	ASSERT_EQ(load("apiVersion: sluice.io/v1alpha1\nkind: IPPool\n"
+	    "metadata: {name: bad}\nspec:\n  cidr: 10.245.0.0/16\n"
+	    "  nodeSelector:\n    matchExpressions:\n"
+	    "    - {key: tier, operator: In}\n", &set, &errs), -EINVAL);
+	ASSERT_STR_HAS(errs, "spec.nodeSelector");
+	manifest_set_free(&set);
+	free(errs);
+}
+
 int
 main(void)
 {
@@ -469,6 +526,7 @@ main(void)
 	RUN(test_inside);
 	RUN(test_outside);
 	RUN(test_cluster);
+	RUN(test_pool_spec);
 	printf("ok\n");
 	return 0;
 }
