@@ -34,6 +34,7 @@ static const struct cmd cmds[] = {
 	{ "peers", "peers", "show the other nodes: state, link, blocks" },
 	{ "routes", "routes", "show which node each block is routed to" },
 	{ "stats", "stats", "show data-path and control-link counters" },
+	{ "ipam", "ipam", "show pools, blocks (owner, used/free) and allocations" },
 	{ NULL, NULL, NULL },
 };
 
@@ -46,6 +47,11 @@ usage(FILE *f)
 	    "commands:\n");
 	for (const struct cmd *c = cmds; c->name; c++)
 		fprintf(f, "  %-10s %s\n", c->name, c->help);
+	fprintf(f,
+	    "  ipam allocate handle=ID [namespace=NS] [pod=NAME] [pool=NAME] [address=IP]\n"
+	    "             give a handle an address (idempotent)\n"
+	    "  ipam release handle=ID | address=IP\n"
+	    "             give it back (idempotent)\n");
 	fprintf(f,
 	    "\n"
 	    "  -s, --socket PATH   status socket (default $SLUICE_SOCKET or %s)\n"
@@ -82,7 +88,10 @@ main(int argc, char **argv)
 	struct ctl_response resp;
 	struct client cl;
 	unsigned timeout_ms = 5000;
-	bool json = false;
+	bool json = false, have_args = false;
+	char op[CTL_OP_MAX];
+	msgpack_sbuffer args;
+	msgpack_packer apk;
 	char err[512];
 	int ch, rc, status;
 
@@ -130,18 +139,55 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (optind + 1 != argc) {
+	/*
+	 * "ipam allocate k=v ..." and "ipam release k=v": the subcommand
+	 * names the op, the pairs become its string arguments.
+	 */
+	if (strcmp(cmd->name, "ipam") == 0 && optind + 1 < argc) {
+		const char *sub = argv[optind + 1];
+
+		if (strcmp(sub, "allocate") != 0 && strcmp(sub, "release") != 0) {
+			fprintf(stderr, "sluicectl: unknown ipam subcommand \"%s\"\n",
+			    sub);
+			return EXIT_USAGE;
+		}
+		snprintf(op, sizeof(op), "ipam.%s", sub);
+		msgpack_sbuffer_init(&args);
+		msgpack_packer_init(&apk, &args, msgpack_sbuffer_write);
+		msgpack_pack_map(&apk, (uint32_t)(argc - optind - 2));
+		for (int i = optind + 2; i < argc; i++) {
+			const char *eq = strchr(argv[i], '=');
+
+			if (eq == NULL || eq == argv[i]) {
+				fprintf(stderr, "sluicectl: \"%s\" is not key=value\n",
+				    argv[i]);
+				msgpack_sbuffer_destroy(&args);
+				return EXIT_USAGE;
+			}
+			msgpack_pack_str(&apk, (size_t)(eq - argv[i]));
+			msgpack_pack_str_body(&apk, argv[i], (size_t)(eq - argv[i]));
+			mp_pack_str(&apk, eq + 1);
+		}
+		have_args = true;
+	} else if (optind + 1 != argc) {
 		fprintf(stderr, "sluicectl: %s takes no arguments\n", cmd->name);
 		return EXIT_USAGE;
+	} else {
+		snprintf(op, sizeof(op), "%s", cmd->op);
 	}
 	if (strcmp(cmd->name, "version") == 0 && !json)
 		printf("sluicectl  %s\n", SLUICE_VERSION);
 
 	if (client_connect(&cl, sock, timeout_ms, err, sizeof(err)) != 0) {
 		fprintf(stderr, "sluicectl: %s\n", err);
+		if (have_args)
+			msgpack_sbuffer_destroy(&args);
 		return EXIT_UNREACHABLE;
 	}
-	rc = client_call(&cl, cmd->op, NULL, 0, &resp, err, sizeof(err));
+	rc = client_call(&cl, op, have_args ? args.data : NULL,
+	    have_args ? args.size : 0, &resp, err, sizeof(err));
+	if (have_args)
+		msgpack_sbuffer_destroy(&args);
 	client_close(&cl);
 	if (rc != 0) {
 		fprintf(stderr, "sluicectl: %s: %s\n", sock, err);

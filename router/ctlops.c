@@ -307,5 +307,8 @@ const struct ctlsock_op sluiced_ctl_ops[] = {
 	{ "peers", op_peers },
 	{ "routes", op_routes },
 	{ "stats", op_stats },
+	{ "ipam", ipamd_op_list },
+	{ "ipam.allocate", ipamd_op_allocate },
+	{ "ipam.release", ipamd_op_release },
 	{ NULL, NULL },
 };

@@ -13,6 +13,7 @@
 #include "router/cluster.h"
 #include "router/config.h"
 #include "router/ctlsock.h"
+#include "router/ipamd.h"
 #include "router/dplane.h"
 #include "router/linkproto.h"
 #include "router/links.h"
@@ -36,7 +37,8 @@ struct sluiced {
 	struct netlink *nl;
 	struct dplane *dp;
 	uint8_t vtep_mac[6];
-	struct sluice_prefix blocks[CLUSTER_MAX_NODE_CIDRS];
+	struct ipam *ipam;
+	struct sluice_prefix *blocks;	/* owned: manifest podCIDRs + IPAM claims */
 	uint32_t nblocks;
 	uint64_t blocks_gen;
 	struct peer *peers;		/* owned */

@@ -121,6 +121,16 @@ sluiced_reload(struct sluiced *d)
 	if (errs == NULL)
 		return -ENOMEM;
 	rc = manifest_load_dir(d->cfg.manifests_dir, &next, errs);
+	/* Pools must also suit what IPAM already holds (blocks in use). */
+	if (rc == 0 && d->ipam != NULL) {
+		char why[512];
+
+		rc = ipamd_manifests(d, &next, why, sizeof(why));
+		if (rc != 0) {
+			fprintf(errs, "IPPool: %s\n", why);
+			manifest_set_free(&next);
+		}
+	}
 	fclose(errs);
 	if (rc != 0) {
 		d->reloads_failed++;
@@ -435,6 +445,8 @@ main(int argc, char **argv)
 		fatalx("%s", err);
 	if (!d.underlay.up)
 		log_warnx("underlay interface %s is down", d.cfg.underlay_if);
+	if (ipamd_open(&d, err, sizeof(err)) != 0)
+		fatalx("ipam: %s", err);
 	if (sluiced_reload(&d) != 0)
 		fatalx("manifests in %s rejected; fix them or move them aside",
 		    d.cfg.manifests_dir);
@@ -483,6 +495,7 @@ main(int argc, char **argv)
 	uv_run(d.loop, UV_RUN_DEFAULT);
 
 	peers_free(&d);
+	ipamd_close(&d);
 	netlink_close(d.nl);
 	sodium_memzero(d.cluster_key, sizeof(d.cluster_key));
 	manifest_set_free(&d.manifests);

@@ -90,18 +90,12 @@ peers_sync_manifest(struct sluiced *d, bool grace)
 	size_t n = 0;
 	uint64_t now = uv_now(d->loop);
 
-	/* Our own blocks, as the manifest gives them. */
+	/* Our own blocks: the manifest's, and what IPAM claimed for us. */
 	self = cluster_node_find(cl, d->cfg.node_name);
-	d->nblocks = 0;
-	if (self != NULL) {
-		memcpy(d->blocks, self->pod_cidrs,
-		    self->n_pod_cidrs * sizeof(d->blocks[0]));
-		d->nblocks = self->n_pod_cidrs;
-	} else if (cl->nnodes > 0) {
-		log_warnx("cluster manifest has no Node %s: this node owns no blocks",
+	if (self == NULL && cl->nnodes > 0)
+		log_warnx("cluster manifest has no Node %s: it has no podCIDRs",
 		    d->cfg.node_name);
-	}
-	d->blocks_gen++;
+	ipamd_own_blocks(d);
 
 	np = calloc(cl->nnodes ? cl->nnodes : 1, sizeof(*np));
 	if (np == NULL)
@@ -364,6 +358,9 @@ peers_apply(struct sluiced *d)
 void
 peers_free(struct sluiced *d)
 {
+	free(d->blocks);
+	d->blocks = NULL;
+	d->nblocks = 0;
 	for (size_t i = 0; i < d->npeers; i++)
 		free(d->peers[i].blocks);
 	free(d->peers);
@@ -455,6 +452,7 @@ peers_accept_blocks(struct sluiced *d, struct peer *p,
 	p->blocks_gen = b->generation ? b->generation : 1;
 	if (replace_blocks(p, ok, n)) {
 		log_info("peer %s owns %u blocks", p->name, n);
+		ipamd_peer_blocks(d, p);
 		peers_apply(d);
 	}
 }

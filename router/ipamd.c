@@ -1,0 +1,339 @@
+#include "router/ipamd.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/mp.h"
+#include "ipam/ipam.h"
+#include "router/daemon.h"
+
+static void
+on_problem(void *arg, const char *problem)
+{
+	log_warnx("ipam: %s", problem);
+}
+
+int
+ipamd_open(struct sluiced *d, char *err, size_t errlen)
+{
+	return ipam_open(&d->ipam, d->store, on_problem, d, err, errlen);
+}
+
+void
+ipamd_close(struct sluiced *d)
+{
+	ipam_close(d->ipam);
+	d->ipam = NULL;
+}
+
+int
+ipamd_manifests(struct sluiced *d, const struct manifest_set *set,
+    char *err, size_t errlen)
+{
+	const struct cluster *cl = &set->cluster;
+	struct ipam_pool *pools;
+	int rc;
+
+	pools = calloc(cl->npools ? cl->npools : 1, sizeof(*pools));
+	if (pools == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < cl->npools; i++) {
+		const struct cluster_pool *cp = &cl->pools[i];
+
+		pools[i] = (struct ipam_pool){
+			.name = cp->name,
+			.cidr = cp->cidr,
+			.block_size = cp->block_size,
+			.nat_outgoing = cp->nat_outgoing,
+			.disabled = cp->disabled,
+			.node_selector = cp->node_selector,
+			.namespace_selector = cp->namespace_selector,
+			.reserved = cp->reserved,
+			.nreserved = cp->nreserved,
+		};
+	}
+	rc = ipam_pools_set(d->ipam, pools, cl->npools, err, errlen);
+	free(pools);
+	if (rc != 0)
+		return rc;
+	/*
+	 * Static podCIDRs that are exactly a block are recorded as owned,
+	 * so IPAM allocates from them and never claims another node's.
+	 */
+	for (size_t i = 0; i < cl->nnodes; i++) {
+		const struct cluster_node *n = &cl->nodes[i];
+
+		for (unsigned int b = 0; b < n->n_pod_cidrs; b++) {
+			struct ipam_block_claim c = { n->pod_cidrs[b], n->name, 1 };
+			struct ipam_allocs moved = { 0 };
+			char why[256];
+
+			if (ipam_block_observe(d->ipam, &c, &moved, why,
+			    sizeof(why)) != 0)
+				log_debug("ipam: podCIDR of %s not a block: %s",
+				    n->name, why);
+			for (size_t m = 0; m < moved.n; m++)
+				log_warnx("ipam: %s re-homed off %s's block (restart its pod)",
+				    moved.v[m].handle, n->name);
+			ipam_allocs_free(&moved);
+		}
+	}
+	return 0;
+}
+
+static bool
+has_block(const struct sluice_prefix *v, uint32_t n,
+    const struct sluice_prefix *p)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (v[i].len == p->len && sluice_addr_eq(&v[i].addr, &p->addr))
+			return true;
+	return false;
+}
+
+bool
+ipamd_own_blocks(struct sluiced *d)
+{
+	const struct cluster_node *self =
+	    cluster_node_find(&d->manifests.cluster, d->cfg.node_name);
+	struct sluice_prefix *nb;
+	struct ipam_list l;
+	uint32_t n = 0, cap;
+	char err[256];
+	bool changed;
+
+	memset(&l, 0, sizeof(l));
+	if (d->ipam != NULL && ipam_list_get(d->ipam, &l, err,
+	    sizeof(err)) != 0)
+		log_warnx("ipam: cannot list blocks: %s", err);
+	cap = (uint32_t)l.nblocks + CLUSTER_MAX_NODE_CIDRS;
+	if (cap > LINK_MAX_BLOCKS)
+		cap = LINK_MAX_BLOCKS;
+	nb = calloc(cap, sizeof(*nb));
+	if (nb == NULL) {
+		ipam_list_free(&l);
+		return false;
+	}
+	for (unsigned int i = 0; self != NULL && i < self->n_pod_cidrs; i++)
+		nb[n++] = self->pod_cidrs[i];
+	for (size_t i = 0; i < l.nblocks && n < cap; i++)
+		if (strcmp(l.blocks[i].owner, d->cfg.node_name) == 0 &&
+		    !has_block(nb, n, &l.blocks[i].prefix))
+			nb[n++] = l.blocks[i].prefix;
+	ipam_list_free(&l);
+	changed = n != d->nblocks ||
+	    (n > 0 && memcmp(nb, d->blocks, n * sizeof(*nb)) != 0);
+	free(d->blocks);
+	d->blocks = nb;
+	d->nblocks = n;
+	if (changed)
+		d->blocks_gen++;
+	return changed;
+}
+
+void
+ipamd_peer_blocks(struct sluiced *d, const struct peer *p)
+{
+	struct ipam_block_claim *c;
+	struct ipam_allocs moved = { 0 };
+	char err[256];
+
+	if (d->ipam == NULL)
+		return;
+	c = calloc(p->nblocks ? p->nblocks : 1, sizeof(*c));
+	if (c == NULL)
+		return;
+	for (uint32_t i = 0; i < p->nblocks; i++)
+		c[i] = (struct ipam_block_claim){ p->blocks[i], p->name,
+			p->blocks_gen ? p->blocks_gen : 1 };
+	if (ipam_blocks_sync(d->ipam, p->name, c, p->nblocks, &moved, err,
+	    sizeof(err)) != 0)
+		log_debug("ipam: blocks of %s: %s", p->name, err);
+	for (size_t m = 0; m < moved.n; m++)
+		log_warnx("ipam: block conflict with %s: %s re-homed (restart its pod)",
+		    p->name, moved.v[m].handle);
+	if (moved.n > 0 && ipamd_own_blocks(d)) {
+		peers_apply(d);
+		links_announce(d);
+	}
+	ipam_allocs_free(&moved);
+	free(c);
+}
+
+static void
+pack_addr(msgpack_packer *pk, const char *k, const struct sluice_addr *a)
+{
+	char b[SLUICE_ADDRSTRLEN];
+
+	mp_pack_kv_str(pk, k, a->family ? sluice_addr_str(a, b, sizeof(b)) :
+	    NULL);
+}
+
+static void
+pack_prefix(msgpack_packer *pk, const char *k, const struct sluice_prefix *p)
+{
+	char b[SLUICE_PREFIXSTRLEN];
+
+	mp_pack_kv_str(pk, k, sluice_prefix_str(p, b, sizeof(b)));
+}
+
+int
+ipamd_op_list(void *arg, const struct ctl_request *req, msgpack_packer *pk,
+    char *err, size_t errlen)
+{
+	struct sluiced *d = arg;
+	struct ipam_list l;
+	int rc;
+
+	if ((rc = ipam_list_get(d->ipam, &l, err, errlen)) != 0)
+		return rc;
+	msgpack_pack_map(pk, 3);
+	mp_pack_key(pk, "pools");
+	msgpack_pack_array(pk, l.npools);
+	for (size_t i = 0; i < l.npools; i++) {
+		msgpack_pack_map(pk, 7);
+		mp_pack_kv_str(pk, "name", l.pools[i].name);
+		pack_prefix(pk, "cidr", &l.pools[i].cidr);
+		mp_pack_kv_u64(pk, "blockSize", l.pools[i].block_size);
+		mp_pack_kv_bool(pk, "natOutgoing", l.pools[i].nat_outgoing);
+		mp_pack_kv_bool(pk, "disabled", l.pools[i].disabled);
+		mp_pack_kv_u64(pk, "blocksOwned", l.pools[i].blocks_owned);
+		mp_pack_kv_u64(pk, "addressesUsed", l.pools[i].addrs_used);
+	}
+	mp_pack_key(pk, "blocks");
+	msgpack_pack_array(pk, l.nblocks);
+	for (size_t i = 0; i < l.nblocks; i++) {
+		msgpack_pack_map(pk, 5);
+		pack_prefix(pk, "block", &l.blocks[i].prefix);
+		mp_pack_kv_str(pk, "owner", l.blocks[i].owner);
+		mp_pack_kv_str(pk, "pool", l.blocks[i].pool);
+		mp_pack_kv_u64(pk, "used", l.blocks[i].used);
+		mp_pack_kv_u64(pk, "free", l.blocks[i].free);
+	}
+	mp_pack_key(pk, "allocations");
+	msgpack_pack_array(pk, l.allocs.n);
+	for (size_t i = 0; i < l.allocs.n; i++) {
+		const struct ipam_alloc_info *a = &l.allocs.v[i];
+
+		msgpack_pack_map(pk, 6);
+		pack_addr(pk, "address", &a->addr);
+		mp_pack_kv_str(pk, "handle", a->handle);
+		mp_pack_kv_str(pk, "namespace", a->namespace[0] ? a->namespace : NULL);
+		mp_pack_kv_str(pk, "pod", a->pod[0] ? a->pod : NULL);
+		mp_pack_kv_str(pk, "pool", a->pool[0] ? a->pool : NULL);
+		mp_pack_kv_str(pk, "node", a->node);
+	}
+	ipam_list_free(&l);
+	return 0;
+}
+
+/* A string argument, or NULL if absent; -EINVAL if present but not text. */
+static int
+arg_str(const struct ctl_request *req, const char *key, char *buf,
+    size_t size, const char **out, char *err, size_t errlen)
+{
+	const msgpack_object *o = mp_map_get(req->args, key);
+
+	*out = NULL;
+	if (o == NULL || o->type == MSGPACK_OBJECT_NIL)
+		return 0;
+	if (mp_get_str(o, buf, size) != 0) {
+		snprintf(err, errlen, "argument \"%s\" must be a string of at most %zu bytes",
+		    key, size - 1);
+		return -EINVAL;
+	}
+	*out = buf;
+	return 0;
+}
+
+int
+ipamd_op_allocate(void *arg, const struct ctl_request *req,
+    msgpack_packer *pk, char *err, size_t errlen)
+{
+	struct sluiced *d = arg;
+	char handle[IPAM_HANDLE_MAX], ns[IPAM_NAME_MAX], pod[IPAM_NAME_MAX];
+	char pool[IPAM_NAME_MAX], addr[SLUICE_ADDRSTRLEN];
+	struct ipam_request r = { .node = d->cfg.node_name };
+	struct ipam_result res;
+	struct sluice_addr want;
+	const char *a = NULL;
+	struct dplane_info di;
+	int rc;
+
+	if ((rc = arg_str(req, "handle", handle, sizeof(handle), &r.handle,
+	    err, errlen)) != 0 ||
+	    (rc = arg_str(req, "namespace", ns, sizeof(ns), &r.namespace, err,
+	    errlen)) != 0 ||
+	    (rc = arg_str(req, "pod", pod, sizeof(pod), &r.pod, err,
+	    errlen)) != 0 ||
+	    (rc = arg_str(req, "pool", pool, sizeof(pool), &r.pool, err,
+	    errlen)) != 0 ||
+	    (rc = arg_str(req, "address", addr, sizeof(addr), &a, err,
+	    errlen)) != 0)
+		return rc;
+	if (r.handle == NULL) {
+		snprintf(err, errlen, "argument \"handle\" is required");
+		return -EINVAL;
+	}
+	if (a != NULL) {
+		if (sluice_addr_parse(a, &want) != 0) {
+			snprintf(err, errlen, "\"%s\" is not an IP address", a);
+			return -EINVAL;
+		}
+		r.addr = &want;
+	}
+	if ((rc = ipam_allocate(d->ipam, &r, &res, err, errlen)) != 0)
+		return rc;
+	/* A new block is routed here and announced before we answer. */
+	if (res.claimed && ipamd_own_blocks(d)) {
+		peers_apply(d);
+		links_announce(d);
+	}
+	dplane_info_get(d->dp, &di);
+	msgpack_pack_map(pk, 6);
+	pack_addr(pk, "address", &res.addr);
+	pack_prefix(pk, "block", &res.block);
+	mp_pack_kv_str(pk, "pool", res.pool);
+	mp_pack_kv_bool(pk, "natOutgoing", res.nat_outgoing);
+	mp_pack_kv_bool(pk, "existing", res.existing);
+	mp_pack_kv_u64(pk, "mtu", di.tun_mtu);
+	return 0;
+}
+
+int
+ipamd_op_release(void *arg, const struct ctl_request *req,
+    msgpack_packer *pk, char *err, size_t errlen)
+{
+	struct sluiced *d = arg;
+	char handle[IPAM_HANDLE_MAX], addr[SLUICE_ADDRSTRLEN];
+	const char *h, *a;
+	struct sluice_addr sa;
+	bool found = false;
+	int rc;
+
+	if ((rc = arg_str(req, "handle", handle, sizeof(handle), &h, err,
+	    errlen)) != 0 ||
+	    (rc = arg_str(req, "address", addr, sizeof(addr), &a, err,
+	    errlen)) != 0)
+		return rc;
+	if ((h == NULL) == (a == NULL)) {
+		snprintf(err, errlen, "give exactly one of \"handle\" and \"address\"");
+		return -EINVAL;
+	}
+	if (h != NULL) {
+		rc = ipam_release(d->ipam, h, &found, err, errlen);
+	} else if (sluice_addr_parse(a, &sa) != 0) {
+		snprintf(err, errlen, "\"%s\" is not an IP address", a);
+		return -EINVAL;
+	} else {
+		rc = ipam_release_addr(d->ipam, &sa, &found, err, errlen);
+	}
+	if (rc != 0)
+		return rc;
+	msgpack_pack_map(pk, 1);
+	mp_pack_kv_bool(pk, "released", found);
+	return 0;
+}
