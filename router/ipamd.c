@@ -337,3 +337,62 @@ ipamd_op_release(void *arg, const struct ctl_request *req,
 	mp_pack_kv_bool(pk, "released", found);
 	return 0;
 }
+
+int
+ipamd_op_gc(void *arg, const struct ctl_request *req, msgpack_packer *pk,
+    char *err, size_t errlen)
+{
+	struct sluiced *d = arg;
+	const msgpack_object *live = mp_map_get(req->args, "live");
+	const msgpack_object *dry = mp_map_get(req->args, "dryRun");
+	struct ipam_allocs stale = { 0 };
+	char (*handles)[IPAM_HANDLE_MAX] = NULL;
+	const char **ptrs = NULL;
+	uint32_t n = 0;
+	int rc;
+
+	if (live == NULL || live->type != MSGPACK_OBJECT_ARRAY) {
+		snprintf(err, errlen,
+		    "argument \"live\" (the handles still in use) must be a list");
+		return -EINVAL;
+	}
+	if (dry != NULL && dry->type != MSGPACK_OBJECT_BOOLEAN) {
+		snprintf(err, errlen, "argument \"dryRun\" must be true or false");
+		return -EINVAL;
+	}
+	n = live->via.array.size;
+	handles = calloc(n ? n : 1, sizeof(*handles));
+	ptrs = calloc(n ? n : 1, sizeof(*ptrs));
+	if (handles == NULL || ptrs == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		if (mp_get_str(&live->via.array.ptr[i], handles[i],
+		    sizeof(handles[i])) != 0) {
+			snprintf(err, errlen, "live[%u] is not a handle", i);
+			rc = -EINVAL;
+			goto out;
+		}
+		ptrs[i] = handles[i];
+	}
+	/* Only this node's allocations: the others are their nodes' to judge. */
+	rc = ipam_gc(d->ipam, d->cfg.node_name, ptrs, n,
+	    dry != NULL && dry->via.boolean, &stale, err, errlen);
+	if (rc != 0)
+		goto out;
+	msgpack_pack_map(pk, 2);
+	mp_pack_kv_bool(pk, "released", !(dry != NULL && dry->via.boolean));
+	mp_pack_key(pk, "stale");
+	msgpack_pack_array(pk, (uint32_t)stale.n);
+	for (size_t i = 0; i < stale.n; i++) {
+		msgpack_pack_map(pk, 2);
+		pack_addr(pk, "address", &stale.v[i].addr);
+		mp_pack_kv_str(pk, "handle", stale.v[i].handle);
+	}
+out:
+	ipam_allocs_free(&stale);
+	free(handles);
+	free(ptrs);
+	return rc;
+}

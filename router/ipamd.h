@@ -40,12 +40,15 @@ bool ipamd_own_blocks(struct sluiced *d);
 /* A peer announced its blocks: record them so IPAM never claims them. */
 void ipamd_peer_blocks(struct sluiced *d, const struct peer *p);
 
-/* Status ops: "ipam", "ipam.allocate", "ipam.release". */
+/* Status ops: "ipam", "ipam.allocate", "ipam.release", "ipam.gc". */
 int ipamd_op_list(void *arg, const struct ctl_request *req,
     msgpack_packer *pk, char *err, size_t errlen);
 int ipamd_op_allocate(void *arg, const struct ctl_request *req,
     msgpack_packer *pk, char *err, size_t errlen);
 int ipamd_op_release(void *arg, const struct ctl_request *req,
+    msgpack_packer *pk, char *err, size_t errlen);
+/* "ipam.gc": args {live: [handles], dryRun: bool}; this node's only. */
+int ipamd_op_gc(void *arg, const struct ctl_request *req,
     msgpack_packer *pk, char *err, size_t errlen);
 
 #endif
