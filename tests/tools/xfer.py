@@ -28,9 +28,11 @@ def blocks(total):
 
 
 def tcp_server(port, seconds):
-    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPv6 with V6ONLY off takes IPv4 connections too.
+    ls = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("0.0.0.0", port))
+    ls.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    ls.bind(("::", port))
     ls.listen(1)
     ls.settimeout(seconds)
     c, _ = ls.accept()
