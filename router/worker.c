@@ -467,8 +467,6 @@ run(void *arg)
 		    atomic_load_explicit(w->snap, memory_order_acquire);
 		int n;
 
-		atomic_store_explicit(&w->seen_gen, s ? s->gen : 0,
-		    memory_order_release);
 		/*
 		 * Without a snapshot there is nowhere to send anything: leave
 		 * the packets queued rather than spin on readable fds.
@@ -480,9 +478,16 @@ run(void *arg)
 		}
 		if (n > 0 && pfd[0].revents)
 			break;
+		/*
+		 * The newest snapshot, read after the wait: routes may have
+		 * changed while we slept, and the first packets after a change
+		 * must already follow it.
+		 */
+		s = atomic_load_explicit(w->snap, memory_order_acquire);
+		atomic_store_explicit(&w->seen_gen, s ? s->gen : 0,
+		    memory_order_release);
 		if (s == NULL || n <= 0)
 			continue;
-		/* The snapshot read before poll() stays valid: seen_gen holds it. */
 		if (pfd[1].revents & POLLIN)
 			from_tun(w, s);
 		if (pfd[2].revents & POLLIN)
