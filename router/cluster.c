@@ -23,9 +23,21 @@ parse_mac(const char *s, uint8_t mac[6])
 	    mac[5]) != 0;
 }
 
+/* metadata.labels, if any, into *labels and *n (owned). */
+static bool
+meta_labels(struct mctx *c, yaml_document_t *doc, yaml_node_t *meta,
+    struct ipam_label **labels, size_t *n)
+{
+	yaml_node_t *l = mf_get(doc, meta, "labels");
+
+	*labels = NULL;
+	*n = 0;
+	return l == NULL || mf_labels(c, doc, l, "metadata.labels", labels, n);
+}
+
 int
-cluster_node_parse(struct mctx *c, yaml_document_t *doc, yaml_node_t *spec,
-    const char *name, size_t line, struct cluster *cl)
+cluster_node_parse(struct mctx *c, yaml_document_t *doc, yaml_node_t *meta,
+    yaml_node_t *spec, const char *name, size_t line, struct cluster *cl)
 {
 	static const char *const keys[] = { "address", "podCIDRs", "managed",
 		"vtepMAC", NULL };
@@ -95,16 +107,62 @@ cluster_node_parse(struct mctx *c, yaml_document_t *doc, yaml_node_t *spec,
 		    "Node %s is declared twice", n.name);
 		return -EINVAL;
 	}
+	if (!meta_labels(c, doc, meta, &n.labels, &n.nlabels))
+		return -EINVAL;
 	{
 		struct cluster_node *nn = realloc(cl->nodes,
 		    (cl->nnodes + 1) * sizeof(*cl->nodes));
 
-		if (nn == NULL)
+		if (nn == NULL) {
+			mf_labels_free(n.labels, n.nlabels);
 			return -ENOMEM;
+		}
 		cl->nodes = nn;
-		cl->nodes[cl->nnodes++] = n;
+		cl->nodes[cl->nnodes++] = n;	/* owns the labels now */
 	}
 	return 0;
+}
+
+int
+cluster_namespace_parse(struct mctx *c, yaml_document_t *doc,
+    yaml_node_t *meta, yaml_node_t *spec, const char *name, size_t line,
+    struct cluster *cl)
+{
+	struct cluster_namespace ns, *nn;
+
+	memset(&ns, 0, sizeof(ns));
+	/* Kubernetes namespace names are DNS labels: at most 63. */
+	if (strlen(name) >= sizeof(ns.name) || strchr(name, '.') != NULL) {
+		mf_report(c, &meta->start_mark, "metadata.name",
+		    "a Namespace name is a DNS label (at most 63 characters, no dots)");
+		return -EINVAL;
+	}
+	snprintf(ns.name, sizeof(ns.name), "%s", name);
+	if (cluster_namespace_find(cl, name) != NULL) {
+		mf_report(c, &meta->start_mark, "metadata.name",
+		    "Namespace %s is declared twice", name);
+		return -EINVAL;
+	}
+	/* spec (finalizers) and status are Kubernetes' business, not ours. */
+	if (!meta_labels(c, doc, meta, &ns.labels, &ns.nlabels))
+		return -EINVAL;
+	nn = realloc(cl->namespaces, (cl->nnamespaces + 1) * sizeof(*nn));
+	if (nn == NULL) {
+		mf_labels_free(ns.labels, ns.nlabels);
+		return -ENOMEM;
+	}
+	cl->namespaces = nn;
+	cl->namespaces[cl->nnamespaces++] = ns;
+	return 0;
+}
+
+const struct cluster_namespace *
+cluster_namespace_find(const struct cluster *cl, const char *name)
+{
+	for (size_t i = 0; i < cl->nnamespaces; i++)
+		if (strcmp(cl->namespaces[i].name, name) == 0)
+			return &cl->namespaces[i];
+	return NULL;
 }
 
 static void
@@ -115,8 +173,8 @@ pool_free(struct cluster_pool *p)
 }
 
 int
-cluster_pool_parse(struct mctx *c, yaml_document_t *doc, yaml_node_t *spec,
-    const char *name, size_t line, struct cluster *cl)
+cluster_pool_parse(struct mctx *c, yaml_document_t *doc, yaml_node_t *meta,
+    yaml_node_t *spec, const char *name, size_t line, struct cluster *cl)
 {
 	static const char *const keys[] = { "cidr", "blockSize", "natOutgoing",
 		"disabled", "nodeSelector", "namespaceSelector", "reserved",
@@ -316,6 +374,12 @@ cluster_free(struct cluster *cl)
 		return;
 	for (size_t i = 0; i < cl->npools; i++)
 		pool_free(&cl->pools[i]);
+	for (size_t i = 0; i < cl->nnodes; i++)
+		mf_labels_free(cl->nodes[i].labels, cl->nodes[i].nlabels);
+	for (size_t i = 0; i < cl->nnamespaces; i++)
+		mf_labels_free(cl->namespaces[i].labels,
+		    cl->namespaces[i].nlabels);
+	free(cl->namespaces);
 	free(cl->nodes);
 	free(cl->pools);
 	memset(cl, 0, sizeof(*cl));

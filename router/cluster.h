@@ -44,6 +44,8 @@ struct cluster_node {
 	struct sluice_prefix pod_cidrs[CLUSTER_MAX_NODE_CIDRS];
 	unsigned int n_pod_cidrs;
 	bool managed;			/* runs sluiced (default) */
+	struct ipam_label *labels;	/* metadata.labels; owned */
+	size_t nlabels;
 	bool has_vtep_mac;
 	uint8_t vtep_mac[6];
 	char file[256];			/* where it was declared */
@@ -71,9 +73,18 @@ struct cluster_pool {
 	size_t line;
 };
 
+/* A Namespace manifest: its labels select pools (and, later, policies). */
+struct cluster_namespace {
+	char name[64];
+	struct ipam_label *labels;	/* owned */
+	size_t nlabels;
+};
+
 struct cluster {
 	struct cluster_node *nodes;	/* owned */
 	size_t nnodes;
+	struct cluster_namespace *namespaces;	/* owned */
+	size_t nnamespaces;
 	struct cluster_pool *pools;	/* owned */
 	size_t npools;
 };
@@ -88,6 +99,9 @@ int cluster_validate(const struct cluster *cl, FILE *errs);
 
 const struct cluster_node *cluster_node_find(const struct cluster *cl,
     const char *name);
+const struct cluster_namespace *cluster_namespace_find(
+    const struct cluster *cl, const char *name);
+
 /* The pool containing a, or NULL. */
 const struct cluster_pool *cluster_pool_find(const struct cluster *cl,
     const struct sluice_addr *a);

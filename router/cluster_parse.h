@@ -10,9 +10,13 @@
 #include "router/cluster.h"
 #include "router/manifest_yaml.h"
 
-int cluster_node_parse(struct mctx *c, yaml_document_t *doc, yaml_node_t *spec,
-    const char *name, size_t line, struct cluster *cl);
-int cluster_pool_parse(struct mctx *c, yaml_document_t *doc, yaml_node_t *spec,
-    const char *name, size_t line, struct cluster *cl);
+/* meta is the document's metadata mapping; spec may be NULL where optional. */
+typedef int cluster_kind_parser(struct mctx *c, yaml_document_t *doc,
+    yaml_node_t *meta, yaml_node_t *spec, const char *name, size_t line,
+    struct cluster *cl);
+
+cluster_kind_parser cluster_node_parse;
+cluster_kind_parser cluster_pool_parse;
+cluster_kind_parser cluster_namespace_parse;
 
 #endif

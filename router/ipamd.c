@@ -257,6 +257,8 @@ ipamd_op_allocate(void *arg, const struct ctl_request *req,
 	char handle[IPAM_HANDLE_MAX], ns[IPAM_NAME_MAX], pod[IPAM_NAME_MAX];
 	char pool[IPAM_NAME_MAX], addr[SLUICE_ADDRSTRLEN];
 	struct ipam_request r = { .node = d->cfg.node_name };
+	const struct cluster_node *self;
+	const struct cluster_namespace *ns_obj;
 	struct ipam_result res;
 	struct sluice_addr want;
 	const char *a = NULL;
@@ -277,6 +279,21 @@ ipamd_op_allocate(void *arg, const struct ctl_request *req,
 	if (r.handle == NULL) {
 		snprintf(err, errlen, "argument \"handle\" is required");
 		return -EINVAL;
+	}
+	/*
+	 * Selection by labels: this node's (its Node manifest) and the pod
+	 * namespace's (its Namespace manifest; none if there is none).
+	 */
+	self = cluster_node_find(&d->manifests.cluster, d->cfg.node_name);
+	if (self != NULL) {
+		r.node_labels = self->labels;
+		r.nnode_labels = self->nlabels;
+	}
+	ns_obj = r.namespace != NULL ?
+	    cluster_namespace_find(&d->manifests.cluster, r.namespace) : NULL;
+	if (ns_obj != NULL) {
+		r.namespace_labels = ns_obj->labels;
+		r.nnamespace_labels = ns_obj->nlabels;
 	}
 	if (a != NULL) {
 		if (sluice_addr_parse(a, &want) != 0) {

@@ -21,20 +21,20 @@
  * Any other kind is refused rather than accepted and ignored: an operator
  * must never believe something is in force that is not.
  */
-typedef int (*spec_parser)(struct mctx *c, yaml_document_t *doc,
-    yaml_node_t *spec, const char *name, size_t line, struct cluster *cl);
-
 struct manifest_kind {
 	const char *api_version;
 	const char *kind;
 	bool namespaced;
-	spec_parser parse;
+	bool spec_required;
+	cluster_kind_parser *parse;
 };
 
 static const struct manifest_kind kinds[] = {
-	{ CLUSTER_API_VERSION, "IPPool", false, cluster_pool_parse },
-	{ CLUSTER_API_VERSION, "Node", false, cluster_node_parse },
-	{ NULL, NULL, false, NULL },
+	{ CLUSTER_API_VERSION, "IPPool", false, true, cluster_pool_parse },
+	{ CLUSTER_API_VERSION, "Node", false, true, cluster_node_parse },
+	/* As Kubernetes has it; sluice reads its labels (pool selection). */
+	{ "v1", "Namespace", false, false, cluster_namespace_parse },
+	{ NULL, NULL, false, false, NULL },
 };
 
 /*
@@ -221,11 +221,12 @@ check_doc(struct mctx *c, yaml_document_t *doc, yaml_node_t *root,
 		return -EINVAL;
 	}
 	spec = mf_get(doc, root, "spec");
-	if (spec == NULL) {
+	if (spec == NULL && k->spec_required) {
 		mf_report(c, &root->start_mark, "spec", "required key is missing");
 		return -EINVAL;
 	}
-	return k->parse(c, doc, spec, out->name, out->line, &set->cluster);
+	return k->parse(c, doc, meta, spec, out->name, out->line,
+	    &set->cluster);
 }
 
 int

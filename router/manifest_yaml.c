@@ -276,29 +276,38 @@ mf_selector_free(struct ipam_selector *sel)
 {
 	if (sel == NULL)
 		return;
-	for (size_t i = 0; i < sel->nmatch_labels; i++) {
-		free((char *)sel->match_labels[i].key);
-		free((char *)sel->match_labels[i].value);
-	}
+	mf_labels_free((struct ipam_label *)sel->match_labels,
+	    sel->nmatch_labels);
 	for (size_t i = 0; i < sel->nexprs; i++) {
 		free((char *)sel->exprs[i].key);
 		for (size_t j = 0; j < sel->exprs[i].nvalues; j++)
 			free((char *)sel->exprs[i].values[j]);
 		free((void *)sel->exprs[i].values);
 	}
-	free((void *)sel->match_labels);
 	free((void *)sel->exprs);
 	memset(sel, 0, sizeof(*sel));
 }
 
-static bool
-parse_match_labels(struct mctx *c, yaml_document_t *doc, yaml_node_t *m,
-    const char *path, struct ipam_selector *sel)
+void
+mf_labels_free(struct ipam_label *labels, size_t n)
+{
+	for (size_t i = 0; labels != NULL && i < n; i++) {
+		free((char *)labels[i].key);
+		free((char *)labels[i].value);
+	}
+	free(labels);
+}
+
+bool
+mf_labels(struct mctx *c, yaml_document_t *doc, yaml_node_t *m,
+    const char *path, struct ipam_label **out, size_t *nout)
 {
 	struct ipam_label *labels;
 	size_t n = 0, cap;
 	bool ok = true;
 
+	*out = NULL;
+	*nout = 0;
 	if (m->type != YAML_MAPPING_NODE) {
 		mf_report(c, &m->start_mark, path, "expected a mapping of labels");
 		return false;
@@ -307,7 +316,6 @@ parse_match_labels(struct mctx *c, yaml_document_t *doc, yaml_node_t *m,
 	labels = calloc(cap ? cap : 1, sizeof(*labels));
 	if (labels == NULL)
 		return false;
-	sel->match_labels = labels;
 	for (yaml_node_pair_t *p = m->data.mapping.pairs.start;
 	    p < m->data.mapping.pairs.top; p++) {
 		yaml_node_t *kn = yaml_document_get_node(doc, p->key);
@@ -339,9 +347,15 @@ parse_match_labels(struct mctx *c, yaml_document_t *doc, yaml_node_t *m,
 		}
 		labels[n].key = k;
 		labels[n].value = v;
-		sel->nmatch_labels = ++n;
+		n++;
 	}
-	return ok;
+	if (!ok) {
+		mf_labels_free(labels, n);
+		return false;
+	}
+	*out = labels;
+	*nout = n;
+	return true;
 }
 
 static bool
@@ -433,8 +447,16 @@ mf_selector(struct mctx *c, yaml_document_t *doc, yaml_node_t *n,
 	ok = true;
 	ml = mf_get(doc, n, "matchLabels");
 	if (ml != NULL) {
+		struct ipam_label *labels;
+		size_t nl;
+
 		snprintf(sub, sizeof(sub), "%s.matchLabels", path);
-		ok &= parse_match_labels(c, doc, ml, sub, sel);
+		if (mf_labels(c, doc, ml, sub, &labels, &nl)) {
+			sel->match_labels = labels;
+			sel->nmatch_labels = nl;
+		} else {
+			ok = false;
+		}
 	}
 	me = mf_get(doc, n, "matchExpressions");
 	if (me != NULL && me->type != YAML_SEQUENCE_NODE) {

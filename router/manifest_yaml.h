@@ -64,4 +64,14 @@ bool mf_selector(struct mctx *c, yaml_document_t *doc, yaml_node_t *n,
 /* Accepts an empty selector. */
 void mf_selector_free(struct ipam_selector *sel);
 
+/*
+ * A mapping of Kubernetes labels at n (checked as Kubernetes checks them)
+ * into a new array *out of *n labels with owned strings, freed with
+ * mf_labels_free(). Returns false (reported, nothing allocated) on any
+ * problem.
+ */
+bool mf_labels(struct mctx *c, yaml_document_t *doc, yaml_node_t *n,
+    const char *path, struct ipam_label **out, size_t *nout);
+void mf_labels_free(struct ipam_label *labels, size_t n);
+
 #endif

@@ -507,6 +507,32 @@ test_pool_spec(void)
 	manifest_set_free(&set);
 	free(errs);
 
+	/* Namespaces and Node labels, for pool selection. */
+	ASSERT_OK(load("apiVersion: v1\nkind: Namespace\n"
+	    "metadata: {name: finance, labels: {team: finance, example.com/tier: gold}}\n"
+	    "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: default}\n"
+	    "---\napiVersion: sluice.io/v1alpha1\nkind: Node\n"
+	    "metadata: {name: n1, labels: {zone: a}}\nspec: {address: 192.0.2.1}\n",
+	    &set, &errs));
+	ASSERT_EQ(set.cluster.nnamespaces, 2);
+	ASSERT_EQ(cluster_namespace_find(&set.cluster, "finance")->nlabels, 2);
+	ASSERT_EQ(cluster_namespace_find(&set.cluster, "default")->nlabels, 0);
+	ASSERT_STR_EQ(set.cluster.nodes[0].labels[0].value, "a");
+	manifest_set_free(&set);
+	free(errs);
+	ASSERT_EQ(load("apiVersion: v1\nkind: Namespace\n"
+	    "metadata: {name: a.b, labels: {\"-bad\": x}}\n", &set, &errs),
+	    -EINVAL);
+	ASSERT_STR_HAS(errs, "a Namespace name is a DNS label");
+	manifest_set_free(&set);
+	free(errs);
+	ASSERT_EQ(load("apiVersion: v1\nkind: Namespace\n"
+	    "metadata: {name: ok, labels: {\"-bad\": x}}\n", &set, &errs),
+	    -EINVAL);
+	ASSERT_STR_HAS(errs, "metadata.labels: \"-bad: x\" is not a valid label");
+	manifest_set_free(&set);
+	free(errs);
+
 	/* In without values is a selector of the wrong shape. */
 	ASSERT_EQ(load("apiVersion: sluice.io/v1alpha1\nkind: IPPool\n"
 	    "metadata: {name: bad}\nspec:\n  cidr: 10.245.0.0/16\n"
