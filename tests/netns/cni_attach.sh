@@ -21,7 +21,7 @@ CNI="$SLUICE_BUILD/cni/sluice-cni"
 tb_switch
 tb_node node-a 192.0.2.1
 tb_node node-b 192.0.2.2
-cat >"$TB_TMP/cluster.yaml" <<'YAML'
+tb_manifest node-a node-b <<'YAML'
 apiVersion: sluice.io/v1alpha1
 kind: IPPool
 metadata: {name: dyn}
@@ -39,8 +39,6 @@ kind: Node
 metadata: {name: node-b}
 spec: {address: 192.0.2.2}
 YAML
-cp "$TB_TMP/cluster.yaml" "$TB_TMP/node-a/manifests/"
-cp "$TB_TMP/cluster.yaml" "$TB_TMP/node-b/manifests/"
 tb_daemon_start node-a
 tb_daemon_start node-b
 tb_wait_peers node-a 1

@@ -155,22 +155,33 @@ tb_pod() {
 	TB_ADDR[$pod]=$addr
 }
 
+# tb_manifest NODE... < YAML: the cluster manifest (kept as
+# $TB_TMP/cluster.yaml) installed in each node's manifests directory.
+tb_manifest() {
+	local n
+	cat >"$TB_TMP/cluster.yaml"
+	for n in "$@"; do
+		cp "$TB_TMP/cluster.yaml" "$TB_TMP/$n/manifests/cluster.yaml"
+	done
+}
+
 # tb_cluster POOL NODE:BLOCK...: the manifest every node loads, and the secret.
 tb_cluster() {
-	local pool=$1 spec n block f="$TB_TMP/cluster.yaml"
+	local pool=$1 spec n block f="$TB_TMP/cluster.yaml" nodes
 	shift
-	printf 'apiVersion: sluice.io/v1alpha1\nkind: IPPool\nmetadata:\n  name: default\nspec:\n  cidr: %s\n  blockSize: 24\n' "$pool" >"$f"
+	printf 'apiVersion: sluice.io/v1alpha1\nkind: IPPool\nmetadata:\n  name: default\nspec:\n  cidr: %s\n  blockSize: 24\n' "$pool" >"$f.new"
 	for spec in "$@"; do
 		n=${spec%%:*}
 		block=${spec#*:}
 		printf -- '---\napiVersion: sluice.io/v1alpha1\nkind: Node\nmetadata:\n  name: %s\nspec:\n  address: %s\n  podCIDRs: [%s]\n' \
-		    "$n" "${TB_ADDR[$n]}" "$block" >>"$f"
+		    "$n" "${TB_ADDR[$n]}" "$block" >>"$f.new"
 	done
+	nodes=()
 	for spec in "$@"; do
-		n=${spec%%:*}
-		[ -d "$TB_TMP/$n/manifests" ] && cp "$f" "$TB_TMP/$n/manifests/cluster.yaml"
+		[ -d "$TB_TMP/${spec%%:*}/manifests" ] && nodes+=("${spec%%:*}")
 	done
-	return 0
+	tb_manifest "${nodes[@]}" <"$f.new"
+	rm -f "$f.new"
 }
 
 tb_sock() { echo "$TB_TMP/$1/sluiced.sock"; }

@@ -14,7 +14,7 @@
 tb_switch
 tb_node node-a 192.0.2.1
 tb_node node-b 192.0.2.2
-cat >"$TB_TMP/cluster.yaml" <<'YAML'
+tb_manifest node-a node-b <<'YAML'
 apiVersion: sluice.io/v1alpha1
 kind: IPPool
 metadata: {name: v6}
@@ -30,8 +30,6 @@ kind: Node
 metadata: {name: node-b}
 spec: {address: 192.0.2.2, podCIDRs: ["fd00:10:244:2::/120"]}
 YAML
-cp "$TB_TMP/cluster.yaml" "$TB_TMP/node-a/manifests/"
-cp "$TB_TMP/cluster.yaml" "$TB_TMP/node-b/manifests/"
 
 # pod6 NODE POD ADDR: a pod with ADDR/128 and a default route via fe80::1,
 # the node's end of the veth (a static neighbour, as for IPv4).
