@@ -12,6 +12,8 @@
  *                         "p": pod, "i": interface, "l": {label: value}}
  *   ipam_by_handle  key  handle bytes (no NUL)
  *                   val  {"a": by_ip key as bin}
+ *   ipam_votes      key  as ipam_blocks
+ *                   val  {"c": the claimant this node acknowledged}
  * Keys start with the family and are big-endian, so LMDB's bytewise
  * order is address order and a pool's or a block's records are one
  * contiguous range.
@@ -50,10 +52,15 @@ struct ipam__pool {
 	struct ipam__u128 last;		/* last address */
 };
 
+#define IPAM__AVOID_MAX 64
+
 struct ipam {
 	struct store *st;
 	struct ipam__pool *pools;	/* in allocation order */
 	size_t npools;
+	bool claims_quorum;		/* see ipam_claims_quorum() */
+	struct sluice_prefix avoid[IPAM__AVOID_MAX];
+	size_t navoid;
 };
 
 /* selector.c */
@@ -96,6 +103,12 @@ bool ipam__pool_is_block(const struct ipam__pool *p,
     const struct sluice_prefix *block);
 
 /* record.c */
+__attribute__((__format__(printf, 4, 5))) int ipam__fail(char *err,
+    size_t errlen, int rc, const char *fmt, ...);
+const char *ipam__pstr(const struct sluice_prefix *p, char *buf);
+const char *ipam__astr(const struct sluice_addr *a, char *buf);
+uint64_t ipam__fnv1a(const char *s);
+
 struct ipam__block_rec {
 	char owner[IPAM_NAME_MAX];
 	uint64_t gen;
@@ -120,6 +133,15 @@ int ipam__alloc_decode(const void *v, size_t vlen,
 int ipam__alloc_put(struct store_txn *txn, const struct ipam_alloc_info *info);
 int ipam__handle_decode(const void *v, size_t vlen, struct sluice_addr *a);
 void ipam__alloc_info_clear(struct ipam_alloc_info *info);
+/* The claimant a block's vote is for (-ENOENT: none). */
+int ipam__vote_get(struct store_txn *txn, const struct sluice_prefix *b,
+    char *claimant, size_t size);
+int ipam__vote_put(struct store_txn *txn, const struct sluice_prefix *b,
+    const char *claimant);
+/* Deletes a vote; 0 also if there was none. */
+int ipam__vote_del(struct store_txn *txn, const struct sluice_prefix *b);
+/* claim.c: appends the votes to l->votes (one read of the table). */
+int ipam__list_votes(struct store_txn *txn, struct ipam_list *l);
 /* Appends a copy of info (labels duplicated) to list. */
 int ipam__allocs_push(struct ipam_allocs *list,
     const struct ipam_alloc_info *info);

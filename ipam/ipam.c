@@ -17,43 +17,6 @@
 
 #include "store/store.h"
 
-__attribute__((__format__(printf, 4, 5))) static int
-fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
-static const char *
-pstr(const struct sluice_prefix *p, char *buf)
-{
-	return sluice_prefix_str(p, buf, SLUICE_PREFIXSTRLEN);
-}
-
-static const char *
-astr(const struct sluice_addr *a, char *buf)
-{
-	return sluice_addr_str(a, buf, SLUICE_ADDRSTRLEN);
-}
-
-static uint64_t
-fnv1a(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	for (; *s != '\0'; s++) {
-		h ^= (uint8_t)*s;
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
-
 static bool
 prefix_eq(const struct sluice_prefix *a, const struct sluice_prefix *b)
 {
@@ -88,11 +51,11 @@ ipam_open(struct ipam **out, struct store *st, ipam_problem_cb *on_problem,
 	*out = NULL;
 	ipam = calloc(1, sizeof(*ipam));
 	if (ipam == NULL)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return ipam__fail(err, errlen, -ENOMEM, "out of memory");
 	ipam->st = st;
 	rc = ipam_verify(ipam, on_problem, arg);
 	if (rc < 0) {
-		fail(err, errlen, rc, "cannot read the IPAM records: %s",
+		ipam__fail(err, errlen, rc, "cannot read the IPAM records: %s",
 		    strerror(-rc));
 		free(ipam);
 		return rc;
@@ -122,7 +85,7 @@ check_blocks(struct ipam *ipam, const struct ipam__pool *v, size_t n,
 	int rc;
 
 	if ((rc = store_txn_begin(ipam->st, false, &txn)) != 0)
-		return fail(err, errlen, rc, "cannot read the store: %s",
+		return ipam__fail(err, errlen, rc, "cannot read the store: %s",
 		    strerror(-rc));
 	if ((rc = store_cursor_open(txn, STORE_DB_IPAM_BLOCKS, &c)) != 0)
 		goto out;
@@ -140,9 +103,9 @@ check_blocks(struct ipam *ipam, const struct ipam__pool *v, size_t n,
 				continue;
 			if (ipam__block_decode(val, vl, &rec) != 0)
 				strcpy(rec.owner, "?");
-			rc = fail(err, errlen, -EINVAL,
+			rc = ipam__fail(err, errlen, -EINVAL,
 			    "pool %s: stored block %s (owned by %s) is not one of its /%u blocks; the cidr or blockSize of a pool in use cannot change",
-			    v[i].name, pstr(&b, bb), rec.owner,
+			    v[i].name, ipam__pstr(&b, bb), rec.owner,
 			    v[i].p.block_size);
 			goto out;
 		}
@@ -150,7 +113,7 @@ check_blocks(struct ipam *ipam, const struct ipam__pool *v, size_t n,
 	if (rc == -ENOENT)
 		rc = 0;
 	else
-		fail(err, errlen, rc, "cannot read the blocks: %s",
+		ipam__fail(err, errlen, rc, "cannot read the blocks: %s",
 		    strerror(-rc));
 out:
 	store_cursor_close(c);
@@ -363,16 +326,27 @@ reserved_through(const struct ipam__pool *p, uint64_t i,
 	return i - 1;
 }
 
+static bool
+avoided(const struct ipam *ipam, const struct sluice_prefix *b)
+{
+	for (size_t i = 0; i < ipam->navoid; i++)
+		if (prefix_eq(&ipam->avoid[i], b))
+			return true;
+	return false;
+}
+
 /*
- * Claims for node the first free block of p at or after the node's
- * hashed start index, wrapping around (see ipam.h). Returns 0, -ENOSPC or
- * a store error.
+ * The first free block of p for node at or after the node's hashed start
+ * index, wrapping around (see ipam.h): not owned, not acknowledged to
+ * another claimant, not avoided, with a usable address. With write it is
+ * recorded as node's. Returns 0, -ENOSPC or a store error.
  */
 static int
-claim_free(struct store_txn *txn, const struct ipam__pool *p,
-    const char *node, struct sluice_prefix *out)
+claim_free(struct ipam *ipam, struct store_txn *txn,
+    const struct ipam__pool *p, const char *node, bool write,
+    struct sluice_prefix *out)
 {
-	uint64_t start = fnv1a(node) % p->nblocks;
+	uint64_t start = ipam__fnv1a(node) % p->nblocks;
 
 	for (int pass = 0; pass < 2; pass++) {
 		uint64_t i = pass == 0 ? start : 0;
@@ -380,6 +354,7 @@ claim_free(struct store_txn *txn, const struct ipam__pool *p,
 
 		while (i < end) {
 			struct ipam__block_rec rec;
+			char voted[IPAM_NAME_MAX];
 			uint64_t through;
 			int rc;
 
@@ -396,10 +371,21 @@ claim_free(struct store_txn *txn, const struct ipam__pool *p,
 				i++;
 				continue;
 			}
-			if (rc == -EBADMSG || ipam__pool_block_usable(p, out) == 0) {
+			if (rc == -EBADMSG ||
+			    ipam__pool_block_usable(p, out) == 0 ||
+			    avoided(ipam, out)) {
 				i++;
 				continue;
 			}
+			rc = ipam__vote_get(txn, out, voted, sizeof(voted));
+			if (rc == 0 && strcmp(voted, node) != 0) {
+				i++;
+				continue;
+			}
+			if (rc != 0 && rc != -ENOENT && rc != -EBADMSG)
+				return rc;
+			if (!write)
+				return 0;
 			memset(&rec, 0, sizeof(rec));
 			snprintf(rec.owner, sizeof(rec.owner), "%s", node);
 			rec.gen = 1;
@@ -438,7 +424,9 @@ drop_alloc(struct ipam *ipam, struct store_txn *txn,
 
 /*
  * Gives info (addr unset) an address of p for info->node: an owned block
- * first, else a newly claimed one. Returns 0, -ENOSPC or a store error.
+ * first, else a newly claimed one. With claims by quorum, a needed block
+ * is not claimed here: -EAGAIN and *block is the block to claim. Returns
+ * 0, -ENOSPC, -EAGAIN or a store error.
  */
 static int
 alloc_in_pool(struct ipam *ipam, struct store_txn *txn,
@@ -450,8 +438,11 @@ alloc_in_pool(struct ipam *ipam, struct store_txn *txn,
 	*claimed = false;
 	rc = owned_scan(txn, p, info->node, block, &info->addr);
 	if (rc == -ENOSPC) {
-		if ((rc = claim_free(txn, p, info->node, block)) != 0)
+		if ((rc = claim_free(ipam, txn, p, info->node,
+		    !ipam->claims_quorum, block)) != 0)
 			return rc;
+		if (ipam->claims_quorum)
+			return -EAGAIN;
 		*claimed = true;
 		if ((rc = block_scan(txn, p, block, &info->addr)) != 0)
 			return rc;
@@ -482,26 +473,26 @@ info_from_req(const struct ipam_request *req, struct ipam_alloc_info *info,
 	memset(info, 0, sizeof(*info));
 	if (req->handle == NULL || req->handle[0] == '\0' ||
 	    copy_str(info->handle, sizeof(info->handle), req->handle) != 0)
-		return fail(err, errlen, -EINVAL,
+		return ipam__fail(err, errlen, -EINVAL,
 		    "handle must be 1 to %d bytes", IPAM_HANDLE_MAX - 1);
 	if (req->node == NULL || req->node[0] == '\0' ||
 	    copy_str(info->node, sizeof(info->node), req->node) != 0)
-		return fail(err, errlen, -EINVAL,
+		return ipam__fail(err, errlen, -EINVAL,
 		    "%s: node name must be 1 to %d bytes", info->handle,
 		    IPAM_NAME_MAX - 1);
 	if (copy_str(info->namespace, sizeof(info->namespace),
 	    req->namespace) != 0 ||
 	    copy_str(info->pod, sizeof(info->pod), req->pod) != 0)
-		return fail(err, errlen, -EINVAL,
+		return ipam__fail(err, errlen, -EINVAL,
 		    "%s: namespace and pod names must be under %d bytes",
 		    info->handle, IPAM_NAME_MAX);
 	if (req->family != 0 && req->family != AF_INET &&
 	    req->family != AF_INET6)
-		return fail(err, errlen, -EINVAL,
+		return ipam__fail(err, errlen, -EINVAL,
 		    "%s: unknown address family %d", info->handle,
 		    req->family);
 	if (req->nlabels > IPAM_LABELS_MAX)
-		return fail(err, errlen, -EINVAL,
+		return ipam__fail(err, errlen, -EINVAL,
 		    "%s: %zu labels, at most %d are stored", info->handle,
 		    req->nlabels, IPAM_LABELS_MAX);
 	{
@@ -513,7 +504,7 @@ info_from_req(const struct ipam_request *req, struct ipam_alloc_info *info,
 	if (req->nlabels > 0) {
 		info->labels = calloc(req->nlabels, sizeof(*info->labels));
 		if (info->labels == NULL)
-			return fail(err, errlen, -ENOMEM, "out of memory");
+			return ipam__fail(err, errlen, -ENOMEM, "out of memory");
 		info->nlabels = req->nlabels;
 		for (size_t i = 0; i < req->nlabels; i++) {
 			const struct ipam_label *l = &req->labels[i];
@@ -524,7 +515,7 @@ info_from_req(const struct ipam_request *req, struct ipam_alloc_info *info,
 			    copy_str(info->labels[i].value,
 			    sizeof(info->labels[i].value), l->value) != 0) {
 				ipam__alloc_info_clear(info);
-				return fail(err, errlen, -EINVAL,
+				return ipam__fail(err, errlen, -EINVAL,
 				    "%s: label %zu is empty or longer than %d bytes",
 				    req->handle, i, IPAM_LABEL_MAX - 1);
 			}
@@ -539,21 +530,21 @@ pool_refuses(const struct ipam__pool *p, const struct ipam_request *req,
     char *err, size_t errlen)
 {
 	if (req->family != 0 && req->family != p->p.cidr.addr.family)
-		return fail(err, errlen, -EINVAL,
+		return ipam__fail(err, errlen, -EINVAL,
 		    "%s: pool %s is not of the requested address family",
 		    req->handle, p->name);
 	if (p->p.disabled)
-		return fail(err, errlen, -EACCES,
+		return ipam__fail(err, errlen, -EACCES,
 		    "%s: pool %s is disabled (no new allocations)",
 		    req->handle, p->name);
 	if (!ipam_selector_matches(&p->nodesel, req->node_labels,
 	    req->nnode_labels))
-		return fail(err, errlen, -EACCES,
+		return ipam__fail(err, errlen, -EACCES,
 		    "%s: pool %s's nodeSelector does not match node %s",
 		    req->handle, p->name, req->node);
 	if (!ipam_selector_matches(&p->nssel, req->namespace_labels,
 	    req->nnamespace_labels))
-		return fail(err, errlen, -EACCES,
+		return ipam__fail(err, errlen, -EACCES,
 		    "%s: pool %s's namespaceSelector does not match namespace %s",
 		    req->handle, p->name,
 		    req->namespace != NULL ? req->namespace : "(none)");
@@ -591,23 +582,23 @@ existing(struct ipam *ipam, struct store_txn *txn,
 	    (rc = store_get(txn, STORE_DB_IPAM_BY_IP, key,
 	    ipam__addr_key(&a, key), &iv, &ivl)) != 0 ||
 	    (rc = ipam__alloc_decode(iv, ivl, &info)) != 0)
-		return fail(err, errlen, rc == -ENOENT ? -EBADMSG : rc,
+		return ipam__fail(err, errlen, rc == -ENOENT ? -EBADMSG : rc,
 		    "%s: the stored allocation is damaged (%s); release the handle and allocate again",
 		    req->handle, strerror(-rc));
 	ipam__alloc_info_clear(&info);
 	if (strcmp(info.node, req->node) != 0)
-		return fail(err, errlen, -EEXIST,
+		return ipam__fail(err, errlen, -EEXIST,
 		    "%s already holds %s on node %s", req->handle,
-		    astr(&a, ab), info.node);
+		    ipam__astr(&a, ab), info.node);
 	if (req->addr != NULL && !sluice_addr_eq(req->addr, &a))
-		return fail(err, errlen, -EEXIST,
+		return ipam__fail(err, errlen, -EEXIST,
 		    "%s already holds %s; release it before asking for another address",
-		    req->handle, astr(&a, ab));
+		    req->handle, ipam__astr(&a, ab));
 	p = ipam__pool_find(ipam, &a);
 	if (req->pool != NULL && (p == NULL || strcmp(p->name, req->pool)))
-		return fail(err, errlen, -EEXIST,
+		return ipam__fail(err, errlen, -EEXIST,
 		    "%s already holds %s, which is not in pool %s",
-		    req->handle, astr(&a, ab), req->pool);
+		    req->handle, ipam__astr(&a, ab), req->pool);
 	fill_result(p, &a, res);
 	res->existing = true;
 	return 0;
@@ -628,50 +619,57 @@ alloc_at(struct ipam *ipam, struct store_txn *txn,
 	size_t vl;
 	int rc;
 
-	astr(req->addr, ab);
+	ipam__astr(req->addr, ab);
 	if (p == NULL)
-		return fail(err, errlen, -EINVAL,
+		return ipam__fail(err, errlen, -EINVAL,
 		    "%s: requested address %s is in no pool", req->handle, ab);
 	if (req->pool != NULL && strcmp(req->pool, p->name) != 0)
-		return fail(err, errlen, -EINVAL,
+		return ipam__fail(err, errlen, -EINVAL,
 		    "%s: requested address %s is in pool %s, not %s",
 		    req->handle, ab, p->name, req->pool);
 	if ((rc = pool_refuses(p, req, err, errlen)) != 0)
 		return rc;
 	if (ipam__pool_skips(p, ipam__u128_of(req->addr)))
-		return fail(err, errlen, -EINVAL,
+		return ipam__fail(err, errlen, -EINVAL,
 		    "%s: requested address %s is reserved or skipped in pool %s and is never handed out",
 		    req->handle, ab, p->name);
 	rc = store_get(txn, STORE_DB_IPAM_BY_IP, key,
 	    ipam__addr_key(req->addr, key), &v, &vl);
 	if (rc == 0)
-		return fail(err, errlen, -EADDRINUSE,
+		return ipam__fail(err, errlen, -EADDRINUSE,
 		    "%s: requested address %s is already allocated",
 		    req->handle, ab);
 	if (rc != -ENOENT)
-		return fail(err, errlen, rc, "cannot read the store: %s",
+		return ipam__fail(err, errlen, rc, "cannot read the store: %s",
 		    strerror(-rc));
 	ipam__pool_block_of(p, ipam__u128_of(req->addr), &b);
 	rc = ipam__block_get(txn, &b, &rec);
 	if (rc == 0 && strcmp(rec.owner, req->node) != 0)
-		return fail(err, errlen, -EADDRNOTAVAIL,
+		return ipam__fail(err, errlen, -EADDRNOTAVAIL,
 		    "%s: requested address %s is in block %s, owned by node %s",
-		    req->handle, ab, pstr(&b, bb), rec.owner);
+		    req->handle, ab, ipam__pstr(&b, bb), rec.owner);
+	if (rc == -ENOENT && ipam->claims_quorum) {
+		res->need_block = b;
+		snprintf(res->need_pool, sizeof(res->need_pool), "%s", p->name);
+		return ipam__fail(err, errlen, -EAGAIN,
+		    "%s: block %s must be claimed first", req->handle,
+		    ipam__pstr(&b, bb));
+	}
 	if (rc == -ENOENT) {
 		memset(&rec, 0, sizeof(rec));
 		snprintf(rec.owner, sizeof(rec.owner), "%s", req->node);
 		rec.gen = 1;
 		if ((rc = ipam__block_put(txn, &b, &rec)) != 0)
-			return fail(err, errlen, rc, "cannot claim %s: %s",
-			    pstr(&b, bb), strerror(-rc));
+			return ipam__fail(err, errlen, rc, "cannot claim %s: %s",
+			    ipam__pstr(&b, bb), strerror(-rc));
 		res->claimed = true;
 	} else if (rc != 0) {
-		return fail(err, errlen, rc, "block %s is unreadable: %s",
-		    pstr(&b, bb), strerror(-rc));
+		return ipam__fail(err, errlen, rc, "block %s is unreadable: %s",
+		    ipam__pstr(&b, bb), strerror(-rc));
 	}
 	info->addr = *req->addr;
 	if ((rc = put_alloc(ipam, txn, info)) != 0)
-		return fail(err, errlen, rc, "cannot store %s: %s", ab,
+		return ipam__fail(err, errlen, rc, "cannot store %s: %s", ab,
 		    strerror(-rc));
 	fill_result(p, req->addr, res);
 	return 0;
@@ -683,12 +681,12 @@ alloc_any(struct ipam *ipam, struct store_txn *txn,
     const struct ipam_request *req, struct ipam_alloc_info *info,
     struct ipam_result *res, char *err, size_t errlen)
 {
-	char tried[512] = "";
+	char tried[512] = "", bb[SLUICE_PREFIXSTRLEN];
 	size_t ntried = 0;
 	int rc;
 
 	if (req->pool != NULL && ipam__pool_by_name(ipam, req->pool) == NULL)
-		return fail(err, errlen, -EINVAL, "%s: no pool named %s",
+		return ipam__fail(err, errlen, -EINVAL, "%s: no pool named %s",
 		    req->handle, req->pool);
 	for (size_t i = 0; i < ipam->npools; i++) {
 		const struct ipam__pool *p = &ipam->pools[i];
@@ -710,18 +708,27 @@ alloc_any(struct ipam *ipam, struct store_txn *txn,
 			fill_result(p, &info->addr, res);
 			return 0;
 		}
+		if (rc == -EAGAIN) {
+			res->need_block = b;
+			snprintf(res->need_pool, sizeof(res->need_pool), "%s",
+			    p->name);
+			return ipam__fail(err, errlen, -EAGAIN,
+			    "%s: pool %s needs a new block (%s) for node %s",
+			    req->handle, p->name, ipam__pstr(&b, bb),
+			    req->node);
+		}
 		if (rc != -ENOSPC)
-			return fail(err, errlen, rc,
+			return ipam__fail(err, errlen, rc,
 			    "%s: cannot allocate from pool %s: %s",
 			    req->handle, p->name, strerror(-rc));
 	}
 	if (ntried == 0)
-		return fail(err, errlen, -ENOENT,
+		return ipam__fail(err, errlen, -ENOENT,
 		    "%s: no enabled %spool matches node %s and namespace %s",
 		    req->handle, req->family == AF_INET ? "IPv4 " :
 		    req->family == AF_INET6 ? "IPv6 " : "", req->node,
 		    req->namespace != NULL ? req->namespace : "(none)");
-	return fail(err, errlen, -ENOSPC,
+	return ipam__fail(err, errlen, -ENOSPC,
 	    "%s: no free address for node %s: pool%s %s %s full (no free address in the node's blocks and no free block)",
 	    req->handle, req->node, ntried > 1 ? "s" : "", tried,
 	    ntried > 1 ? "are" : "is");
@@ -741,7 +748,7 @@ ipam_allocate(struct ipam *ipam, const struct ipam_request *req,
 	if ((rc = info_from_req(req, &info, err, errlen)) != 0)
 		return rc;
 	if ((rc = store_txn_begin(ipam->st, true, &txn)) != 0) {
-		fail(err, errlen, rc, "cannot begin a transaction: %s",
+		ipam__fail(err, errlen, rc, "cannot begin a transaction: %s",
 		    strerror(-rc));
 		goto err_info;
 	}
@@ -752,7 +759,7 @@ ipam_allocate(struct ipam *ipam, const struct ipam_request *req,
 		goto err_txn;	/* nothing to write either way */
 	}
 	if (rc != -ENOENT) {
-		fail(err, errlen, rc, "cannot read the store: %s",
+		ipam__fail(err, errlen, rc, "cannot read the store: %s",
 		    strerror(-rc));
 		goto err_txn;
 	}
@@ -764,7 +771,7 @@ ipam_allocate(struct ipam *ipam, const struct ipam_request *req,
 		goto err_txn;
 	if ((rc = store_txn_commit(txn)) != 0) {
 		memset(res, 0, sizeof(*res));
-		fail(err, errlen, rc, "%s: cannot commit: %s", req->handle,
+		ipam__fail(err, errlen, rc, "%s: cannot commit: %s", req->handle,
 		    strerror(-rc));
 	}
 	goto err_info;
@@ -836,13 +843,13 @@ ipam_release(struct ipam *ipam, const char *handle, bool *found, char *err,
 
 	if (handle == NULL || handle[0] == '\0' ||
 	    strlen(handle) >= IPAM_HANDLE_MAX)
-		return fail(err, errlen, -EINVAL,
+		return ipam__fail(err, errlen, -EINVAL,
 		    "handle must be 1 to %d bytes", IPAM_HANDLE_MAX - 1);
 	if ((rc = store_txn_begin(ipam->st, true, &txn)) == 0)
 		rc = commit_or_abort(txn, release_handle(ipam, txn, handle,
 		    &f));
 	if (rc != 0)
-		return fail(err, errlen, rc, "%s: cannot release: %s", handle,
+		return ipam__fail(err, errlen, rc, "%s: cannot release: %s", handle,
 		    strerror(-rc));
 	if (found != NULL)
 		*found = f;
@@ -896,12 +903,12 @@ ipam_release_addr(struct ipam *ipam, const struct sluice_addr *addr,
 	int rc;
 
 	if (sluice_addr_len(addr->family) == 0)
-		return fail(err, errlen, -EINVAL, "not an IP address");
+		return ipam__fail(err, errlen, -EINVAL, "not an IP address");
 	if ((rc = store_txn_begin(ipam->st, true, &txn)) == 0)
 		rc = commit_or_abort(txn, release_addr(ipam, txn, addr, &f));
 	if (rc != 0)
-		return fail(err, errlen, rc, "%s: cannot release: %s",
-		    astr(addr, ab), strerror(-rc));
+		return ipam__fail(err, errlen, rc, "%s: cannot release: %s",
+		    ipam__astr(addr, ab), strerror(-rc));
 	if (found != NULL)
 		*found = f;
 	return 0;
@@ -948,7 +955,7 @@ ipam_gc(struct ipam *ipam, const char *node, const char *const *live,
 	if (nlive > 0) {
 		sorted = malloc(nlive * sizeof(*sorted));
 		if (sorted == NULL)
-			return fail(err, errlen, -ENOMEM, "out of memory");
+			return ipam__fail(err, errlen, -ENOMEM, "out of memory");
 		memcpy(sorted, live, nlive * sizeof(*sorted));
 		qsort(sorted, nlive, sizeof(*sorted), cmp_str);
 	}
@@ -996,7 +1003,7 @@ out:
 	free(sorted);
 	if (rc != 0) {
 		ipam_allocs_free(stale);
-		fail(err, errlen, rc, "garbage collection failed: %s",
+		ipam__fail(err, errlen, rc, "garbage collection failed: %s",
 		    strerror(-rc));
 	}
 	return rc;
@@ -1019,12 +1026,12 @@ ipam_block_claim(struct ipam *ipam, const char *pool, const char *node,
 	int rc = -ENOSPC;
 
 	if (node == NULL || node[0] == '\0' || strlen(node) >= IPAM_NAME_MAX)
-		return fail(err, errlen, -EINVAL,
+		return ipam__fail(err, errlen, -EINVAL,
 		    "node name must be 1 to %d bytes", IPAM_NAME_MAX - 1);
 	if (pool != NULL && ipam__pool_by_name(ipam, pool) == NULL)
-		return fail(err, errlen, -EINVAL, "no pool named %s", pool);
+		return ipam__fail(err, errlen, -EINVAL, "no pool named %s", pool);
 	if ((rc = store_txn_begin(ipam->st, true, &txn)) != 0)
-		return fail(err, errlen, rc, "cannot begin a transaction: %s",
+		return ipam__fail(err, errlen, rc, "cannot begin a transaction: %s",
 		    strerror(-rc));
 	rc = -ENOSPC;
 	for (size_t i = 0; i < ipam->npools && rc == -ENOSPC; i++) {
@@ -1044,17 +1051,17 @@ ipam_block_claim(struct ipam *ipam, const char *pool, const char *node,
 			continue;
 		}
 		ntried++;
-		rc = claim_free(txn, p, node, out);
+		rc = claim_free(ipam, txn, p, node, true, out);
 	}
 	if (rc == -ENOSPC)
-		fail(err, errlen, ntried == 0 ? -ENOENT : -ENOSPC,
+		ipam__fail(err, errlen, ntried == 0 ? -ENOENT : -ENOSPC,
 		    "no free block for node %s in %s", node,
 		    ntried == 0 ? "any pool its selectors allow" :
 		    pool != NULL ? pool : "the pools its selectors allow");
 	if (rc == -ENOSPC && ntried == 0)
 		rc = -ENOENT;
 	else if (rc != 0 && rc != -ENOSPC && rc != -EACCES && rc != -EINVAL)
-		fail(err, errlen, rc, "cannot claim a block: %s",
+		ipam__fail(err, errlen, rc, "cannot claim a block: %s",
 		    strerror(-rc));
 	return commit_or_abort(txn, rc);
 }
@@ -1108,34 +1115,34 @@ ipam_block_release(struct ipam *ipam, const struct sluice_prefix *block,
 	int rc;
 
 	if (sluice_addr_len(block->addr.family) == 0)
-		return fail(err, errlen, -EINVAL, "not a block prefix");
-	pstr(block, bb);
+		return ipam__fail(err, errlen, -EINVAL, "not a block prefix");
+	ipam__pstr(block, bb);
 	if ((rc = store_txn_begin(ipam->st, true, &txn)) != 0)
-		return fail(err, errlen, rc, "cannot begin a transaction: %s",
+		return ipam__fail(err, errlen, rc, "cannot begin a transaction: %s",
 		    strerror(-rc));
 	rc = ipam__block_get(txn, block, &rec);
 	if (rc == -ENOENT) {
-		fail(err, errlen, rc, "block %s is not owned by any node", bb);
+		ipam__fail(err, errlen, rc, "block %s is not owned by any node", bb);
 		goto out;
 	}
 	if (rc != 0) {
-		fail(err, errlen, rc, "block %s is unreadable: %s", bb,
+		ipam__fail(err, errlen, rc, "block %s is unreadable: %s", bb,
 		    strerror(-rc));
 		goto out;
 	}
 	if (strcmp(rec.owner, node) != 0) {
-		rc = fail(err, errlen, -EPERM,
+		rc = ipam__fail(err, errlen, -EPERM,
 		    "block %s is owned by node %s, not %s", bb, rec.owner,
 		    node);
 		goto out;
 	}
 	if ((rc = allocs_in(txn, block, &in)) != 0) {
-		fail(err, errlen, rc, "cannot read block %s: %s", bb,
+		ipam__fail(err, errlen, rc, "cannot read block %s: %s", bb,
 		    strerror(-rc));
 		goto out;
 	}
 	if (in.n > 0) {
-		rc = fail(err, errlen, -EBUSY,
+		rc = ipam__fail(err, errlen, -EBUSY,
 		    "block %s still holds %zu allocation%s (for example %s)",
 		    bb, in.n, in.n > 1 ? "s" : "", in.v[0].handle);
 		goto out;
@@ -1143,7 +1150,7 @@ ipam_block_release(struct ipam *ipam, const struct sluice_prefix *block,
 	rc = store_del(txn, STORE_DB_IPAM_BLOCKS, key,
 	    ipam__block_key(block, key));
 	if (rc != 0)
-		fail(err, errlen, rc, "cannot release block %s: %s", bb,
+		ipam__fail(err, errlen, rc, "cannot release block %s: %s", bb,
 		    strerror(-rc));
 out:
 	ipam_allocs_free(&in);
@@ -1172,9 +1179,9 @@ rehome(struct ipam *ipam, struct store_txn *txn, const struct ipam__pool *p,
 		rc = alloc_in_pool(ipam, txn, p, info, &b, &claimed);
 		if (rc == 0)
 			info->moved_to = info->addr;
-		else if (rc == -ENOSPC)
+		else if (rc == -ENOSPC || rc == -EAGAIN)
 			memset(&info->moved_to, 0, sizeof(info->moved_to));
-		if (rc == 0 || rc == -ENOSPC) {
+		if (rc == 0 || rc == -ENOSPC || rc == -EAGAIN) {
 			info->addr = old;
 			rc = moved != NULL ? ipam__allocs_push(moved, info) : 0;
 		}
@@ -1195,16 +1202,16 @@ observe(struct ipam *ipam, struct store_txn *txn,
 	int rc;
 
 	if (sluice_addr_len(c->prefix.addr.family) == 0)
-		return fail(err, errlen, -EINVAL, "not a block prefix");
-	pstr(&c->prefix, bb);
+		return ipam__fail(err, errlen, -EINVAL, "not a block prefix");
+	ipam__pstr(&c->prefix, bb);
 	if (c->owner == NULL || c->owner[0] == '\0' ||
 	    strlen(c->owner) >= IPAM_NAME_MAX)
-		return fail(err, errlen, -EINVAL,
+		return ipam__fail(err, errlen, -EINVAL,
 		    "block %s: owner name must be 1 to %d bytes", bb,
 		    IPAM_NAME_MAX - 1);
 	p = ipam__pool_find(ipam, &c->prefix.addr);
 	if (p == NULL || !ipam__pool_is_block(p, &c->prefix))
-		return fail(err, errlen, -EINVAL,
+		return ipam__fail(err, errlen, -EINVAL,
 		    "block %s (owner %s) is not a block of any current pool",
 		    bb, c->owner);
 	rc = ipam__block_get(txn, &c->prefix, &rec);
@@ -1227,7 +1234,8 @@ observe(struct ipam *ipam, struct store_txn *txn,
 		rec.gen = c->gen;
 		for (size_t i = 0; i < lost.n; i++)
 			rec.used += strcmp(lost.v[i].node, c->owner) == 0;
-		if ((rc = ipam__block_put(txn, &c->prefix, &rec)) != 0)
+		if ((rc = ipam__block_put(txn, &c->prefix, &rec)) != 0 ||
+		    (rc = ipam__vote_del(txn, &c->prefix)) != 0)
 			goto out;
 		/* Only the loser's allocations move. */
 		for (size_t i = 0; i < lost.n; i++) {
@@ -1244,7 +1252,7 @@ observe(struct ipam *ipam, struct store_txn *txn,
 out:
 	ipam_allocs_free(&lost);
 	if (rc != 0)
-		fail(err, errlen, rc, "block %s (owner %s): %s", bb, c->owner,
+		ipam__fail(err, errlen, rc, "block %s (owner %s): %s", bb, c->owner,
 		    strerror(-rc));
 	return rc;
 }
@@ -1257,7 +1265,7 @@ ipam_block_observe(struct ipam *ipam, const struct ipam_block_claim *c,
 	int rc;
 
 	if ((rc = store_txn_begin(ipam->st, true, &txn)) != 0)
-		return fail(err, errlen, rc, "cannot begin a transaction: %s",
+		return ipam__fail(err, errlen, rc, "cannot begin a transaction: %s",
 		    strerror(-rc));
 	return commit_or_abort(txn, observe(ipam, txn, c, moved, err,
 	    errlen));
@@ -1277,9 +1285,9 @@ ipam_blocks_sync(struct ipam *ipam, const char *owner,
 	int rc;
 
 	if (owner == NULL || owner[0] == '\0')
-		return fail(err, errlen, -EINVAL, "owner name is empty");
+		return ipam__fail(err, errlen, -EINVAL, "owner name is empty");
 	if ((rc = store_txn_begin(ipam->st, true, &txn)) != 0)
-		return fail(err, errlen, rc, "cannot begin a transaction: %s",
+		return ipam__fail(err, errlen, rc, "cannot begin a transaction: %s",
 		    strerror(-rc));
 	if ((rc = store_cursor_open(txn, STORE_DB_IPAM_BLOCKS, &c)) != 0)
 		goto out;
@@ -1319,7 +1327,7 @@ ipam_blocks_sync(struct ipam *ipam, const char *owner,
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		if (claims[i].owner == NULL ||
 		    strcmp(claims[i].owner, owner) != 0) {
-			rc = fail(err, errlen, -EINVAL,
+			rc = ipam__fail(err, errlen, -EINVAL,
 			    "claim %zu of node %s names another owner", i,
 			    owner);
 			goto out;
@@ -1330,7 +1338,7 @@ ipam_blocks_sync(struct ipam *ipam, const char *owner,
 	}
 out:
 	if (rc != 0 && rc != -EINVAL)
-		fail(err, errlen, rc, "cannot sync the blocks of node %s: %s",
+		ipam__fail(err, errlen, rc, "cannot sync the blocks of node %s: %s",
 		    owner, strerror(-rc));
 	store_cursor_close(c);
 	free(forget);
@@ -1416,7 +1424,7 @@ verify_blocks(struct verifier *vf, struct store_txn *txn)
 		}
 		if (ipam__block_decode(v, vl, &vb.rec) != 0) {
 			problem(vf, "block %s: record is unreadable",
-			    pstr(&vb.prefix, bb));
+			    ipam__pstr(&vb.prefix, bb));
 			continue;
 		}
 		nv = realloc(vf->blocks, (vf->nblocks + 1) * sizeof(*nv));
@@ -1457,7 +1465,7 @@ verify_by_ip(struct verifier *vf, struct store_txn *txn)
 			    kl);
 			continue;
 		}
-		astr(&a, ab);
+		ipam__astr(&a, ab);
 		if (ipam__alloc_decode(v, vl, &info) != 0) {
 			problem(vf, "address %s: allocation record is unreadable",
 			    ab);
@@ -1473,7 +1481,7 @@ verify_by_ip(struct verifier *vf, struct store_txn *txn)
 			;	/* verify_by_handle() reports it */
 		else if (!sluice_addr_eq(&ha, &a))
 			problem(vf, "address %s is recorded for handle %s, but the handle points to %s",
-			    ab, info.handle, astr(&ha, hb));
+			    ab, info.handle, ipam__astr(&ha, hb));
 		vb = vblock_of(vf, &a);
 		if (vb == NULL) {
 			problem(vf, "address %s (handle %s, node %s) lies in no block",
@@ -1483,7 +1491,7 @@ verify_by_ip(struct verifier *vf, struct store_txn *txn)
 		vb->counted++;
 		if (strcmp(vb->rec.owner, info.node) != 0)
 			problem(vf, "address %s (handle %s) of node %s lies in block %s, owned by node %s",
-			    ab, info.handle, info.node, pstr(&vb->prefix, bb),
+			    ab, info.handle, info.node, ipam__pstr(&vb->prefix, bb),
 			    vb->rec.owner);
 	}
 	store_cursor_close(c);
@@ -1516,7 +1524,7 @@ verify_by_handle(struct verifier *vf, struct store_txn *txn)
 			problem(vf, "handle %s: record is unreadable", h);
 			continue;
 		}
-		astr(&a, ab);
+		ipam__astr(&a, ab);
 		r = store_get(txn, STORE_DB_IPAM_BY_IP, key,
 		    ipam__addr_key(&a, key), &iv, &ivl);
 		if (r == -ENOENT) {
@@ -1553,7 +1561,7 @@ ipam_verify(struct ipam *ipam, ipam_problem_cb *on_problem, void *arg)
 
 		if (vb->rec.used != vb->counted)
 			problem(&vf, "block %s counts %llu allocations but holds %llu",
-			    pstr(&vb->prefix, bb),
+			    ipam__pstr(&vb->prefix, bb),
 			    (unsigned long long)vb->rec.used,
 			    (unsigned long long)vb->counted);
 	}
@@ -1571,6 +1579,7 @@ ipam_list_free(struct ipam_list *l)
 		return;
 	free(l->pools);
 	free(l->blocks);
+	free(l->votes);
 	ipam_allocs_free(&l->allocs);
 	memset(l, 0, sizeof(*l));
 }
@@ -1672,7 +1681,7 @@ ipam_list_get(struct ipam *ipam, struct ipam_list *out, char *err,
 	if (ipam->npools > 0) {
 		out->pools = calloc(ipam->npools, sizeof(*out->pools));
 		if (out->pools == NULL)
-			return fail(err, errlen, -ENOMEM, "out of memory");
+			return ipam__fail(err, errlen, -ENOMEM, "out of memory");
 	}
 	out->npools = ipam->npools;
 	for (size_t i = 0; i < ipam->npools; i++) {
@@ -1688,13 +1697,14 @@ ipam_list_get(struct ipam *ipam, struct ipam_list *out, char *err,
 	}
 	if ((rc = store_txn_begin(ipam->st, false, &txn)) != 0)
 		goto err;
-	if ((rc = list_blocks(ipam, txn, out)) == 0)
-		rc = list_allocs(ipam, txn, out);
+	if ((rc = list_blocks(ipam, txn, out)) == 0 &&
+	    (rc = list_allocs(ipam, txn, out)) == 0)
+		rc = ipam__list_votes(txn, out);
 	store_txn_abort(txn);
 	if (rc == 0)
 		return 0;
 err:
 	ipam_list_free(out);
-	return fail(err, errlen, rc, "cannot list the IPAM records: %s",
+	return ipam__fail(err, errlen, rc, "cannot list the IPAM records: %s",
 	    strerror(-rc));
 }

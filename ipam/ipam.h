@@ -51,26 +51,44 @@
  *   Pools of more than 2^62 blocks use their first 2^62 only.
  *
  * How two nodes never own the same block (embedded default)
- *   Each node's store is the authority for the blocks that node claims;
- *   other nodes learn them from the "blocks owned" announcements on the
- *   control links (ipam_blocks_sync() / ipam_block_observe()) and never
- *   claim a block they know to be owned. Claims are announced right after
- *   their commit, so two nodes can only both claim a block inside one
- *   announcement delay, and the hashed start makes that unlikely. When it
- *   happens anyway, the first node to hear of it applies one fixed rule,
- *   the same on every node: the lexicographically lower node name keeps
- *   the block. The loser re-homes its allocations in that block, in the
- *   same transaction that records the winner: each gets a new address
- *   from the same pool (its blocks, or a newly claimed block) and is
- *   reported to the caller, which must reconfigure (or restart) the pods;
- *   an allocation that cannot be re-homed (pool full) is released and
- *   reported without a new address. A node that is partitioned from the
- *   cluster keeps allocating from its own blocks only, so nothing it does
- *   alone can collide with the rest; a partitioned claim is resolved by
- *   the same rule once the link comes back. Ownership therefore is
- *   "eventually exclusive": in the window between two conflicting claims
- *   and their announcement, a duplicate address is possible, and it is
- *   repaired, never silently kept.
+ *   By quorum. In a cluster of several managed nodes the daemon turns
+ *   claims by quorum on (ipam_claims_quorum()): allocation then never
+ *   claims a block itself but says which block it needs (-EAGAIN). The
+ *   node acknowledges its own claim (ipam_vote()), asks every other
+ *   managed node of the cluster manifest to acknowledge it over the
+ *   control links, and records the block as its own (ipam_block_commit())
+ *   only once a majority of the managed nodes, itself included, has
+ *   acknowledged. A node acknowledges a block to at most one claimant at
+ *   a time and only while it knows no owner for it, and it persists the
+ *   acknowledgement (ipam_votes) before sending it. Two majorities of one
+ *   set share at least one node, which acknowledged only one of the two
+ *   claimants, so two claims of one block never both succeed; a node cut
+ *   off from the majority cannot claim at all and keeps allocating from
+ *   the blocks it owns. Blocks acknowledged to another claimant are
+ *   skipped when choosing a block to claim.
+ *   An acknowledgement stands until the claimant's "blocks owned"
+ *   announcement (sent on the same ordered link after the claim) lists
+ *   the block as owned (the claimant becomes its recorded owner, see
+ *   ipam_blocks_sync()) or as neither owned nor being claimed (the claim
+ *   was given up: ipam_votes_sync()), or until the claimant leaves the
+ *   manifest (ipam_votes_prune()). A claimant that dies in the middle of
+ *   a claim leaves its acknowledgements standing until it is back: those
+ *   blocks are skipped by the others meanwhile, never handed out twice.
+ *   What this assumes: every node counts the same managed nodes (runs the
+ *   same manifest), and with two managed nodes both must be up to claim.
+ *   Static podCIDRs and the blocks of a single-node cluster need no
+ *   claim.
+ *
+ * The safety net: conflicts from before claims by quorum
+ *   Stores written without quorum (a single node later joined by others,
+ *   or older versions) can still meet a block owned twice. The first node
+ *   to hear of it applies one fixed rule, the same on every node: the
+ *   lexicographically lower node name keeps the block. The loser re-homes
+ *   its allocations in that block, in the same transaction that records
+ *   the winner: each gets a new address from the same pool (a block it
+ *   owns) and is reported to the caller, which must reconfigure (or
+ *   restart) the pods; an allocation that cannot be re-homed is released
+ *   and reported without a new address.
  *
  * What a distributed store would change
  *   With etcd (or any store with compare-and-swap), a claim becomes a
@@ -259,6 +277,9 @@ struct ipam_result {
 	bool nat_outgoing;		/* of that pool */
 	bool existing;			/* the handle already had it */
 	bool claimed;			/* a block was claimed for it */
+	/* With -EAGAIN (claims by quorum): the block to claim, its pool. */
+	struct sluice_prefix need_block;
+	char need_pool[IPAM_NAME_MAX];
 };
 
 /*
@@ -272,8 +293,10 @@ struct ipam_result {
  * -EADDRNOTAVAIL (requested address in a block another node owns),
  * -ENOENT (no enabled pool of the family matches node and namespace),
  * -ENOSPC (no candidate pool has a free address in this node's blocks or
- * a free block; err names the pools tried), or a store error. On error
- * nothing is written.
+ * a free block; err names the pools tried), -EAGAIN (claims by quorum
+ * only: the pool to allocate from needs a new block, res->need_block;
+ * claim it with ipam_vote() and ipam_block_commit() and ask again), or a
+ * store error. On error nothing is written.
  */
 int ipam_allocate(struct ipam *ipam, const struct ipam_request *req,
     struct ipam_result *res, char *err, size_t errlen);
@@ -357,6 +380,54 @@ int ipam_blocks_sync(struct ipam *ipam, const char *owner,
     const struct ipam_block_claim *claims, size_t n,
     struct ipam_allocs *moved, char *err, size_t errlen);
 
+/* ---- claims by quorum ------------------------------------------------ */
+
+/*
+ * Off by default (a node alone claims inside ipam_allocate()); see the
+ * header comment. Not persisted.
+ */
+void ipam_claims_quorum(struct ipam *ipam, bool on);
+
+/*
+ * Acknowledges claimant's claim of block (persisted). 0 if it now stands
+ * (also when it stood already, or claimant owns the block), -EEXIST if
+ * another node owns the block, -EBUSY if it is acknowledged to another
+ * claimant (holder, holderlen bytes, names the node either way), -EINVAL
+ * if block is not exactly a block of a current pool with a usable
+ * address.
+ */
+int ipam_vote(struct ipam *ipam, const struct sluice_prefix *block,
+    const char *claimant, char *holder, size_t holderlen, char *err,
+    size_t errlen);
+
+/*
+ * Drops claimant's acknowledgements of blocks not in keep[0..n) (what it
+ * owns or is claiming), as its announcement says. One transaction.
+ */
+int ipam_votes_sync(struct ipam *ipam, const char *claimant,
+    const struct sluice_prefix *keep, size_t n, char *err, size_t errlen);
+
+/* Drops the acknowledgements of claimants not in nodes[0..n). */
+int ipam_votes_prune(struct ipam *ipam, const char *const *nodes, size_t n,
+    char *err, size_t errlen);
+
+/*
+ * Records block as node's, once a majority acknowledged it: 0 (also if
+ * node owns it already), -EEXIST if another node owns it (holder names
+ * it), -EBUSY if it is acknowledged here to another claimant, -EINVAL as
+ * ipam_vote(). Drops the acknowledgement.
+ */
+int ipam_block_commit(struct ipam *ipam, const struct sluice_prefix *block,
+    const char *node, char *holder, size_t holderlen, char *err,
+    size_t errlen);
+
+/*
+ * Blocks allocation must not pick for a claim (refused by a peer, being
+ * claimed by another): at most 64, the oldest dropped first. In memory.
+ */
+void ipam_avoid(struct ipam *ipam, const struct sluice_prefix *block);
+void ipam_avoid_clear(struct ipam *ipam);
+
 /* ---- listing -------------------------------------------------------- */
 
 struct ipam_pool_info {
@@ -379,6 +450,12 @@ struct ipam_block_info {
 	uint32_t free;			/* usable addresses left */
 };
 
+/* An acknowledgement this node gave (or its own claim in progress). */
+struct ipam_vote_info {
+	struct sluice_prefix prefix;
+	char claimant[IPAM_NAME_MAX];
+};
+
 /* A snapshot for rendering; the caller frees it with ipam_list_free(). */
 struct ipam_list {
 	struct ipam_pool_info *pools;
@@ -386,6 +463,8 @@ struct ipam_list {
 	struct ipam_block_info *blocks;
 	size_t nblocks;
 	struct ipam_allocs allocs;
+	struct ipam_vote_info *votes;
+	size_t nvotes;
 };
 
 /* Takes a consistent snapshot (one read transaction). */

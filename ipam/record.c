@@ -7,6 +7,8 @@
 #include "ipam/internal.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -15,6 +17,43 @@
 #include "store/store.h"
 
 #define REC_DEPTH 4
+
+int
+ipam__fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+const char *
+ipam__pstr(const struct sluice_prefix *p, char *buf)
+{
+	return sluice_prefix_str(p, buf, SLUICE_PREFIXSTRLEN);
+}
+
+const char *
+ipam__astr(const struct sluice_addr *a, char *buf)
+{
+	return sluice_addr_str(a, buf, SLUICE_ADDRSTRLEN);
+}
+
+uint64_t
+ipam__fnv1a(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (; *s != '\0'; s++) {
+		h ^= (uint8_t)*s;
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
 
 size_t
 ipam__addr_key(const struct sluice_addr *a, uint8_t *key)
@@ -306,4 +345,57 @@ ipam_allocs_free(struct ipam_allocs *a)
 	free(a->v);
 	a->v = NULL;
 	a->n = 0;
+}
+
+int
+ipam__vote_get(struct store_txn *txn, const struct sluice_prefix *b,
+    char *claimant, size_t size)
+{
+	uint8_t key[IPAM__BLOCK_KEY_MAX];
+	msgpack_unpacked up;
+	const void *v;
+	size_t vlen;
+	int rc;
+
+	rc = store_get(txn, STORE_DB_IPAM_VOTES, key, ipam__block_key(b, key),
+	    &v, &vlen);
+	if (rc != 0)
+		return rc;
+	msgpack_unpacked_init(&up);
+	if ((rc = unpack(v, vlen, &up)) == 0 &&
+	    (mp_get_str(mp_map_get(&up.data, "c"), claimant, size) != 0 ||
+	    claimant[0] == '\0'))
+		rc = -EBADMSG;
+	msgpack_unpacked_destroy(&up);
+	return rc;
+}
+
+int
+ipam__vote_put(struct store_txn *txn, const struct sluice_prefix *b,
+    const char *claimant)
+{
+	uint8_t key[IPAM__BLOCK_KEY_MAX];
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	int rc;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 1);
+	mp_pack_kv_str(&pk, "c", claimant);
+	rc = sb.data == NULL ? -ENOMEM :
+	    store_put(txn, STORE_DB_IPAM_VOTES, key, ipam__block_key(b, key),
+	    sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+	return rc;
+}
+
+int
+ipam__vote_del(struct store_txn *txn, const struct sluice_prefix *b)
+{
+	uint8_t key[IPAM__BLOCK_KEY_MAX];
+	int rc = store_del(txn, STORE_DB_IPAM_VOTES, key,
+	    ipam__block_key(b, key));
+
+	return rc == -ENOENT ? 0 : rc;
 }

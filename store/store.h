@@ -21,6 +21,7 @@
  *   1  meta.
  *   1  (additive) ipam_blocks, ipam_by_ip, ipam_by_handle; ipam/ owns
  *      their records and documents them in ipam/internal.h.
+ *   1  (additive) ipam_votes: block claims this node has acknowledged.
  */
 #define STORE_SCHEMA_VERSION 1
 
@@ -29,6 +30,7 @@ enum store_db {
 	STORE_DB_IPAM_BLOCKS,	/* block prefix -> owner node, generation */
 	STORE_DB_IPAM_BY_IP,	/* address -> handle and endpoint metadata */
 	STORE_DB_IPAM_BY_HANDLE, /* handle -> address */
+	STORE_DB_IPAM_VOTES,	/* block prefix -> the claimant acknowledged */
 	STORE_DB_COUNT,
 };
 

@@ -53,6 +53,12 @@ P(const char *s)
 	return p;
 }
 
+static bool
+prefix_same(const struct sluice_prefix *a, const struct sluice_prefix *b)
+{
+	return a->len == b->len && sluice_addr_eq(&a->addr, &b->addr);
+}
+
 static struct sluice_addr
 A(const char *s)
 {
@@ -1318,6 +1324,350 @@ test_conflict(void)
 		node_close(&nodes[i]);
 }
 
+/* ---- claims by quorum ----------------------------------------------- */
+
+static void
+test_votes(void)
+{
+	struct ipam_pool p = { 0 };
+	struct ipam_request rq;
+	struct ipam_result r;
+	struct ipam_list l;
+	struct node n;
+	struct sluice_prefix b = P("10.21.0.16/28"), keep[1];
+	const char *live[] = { "node-a", "node-b" };
+	char holder[IPAM_NAME_MAX];
+
+	node_init(&n, "votes", "node-a", "z1");
+	p.name = "q";
+	p.cidr = P("10.21.0.0/24");
+	p.block_size = 28;
+	ASSERT_OK(ipam_pools_set(n.ipam, &p, 1, err, sizeof(err)));
+	ipam_claims_quorum(n.ipam, true);
+	/* Allocation never claims by itself: it names the block it needs. */
+	request(&rq, &n, "a1/eth0", "default");
+	ASSERT_EQ(ipam_allocate(n.ipam, &rq, &r, err, sizeof(err)), -EAGAIN);
+	ASSERT_STR_EQ(r.need_pool, "q");
+	ASSERT_EQ(r.need_block.len, 28);
+	/* A block acknowledged to node-b is refused to node-c and skipped. */
+	ASSERT_OK(ipam_vote(n.ipam, &r.need_block, "node-b", holder,
+	    sizeof(holder), err, sizeof(err)));
+	ASSERT_OK(ipam_vote(n.ipam, &r.need_block, "node-b", holder,
+	    sizeof(holder), err, sizeof(err)));	/* idempotent */
+	ASSERT_EQ(ipam_vote(n.ipam, &r.need_block, "node-c", holder,
+	    sizeof(holder), err, sizeof(err)), -EBUSY);
+	ASSERT_STR_EQ(holder, "node-b");
+	ASSERT_EQ(ipam_block_commit(n.ipam, &r.need_block, "node-a", holder,
+	    sizeof(holder), err, sizeof(err)), -EBUSY);
+	keep[0] = r.need_block;
+	ASSERT_EQ(ipam_allocate(n.ipam, &rq, &r, err, sizeof(err)), -EAGAIN);
+	ASSERT(!sluice_addr_eq(&r.need_block.addr, &keep[0].addr));
+	/* Not a block: refused. */
+	ASSERT_EQ(ipam_vote(n.ipam, &(struct sluice_prefix){ A("10.21.0.16"),
+	    27 }, "node-b", holder, sizeof(holder), err, sizeof(err)),
+	    -EINVAL);
+	ASSERT_EQ(ipam_vote(n.ipam, &(struct sluice_prefix){ A("10.99.0.0"),
+	    28 }, "node-b", holder, sizeof(holder), err, sizeof(err)),
+	    -EINVAL);
+	/* node-b's announcement still lists it as being claimed: kept. */
+	ASSERT_OK(ipam_votes_sync(n.ipam, "node-b", keep, 1, err,
+	    sizeof(err)));
+	ASSERT_EQ(ipam_vote(n.ipam, &keep[0], "node-c", holder,
+	    sizeof(holder), err, sizeof(err)), -EBUSY);
+	/* ... and no longer: dropped, so node-c may have it. */
+	ASSERT_OK(ipam_votes_sync(n.ipam, "node-b", NULL, 0, err,
+	    sizeof(err)));
+	ASSERT_OK(ipam_vote(n.ipam, &keep[0], "node-c", holder,
+	    sizeof(holder), err, sizeof(err)));
+	/* node-c leaves the manifest: its acknowledgement goes. */
+	ASSERT_OK(ipam_votes_prune(n.ipam, live, 2, err, sizeof(err)));
+	/* Our own claim, acknowledged and committed. */
+	ASSERT_OK(ipam_vote(n.ipam, &b, "node-a", holder, sizeof(holder),
+	    err, sizeof(err)));
+	ASSERT_OK(ipam_list_get(n.ipam, &l, err, sizeof(err)));
+	ASSERT_EQ(l.nvotes, 1);
+	ASSERT_STR_EQ(l.votes[0].claimant, "node-a");
+	ipam_list_free(&l);
+	ASSERT_OK(ipam_block_commit(n.ipam, &b, "node-a", holder,
+	    sizeof(holder), err, sizeof(err)));
+	ASSERT_OK(ipam_block_commit(n.ipam, &b, "node-a", holder,
+	    sizeof(holder), err, sizeof(err)));	/* idempotent */
+	ASSERT_EQ(ipam_vote(n.ipam, &b, "node-b", holder, sizeof(holder),
+	    err, sizeof(err)), -EEXIST);
+	ASSERT_STR_EQ(holder, "node-a");
+	ASSERT_OK(ipam_list_get(n.ipam, &l, err, sizeof(err)));
+	ASSERT_EQ(l.nvotes, 0);
+	ipam_list_free(&l);
+	/* Now the allocation finds room in the committed block. */
+	ASSERT_OK(ipam_allocate(n.ipam, &rq, &r, err, sizeof(err)));
+	ASSERT(sluice_prefix_contains(&b, &r.addr));
+	/* Acknowledgements survive a restart. */
+	ASSERT_OK(ipam_vote(n.ipam, &keep[0], "node-b", holder,
+	    sizeof(holder), err, sizeof(err)));
+	node_close(&n);
+	node_open(&n);
+	ASSERT_OK(ipam_pools_set(n.ipam, &p, 1, err, sizeof(err)));
+	ASSERT_EQ(ipam_vote(n.ipam, &keep[0], "node-c", holder,
+	    sizeof(holder), err, sizeof(err)), -EBUSY);
+	node_close(&n);
+}
+
+/*
+ * Five nodes claim blocks by quorum over simulated control links: FIFO
+ * queues per direction (TCP), delivered in random order, links reset at
+ * random (queue lost, then the sender's announcement first, as on a new
+ * link), claims given up at random (the deadline). Afterwards no block is
+ * owned by two nodes and no address is held twice.
+ */
+#define QN 5
+#define QQ 512
+
+enum qmsg_type { Q_CLAIM, Q_VOTE, Q_BLOCKS };
+
+struct qmsg {
+	enum qmsg_type t;
+	struct sluice_prefix block;
+	bool ok;
+};
+
+struct qlink {
+	struct qmsg m[QQ];
+	size_t head, n;
+};
+
+struct qnode {
+	struct node nd;
+	bool claiming;
+	struct sluice_prefix block;
+	bool acked[QN];
+	int allocs;
+};
+
+static struct qlink qlinks[QN][QN];	/* [from][to] */
+
+static void
+qsend(int from, int to, enum qmsg_type t, const struct sluice_prefix *b,
+    bool ok)
+{
+	struct qlink *l = &qlinks[from][to];
+
+	ASSERT(l->n < QQ);
+	l->m[(l->head + l->n++) % QQ] = (struct qmsg){ t, *b, ok };
+}
+
+static void
+qannounce(struct qnode *q, int self)
+{
+	for (int j = 0; j < QN; j++)
+		if (j != self)
+			qsend(self, j, Q_BLOCKS, &q[self].block, false);
+}
+
+static void
+qabort(struct qnode *q, int i)
+{
+	ipam_avoid(q[i].nd.ipam, &q[i].block);
+	q[i].claiming = false;
+	ASSERT_OK(ipam_votes_sync(q[i].nd.ipam, q[i].nd.name, NULL, 0, err,
+	    sizeof(err)));
+	qannounce(q, i);
+}
+
+/* Delivers BLOCKS from i to j: i's owned blocks and its claim. */
+static void
+qblocks(struct qnode *q, int i, int j)
+{
+	struct ipam_block_claim claims[64];
+	struct sluice_prefix keep[65];
+	struct ipam_allocs moved = { 0 };
+	struct ipam_list l;
+	size_t nc = 0;
+
+	ASSERT_OK(ipam_list_get(q[i].nd.ipam, &l, err, sizeof(err)));
+	for (size_t b = 0; b < l.nblocks; b++) {
+		if (strcmp(l.blocks[b].owner, q[i].nd.name) != 0)
+			continue;
+		ASSERT(nc < 64);
+		claims[nc] = (struct ipam_block_claim){ l.blocks[b].prefix,
+			q[i].nd.name, l.blocks[b].gen };
+		keep[nc] = l.blocks[b].prefix;
+		nc++;
+	}
+	ipam_list_free(&l);
+	ASSERT_OK(ipam_blocks_sync(q[j].nd.ipam, q[i].nd.name, claims, nc,
+	    &moved, err, sizeof(err)));
+	ASSERT_EQ(moved.n, 0);	/* quorum: never a conflict to settle */
+	if (q[i].claiming)
+		keep[nc] = q[i].block;
+	ASSERT_OK(ipam_votes_sync(q[j].nd.ipam, q[i].nd.name, keep,
+	    nc + q[i].claiming, err, sizeof(err)));
+}
+
+static void
+qdeliver(struct qnode *q, int from, int to)
+{
+	struct qlink *l = &qlinks[from][to];
+	struct qmsg m = l->m[l->head];
+	char holder[IPAM_NAME_MAX];
+	int acks = 1, rc;
+
+	l->head = (l->head + 1) % QQ;
+	l->n--;
+	switch (m.t) {
+	case Q_CLAIM:
+		rc = ipam_vote(q[to].nd.ipam, &m.block, q[from].nd.name,
+		    holder, sizeof(holder), err, sizeof(err));
+		ASSERT(rc == 0 || rc == -EEXIST || rc == -EBUSY);
+		qsend(to, from, Q_VOTE, &m.block, rc == 0);
+		break;
+	case Q_VOTE:
+		if (!q[to].claiming || !prefix_same(&q[to].block, &m.block))
+			break;	/* a late answer to a claim given up */
+		if (!m.ok) {
+			qabort(q, to);
+			break;
+		}
+		q[to].acked[from] = true;
+		for (int j = 0; j < QN; j++)
+			acks += j != to && q[to].acked[j];
+		if (acks < QN / 2 + 1)
+			break;
+		rc = ipam_block_commit(q[to].nd.ipam, &m.block,
+		    q[to].nd.name, holder, sizeof(holder), err, sizeof(err));
+		ASSERT_EQ(rc, 0);
+		q[to].claiming = false;
+		ipam_avoid_clear(q[to].nd.ipam);
+		qannounce(q, to);
+		break;
+	case Q_BLOCKS:
+		qblocks(q, from, to);
+		break;
+	}
+}
+
+static void
+qstep_alloc(struct qnode *q, int i)
+{
+	struct ipam_result r;
+	char h[64], holder[IPAM_NAME_MAX];
+	int rc;
+
+	snprintf(h, sizeof(h), "%s-%d/eth0", q[i].nd.name, q[i].allocs);
+	rc = alloc(&q[i].nd, h, "default", &r);
+	if (rc == 0) {
+		q[i].allocs++;
+		return;
+	}
+	if (rc != -EAGAIN) {
+		ASSERT_EQ(rc, -ENOSPC);
+		return;
+	}
+	rc = ipam_vote(q[i].nd.ipam, &r.need_block, q[i].nd.name, holder,
+	    sizeof(holder), err, sizeof(err));
+	if (rc != 0) {
+		ASSERT(rc == -EBUSY || rc == -EEXIST);
+		ipam_avoid(q[i].nd.ipam, &r.need_block);
+		return;
+	}
+	q[i].claiming = true;
+	q[i].block = r.need_block;
+	memset(q[i].acked, 0, sizeof(q[i].acked));
+	qannounce(q, i);	/* "claiming" goes out before the claim */
+	for (int j = 0; j < QN; j++)
+		if (j != i)
+			qsend(i, j, Q_CLAIM, &r.need_block, false);
+}
+
+static void
+test_quorum_random(void)
+{
+	static struct qnode q[QN];
+	struct ipam_pool p = { 0 };
+	int steps = 0, claims_done = 0;
+
+	memset(qlinks, 0, sizeof(qlinks));
+	p.name = "q";
+	p.cidr = P("10.22.0.0/25");	/* 8 blocks for 5 nodes */
+	p.block_size = 28;
+	for (int i = 0; i < QN; i++) {
+		char name[16];
+
+		memset(&q[i], 0, sizeof(q[i]));
+		snprintf(name, sizeof(name), "n%d", i);
+		node_init(&q[i].nd, "quorum", name, "z1");
+		ASSERT_OK(ipam_pools_set(q[i].nd.ipam, &p, 1, err,
+		    sizeof(err)));
+		ipam_claims_quorum(q[i].nd.ipam, true);
+	}
+	for (steps = 0; steps < 20000; steps++) {
+		int i = (int)check_below(QN), j = (int)check_below(QN);
+		unsigned int what = check_below(1000);
+
+		if (what < 250 && !q[i].claiming && q[i].allocs < 60) {
+			qstep_alloc(q, i);
+		} else if (what < 950 && i != j && qlinks[i][j].n > 0) {
+			qdeliver(q, i, j);
+		} else if (what < 953 && q[i].claiming) {
+			/* The claim's deadline: given up, and the request
+			 * that wanted it answered (so its avoid list goes). */
+			qabort(q, i);
+			ipam_avoid_clear(q[i].nd.ipam);
+		} else if (what < 960 && i != j) {
+			/* Link reset: in-flight frames lost; a new link
+			 * starts with both announcements. */
+			qlinks[i][j].n = qlinks[j][i].n = 0;
+			qsend(i, j, Q_BLOCKS, &q[i].block, false);
+			qsend(j, i, Q_BLOCKS, &q[j].block, false);
+		}
+	}
+	/* Drain what is in flight, then check the owners across stores. */
+	for (bool busy = true; busy;) {
+		busy = false;
+		for (int i = 0; i < QN; i++)
+			for (int j = 0; j < QN; j++)
+				if (i != j && qlinks[i][j].n > 0) {
+					qdeliver(q, i, j);
+					busy = true;
+				}
+	}
+	{
+		struct sluice_prefix owned[QN * 16];
+		struct sluice_addr addrs[QN * 256];
+		size_t nowned = 0, naddrs = 0;
+
+		for (int i = 0; i < QN; i++) {
+			struct ipam_list l;
+
+			ASSERT_OK(ipam_list_get(q[i].nd.ipam, &l, err,
+			    sizeof(err)));
+			for (size_t b = 0; b < l.nblocks; b++) {
+				if (strcmp(l.blocks[b].owner, q[i].nd.name))
+					continue;
+				for (size_t k = 0; k < nowned; k++)
+					ASSERT(!prefix_same(&owned[k],
+					    &l.blocks[b].prefix));
+				owned[nowned++] = l.blocks[b].prefix;
+			}
+			for (size_t a = 0; a < l.allocs.n; a++) {
+				for (size_t k = 0; k < naddrs; k++)
+					ASSERT(!sluice_addr_eq(&addrs[k],
+					    &l.allocs.v[a].addr));
+				addrs[naddrs++] = l.allocs.v[a].addr;
+			}
+			ipam_list_free(&l);
+			problems_seen = 0;
+			ASSERT_EQ(ipam_verify(q[i].nd.ipam, count_problem,
+			    NULL), 0);
+		}
+		claims_done = (int)nowned;
+		printf("  %d blocks claimed by quorum, %zu addresses, none twice\n",
+		    claims_done, naddrs);
+		ASSERT(claims_done >= 6);	/* contention, yet progress */
+	}
+	for (int i = 0; i < QN; i++)
+		node_close(&q[i].nd);
+}
+
 /*
  * Three nodes allocate in storms without hearing of each other, then
  * sync: afterwards no address is held twice across the cluster, every
@@ -1666,6 +2016,8 @@ main(void)
 	RUN(test_differential);
 	RUN(test_conflict);
 	RUN(test_conflict_random);
+	RUN(test_votes);
+	RUN(test_quorum_random);
 	RUN(test_verify_reports);
 	RUN(test_crash);
 	nftw(top, rm_one, 16, FTW_DEPTH | FTW_PHYS);
