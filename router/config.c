@@ -71,6 +71,9 @@ static const struct field fields[] = {
 	    "3000", 300, 60000),
 	FLDU("cluster.keepaliveIntervalMs", keepalive_str, keepalive_ms, "1000",
 	    50, 30000),
+	/* How long a block claim waits for a majority of the nodes. */
+	FLDU("cluster.claimTimeoutMs", claim_timeout_str, claim_timeout_ms,
+	    "5000", 500, 60000),
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 

@@ -63,6 +63,8 @@ struct sluiced_config {
 	uint32_t dead_interval_ms;
 	char keepalive_str[8];
 	uint32_t keepalive_ms;
+	char claim_timeout_str[8];
+	uint32_t claim_timeout_ms;
 };
 
 /*

@@ -17,8 +17,17 @@
 /* Bytes of unread replies after which a client counts as not reading. */
 #define MAX_PENDING_WRITE (2 * CTL_MAX_RESPONSE)
 
+struct ctlsock_call {
+	struct client *c;		/* NULL once the client is gone */
+	struct ctlsock_call *next, *prev;	/* in c->calls */
+	struct ctl_request req;
+	uint8_t *payload;		/* req points into it */
+};
+
 struct client {
 	struct ctlsock *cs;
+	struct ctlsock_call *calls;	/* deferred, waiting */
+	unsigned int ncalls;
 	uv_pipe_t pipe;
 	uv_timer_t idle;
 	struct frame_reader fr;
@@ -46,6 +55,14 @@ struct wreq {
 };
 
 static struct log_ratelimit bad_rl = LOG_RATELIMIT_INIT(5000, 10);
+
+/* The request an op is handling, for ctlsock_defer() (loop thread). */
+static struct {
+	struct client *c;
+	const uint8_t *payload;
+	size_t len;
+	struct ctlsock_call *call;	/* set inside ctlsock_call_run() */
+} cur;
 
 static void
 maybe_free_server(struct ctlsock *cs)
@@ -83,6 +100,10 @@ client_close(struct client *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	cs->st.clients--;
+	for (struct ctlsock_call *k = c->calls; k; k = k->next)
+		k->c = NULL;	/* their holders free them */
+	c->calls = NULL;
+	c->ncalls = 0;
 	uv_timer_stop(&c->idle);
 	uv_read_stop((uv_stream_t *)&c->pipe);
 	uv_close((uv_handle_t *)&c->idle, on_client_handle_closed);
@@ -152,6 +173,48 @@ find_op(const struct ctlsock *cs, const char *name)
 	return NULL;
 }
 
+/*
+ * Runs op for req and sends its answer; CTLSOCK_DEFERRED sends nothing.
+ * Returns 0, CTLSOCK_DEFERRED, or < 0 if a reply could not be queued.
+ */
+static int
+answer(struct client *c, const struct ctl_request *req, ctlsock_op_fn fn,
+    void *arg)
+{
+	struct ctlsock *cs = c->cs;
+	msgpack_sbuffer res, out;
+	msgpack_packer pk;
+	char err[256];
+	int rc;
+
+	msgpack_sbuffer_init(&res);
+	msgpack_packer_init(&pk, &res, msgpack_sbuffer_write);
+	err[0] = '\0';
+	rc = fn(arg, req, &pk, err, sizeof(err));
+	if (rc == CTLSOCK_DEFERRED) {
+		msgpack_sbuffer_destroy(&res);
+		return rc;
+	}
+	if (rc == 0 && res.size > CTL_MAX_RESPONSE - 64) {
+		snprintf(err, sizeof(err), "reply too large (%zu bytes)",
+		    res.size);
+		rc = -EMSGSIZE;
+	}
+	if (rc != 0) {
+		if (err[0] == '\0')
+			snprintf(err, sizeof(err), "%s", strerror(-rc));
+		msgpack_sbuffer_destroy(&res);
+		return send_error(c, req, err);
+	}
+	msgpack_sbuffer_init(&out);
+	msgpack_packer_init(&pk, &out, msgpack_sbuffer_write);
+	ctl_reply_ok_begin(&pk, req);
+	msgpack_sbuffer_write(&out, res.data, res.size);
+	msgpack_sbuffer_destroy(&res);
+	cs->st.requests++;
+	return client_send(c, &out);
+}
+
 /* One complete frame. Returning < 0 closes the connection. */
 static int
 on_frame(void *arg, const uint8_t *payload, size_t len)
@@ -160,8 +223,6 @@ on_frame(void *arg, const uint8_t *payload, size_t len)
 	struct ctlsock *cs = c->cs;
 	const struct ctlsock_op *op;
 	struct ctl_request req;
-	msgpack_sbuffer res, out;
-	msgpack_packer pk;
 	char err[256];
 	int rc;
 
@@ -180,31 +241,109 @@ on_frame(void *arg, const uint8_t *payload, size_t len)
 		ctl_request_free(&req);
 		return rc;
 	}
-	msgpack_sbuffer_init(&res);
-	msgpack_packer_init(&pk, &res, msgpack_sbuffer_write);
-	err[0] = '\0';
-	rc = op->fn(cs->arg, &req, &pk, err, sizeof(err));
-	if (rc == 0 && res.size > CTL_MAX_RESPONSE - 64) {
-		snprintf(err, sizeof(err), "reply too large (%zu bytes)",
-		    res.size);
-		rc = -EMSGSIZE;
-	}
-	if (rc != 0) {
-		if (err[0] == '\0')
-			snprintf(err, sizeof(err), "%s", strerror(-rc));
-		msgpack_sbuffer_destroy(&res);
-		rc = send_error(c, &req, err);
-		ctl_request_free(&req);
-		return rc;
-	}
-	msgpack_sbuffer_init(&out);
-	msgpack_packer_init(&pk, &out, msgpack_sbuffer_write);
-	ctl_reply_ok_begin(&pk, &req);
-	msgpack_sbuffer_write(&out, res.data, res.size);
-	msgpack_sbuffer_destroy(&res);
+	cur.c = c;
+	cur.payload = payload;
+	cur.len = len;
+	rc = answer(c, &req, op->fn, cs->arg);
+	cur.c = NULL;
 	ctl_request_free(&req);
-	cs->st.requests++;
-	return client_send(c, &out);
+	return rc == CTLSOCK_DEFERRED ? 0 : rc;
+}
+
+struct ctlsock_call *
+ctlsock_defer(const struct ctl_request *req)
+{
+	struct ctlsock_call *call;
+	struct client *c = cur.c;
+	char err[64];
+
+	(void)req;
+	if (cur.call != NULL)
+		return cur.call;
+	if (c == NULL || c->ncalls >= CTLSOCK_MAX_DEFERRED)
+		return NULL;
+	call = calloc(1, sizeof(*call));
+	if (call == NULL)
+		return NULL;
+	call->payload = malloc(cur.len ? cur.len : 1);
+	if (call->payload == NULL) {
+		free(call);
+		return NULL;
+	}
+	memcpy(call->payload, cur.payload, cur.len);
+	/* It parsed once; the copy parses the same. */
+	if (ctl_request_parse(&call->req, call->payload, cur.len, err,
+	    sizeof(err)) != 0) {
+		ctl_request_free(&call->req);
+		free(call->payload);
+		free(call);
+		return NULL;
+	}
+	call->c = c;
+	call->next = c->calls;
+	if (c->calls)
+		c->calls->prev = call;
+	c->calls = call;
+	c->ncalls++;
+	return call;
+}
+
+const struct ctl_request *
+ctlsock_call_request(const struct ctlsock_call *call)
+{
+	return &call->req;
+}
+
+bool
+ctlsock_call_orphaned(const struct ctlsock_call *call)
+{
+	return call->c == NULL;
+}
+
+void
+ctlsock_call_drop(struct ctlsock_call *call)
+{
+	struct client *c;
+
+	if (call == NULL)
+		return;
+	if ((c = call->c) != NULL) {
+		if (call->prev)
+			call->prev->next = call->next;
+		else
+			c->calls = call->next;
+		if (call->next)
+			call->next->prev = call->prev;
+		c->ncalls--;
+		if (c->ncalls == 0 && !c->closing)
+			uv_timer_again(&c->idle);
+	}
+	ctl_request_free(&call->req);
+	free(call->payload);
+	free(call);
+}
+
+void
+ctlsock_call_run(struct ctlsock_call *call, ctlsock_op_fn fn, void *arg)
+{
+	struct client *c = call->c;
+	int rc;
+
+	if (c == NULL) {
+		ctlsock_call_drop(call);
+		return;
+	}
+	cur.call = call;
+	rc = answer(c, &call->req, fn, arg);
+	cur.call = NULL;
+	if (rc == CTLSOCK_DEFERRED)
+		return;
+	c->cs->st.deferred++;
+	ctlsock_call_drop(call);
+	if (rc < 0) {
+		c->cs->st.dropped++;
+		client_close(c);
+	}
 }
 
 static void
@@ -278,6 +417,8 @@ on_idle(uv_timer_t *t)
 {
 	struct client *c = t->data;
 
+	if (c->ncalls > 0)
+		return;	/* waiting on us, not idle */
 	c->cs->st.dropped++;
 	log_debug("status socket: closing a client idle for %d ms",
 	    CTLSOCK_IDLE_MS);

@@ -13,6 +13,7 @@
 #ifndef SLUICE_ROUTER_CTLSOCK_H
 #define SLUICE_ROUTER_CTLSOCK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -38,10 +39,46 @@ struct ctlsock_op {
 	ctlsock_op_fn fn;
 };
 
+/*
+ * Answering later. An op that must wait (ipam.allocate while a block is
+ * claimed from the cluster) calls ctlsock_defer(), keeps the call and
+ * returns CTLSOCK_DEFERRED; nothing is sent. Later it hands the call to
+ * ctlsock_call_run() with a function of the op's shape, which answers
+ * the request as an op would (or defers it again by returning
+ * CTLSOCK_DEFERRED). Meanwhile the connection keeps serving other
+ * requests, so replies may come out of request order: clients match
+ * them by id. A connection holds at most CTLSOCK_MAX_DEFERRED waiting
+ * requests and is not closed as idle while it has one. Loop thread only.
+ */
+#define CTLSOCK_DEFERRED 1
+#define CTLSOCK_MAX_DEFERRED 16
+
+struct ctlsock_call;
+
+/*
+ * From inside an op: takes the request being handled over. NULL if the
+ * connection already has CTLSOCK_MAX_DEFERRED waiting (answer -EBUSY) or
+ * memory ran out. Called again while ctlsock_call_run() runs, it returns
+ * that same call.
+ */
+struct ctlsock_call *ctlsock_defer(const struct ctl_request *req);
+/* The request; valid until the call is run to an answer or dropped. */
+const struct ctl_request *ctlsock_call_request(const struct ctlsock_call *call);
+/* True once the client has gone: nobody will read the answer. */
+bool ctlsock_call_orphaned(const struct ctlsock_call *call);
+/*
+ * Answers with fn (see above) and frees the call, unless fn returned
+ * CTLSOCK_DEFERRED. An orphaned call is freed without running fn.
+ */
+void ctlsock_call_run(struct ctlsock_call *call, ctlsock_op_fn fn, void *arg);
+/* Frees a call without answering (shutting down). Accepts NULL. */
+void ctlsock_call_drop(struct ctlsock_call *call);
+
 struct ctlsock_stats {
 	uint64_t clients;	/* connected now */
 	uint64_t connections;	/* accepted since start */
 	uint64_t requests;	/* answered with ok */
+	uint64_t deferred;	/* answered later (waited on the cluster) */
 	uint64_t bad_requests;	/* answered with an error */
 	uint64_t refused;	/* closed at once: too many clients */
 	uint64_t dropped;	/* closed: oversized, idle or not reading */

@@ -10,6 +10,7 @@
 
 #include <uv.h>
 
+#include "router/claims.h"
 #include "router/cluster.h"
 #include "router/config.h"
 #include "router/ctlsock.h"
@@ -38,6 +39,7 @@ struct sluiced {
 	struct dplane *dp;
 	uint8_t vtep_mac[6];
 	struct ipam *ipam;
+	struct claims claims;		/* block claims by quorum */
 	struct sluice_prefix *blocks;	/* owned: manifest podCIDRs + IPAM claims */
 	uint32_t nblocks;
 	uint64_t blocks_gen;

@@ -180,6 +180,26 @@ pack_prefix(msgpack_packer *pk, const char *k, const struct sluice_prefix *p)
 	mp_pack_kv_str(pk, k, sluice_prefix_str(p, b, sizeof(b)));
 }
 
+static void
+pack_claims(msgpack_packer *pk, const struct claims *c)
+{
+	mp_pack_key(pk, "claims");
+	msgpack_pack_map(pk, 10);
+	mp_pack_kv_bool(pk, "quorum", c->quorum);
+	mp_pack_kv_u64(pk, "members", c->members);
+	if (c->active)
+		pack_prefix(pk, "claiming", &c->block);
+	else
+		mp_pack_kv_str(pk, "claiming", NULL);
+	mp_pack_kv_u64(pk, "waiting", c->nwaiting);
+	mp_pack_kv_u64(pk, "started", c->st.started);
+	mp_pack_kv_u64(pk, "committed", c->st.committed);
+	mp_pack_kv_u64(pk, "refused", c->st.refused);
+	mp_pack_kv_u64(pk, "timedOut", c->st.timed_out);
+	mp_pack_kv_u64(pk, "acksGiven", c->st.acks_given);
+	mp_pack_kv_u64(pk, "acksRefused", c->st.acks_refused);
+}
+
 int
 ipamd_op_list(void *arg, const struct ctl_request *req, msgpack_packer *pk,
     char *err, size_t errlen)
@@ -190,7 +210,7 @@ ipamd_op_list(void *arg, const struct ctl_request *req, msgpack_packer *pk,
 
 	if ((rc = ipam_list_get(d->ipam, &l, err, errlen)) != 0)
 		return rc;
-	msgpack_pack_map(pk, 3);
+	msgpack_pack_map(pk, 5);
 	mp_pack_key(pk, "pools");
 	msgpack_pack_array(pk, l.npools);
 	for (size_t i = 0; i < l.npools; i++) {
@@ -226,7 +246,16 @@ ipamd_op_list(void *arg, const struct ctl_request *req, msgpack_packer *pk,
 		mp_pack_kv_str(pk, "pool", a->pool[0] ? a->pool : NULL);
 		mp_pack_kv_str(pk, "node", a->node);
 	}
+	/* Claims by quorum: what this node acknowledged, and its own. */
+	mp_pack_key(pk, "acknowledged");
+	msgpack_pack_array(pk, l.nvotes);
+	for (size_t i = 0; i < l.nvotes; i++) {
+		msgpack_pack_map(pk, 2);
+		pack_prefix(pk, "block", &l.votes[i].prefix);
+		mp_pack_kv_str(pk, "claimant", l.votes[i].claimant);
+	}
 	ipam_list_free(&l);
+	pack_claims(pk, &d->claims);
 	return 0;
 }
 
@@ -302,7 +331,10 @@ ipamd_op_allocate(void *arg, const struct ctl_request *req,
 		}
 		r.addr = &want;
 	}
-	if ((rc = ipam_allocate(d->ipam, &r, &res, err, errlen)) != 0)
+	rc = ipam_allocate(d->ipam, &r, &res, err, errlen);
+	if (rc == -EAGAIN)	/* a new block first, from the cluster */
+		return claims_wait(d, req, &res.need_block, err, errlen);
+	if (rc != 0)
 		return rc;
 	/* A new block is routed here and announced before we answer. */
 	if (res.claimed && ipamd_own_blocks(d)) {

@@ -34,12 +34,14 @@ static const char *const type_names[] = {
 	[LINK_MSG_HELLO] = "hello",
 	[LINK_MSG_BLOCKS] = "blocks",
 	[LINK_MSG_KEEPALIVE] = "keepalive",
+	[LINK_MSG_CLAIM] = "claim",
+	[LINK_MSG_VOTE] = "vote",
 };
 
 const char *
 link_msg_type_name(enum link_msg_type type)
 {
-	if (type >= LINK_MSG_HELLO && type <= LINK_MSG_KEEPALIVE)
+	if (type >= LINK_MSG_HELLO && type <= LINK_MSG_VOTE)
 		return type_names[type];
 	return "unknown";
 }
@@ -216,38 +218,81 @@ out:
 	return rc;
 }
 
+/*
+ * Packs p as "ADDR/LEN", read back as the peer will, so a prefix it
+ * would refuse (host bits, a length beyond the family, no family) fails
+ * here, at the sender, where the bug is.
+ */
 static int
-pack_blocks(msgpack_packer *pk, const struct link_blocks *b)
+pack_prefix(msgpack_packer *pk, const struct sluice_prefix *p)
 {
 	char buf[SLUICE_PREFIXSTRLEN];
 	struct sluice_prefix check;
+
+	sluice_prefix_str(p, buf, sizeof(buf));
+	if (sluice_prefix_parse(buf, false, &check) != 0)
+		return -EINVAL;
+	mp_pack_str(pk, buf);
+	return 0;
+}
+
+static int
+pack_prefixes(msgpack_packer *pk, const char *key,
+    const struct sluice_prefix *v, uint32_t n)
+{
 	int rc = 0;
 
-	if (b->n > LINK_MAX_BLOCKS) {
-		rc = -EINVAL;
-		goto out;
-	}
-	msgpack_pack_map(pk, 4);
+	mp_pack_key(pk, key);
+	msgpack_pack_array(pk, n);
+	for (uint32_t i = 0; i < n && rc == 0; i++)
+		rc = pack_prefix(pk, &v[i]);
+	return rc;
+}
+
+static int
+pack_blocks(msgpack_packer *pk, const struct link_blocks *b)
+{
+	int rc;
+
+	if (b->n > LINK_MAX_BLOCKS || b->nclaiming > LINK_MAX_CLAIMING)
+		return -EINVAL;
+	msgpack_pack_map(pk, b->nclaiming > 0 ? 5 : 4);
 	mp_pack_kv_u64(pk, "v", LINK_PROTO_VERSION);
 	mp_pack_kv_str(pk, "t", "blocks");
 	mp_pack_kv_u64(pk, "gen", b->generation);
-	mp_pack_key(pk, "blocks");
-	msgpack_pack_array(pk, b->n);
-	for (uint32_t i = 0; i < b->n; i++) {
-		/*
-		 * Read back the text as the peer will, so a prefix it would
-		 * refuse (host bits, a length beyond the family, no family)
-		 * fails here, at the sender, where the bug is.
-		 */
-		sluice_prefix_str(&b->blocks[i], buf, sizeof(buf));
-		if (sluice_prefix_parse(buf, false, &check) != 0) {
-			rc = -EINVAL;
-			goto out;
-		}
-		mp_pack_str(pk, buf);
-	}
-out:
+	rc = pack_prefixes(pk, "blocks", b->blocks, b->n);
+	if (rc == 0 && b->nclaiming > 0)
+		rc = pack_prefixes(pk, "claiming", b->claiming, b->nclaiming);
 	return rc;
+}
+
+static int
+pack_claim(msgpack_packer *pk, const struct link_claim *c)
+{
+	msgpack_pack_map(pk, 4);
+	mp_pack_kv_u64(pk, "v", LINK_PROTO_VERSION);
+	mp_pack_kv_str(pk, "t", "claim");
+	mp_pack_kv_u64(pk, "id", c->id);
+	mp_pack_key(pk, "block");
+	return pack_prefix(pk, &c->block);
+}
+
+static int
+pack_vote(msgpack_packer *pk, const struct link_vote *v)
+{
+	bool holder = !v->ok && v->holder[0] != '\0';
+
+	if (memchr(v->holder, '\0', sizeof(v->holder)) == NULL)
+		return -EINVAL;
+	msgpack_pack_map(pk, holder ? 6 : 5);
+	mp_pack_kv_u64(pk, "v", LINK_PROTO_VERSION);
+	mp_pack_kv_str(pk, "t", "vote");
+	mp_pack_kv_u64(pk, "id", v->id);
+	mp_pack_kv_bool(pk, "ok", v->ok);
+	if (holder)
+		mp_pack_kv_str(pk, "holder", v->holder);
+	mp_pack_key(pk, "block");
+	return pack_prefix(pk, &v->block);
 }
 
 /* Appends the tag of the body at out->data + start, and counts the frame. */
@@ -322,6 +367,12 @@ link_msg_seal(struct link_session *s, const struct link_msg *msg,
 		break;
 	case LINK_MSG_BLOCKS:
 		rc = pack_blocks(&pk, &msg->u.blocks);
+		break;
+	case LINK_MSG_CLAIM:
+		rc = pack_claim(&pk, &msg->u.claim);
+		break;
+	case LINK_MSG_VOTE:
+		rc = pack_vote(&pk, &msg->u.vote);
 		break;
 	case LINK_MSG_KEEPALIVE:
 		msgpack_pack_map(&pk, 2);
@@ -431,40 +482,97 @@ out:
 }
 
 static int
+parse_prefix(const msgpack_object *o, struct sluice_prefix *p)
+{
+	char buf[SLUICE_PREFIXSTRLEN];
+
+	if (o == NULL || mp_get_str(o, buf, sizeof(buf)) != 0 ||
+	    sluice_prefix_parse(buf, false, p) != 0)
+		return -EBADMSG;
+	return 0;
+}
+
+/* An optional (if !required) array of at most max prefixes under key. */
+static int
+parse_prefixes(const msgpack_object *map, const char *key, bool required,
+    struct sluice_prefix *v, uint32_t max, uint32_t *n, char *err,
+    size_t errlen)
+{
+	const msgpack_object *arr = mp_map_get(map, key);
+
+	*n = 0;
+	if (arr == NULL && !required)
+		return 0;
+	if (arr == NULL || arr->type != MSGPACK_OBJECT_ARRAY)
+		return fail(err, errlen, -EBADMSG,
+		    "\"%s\" missing or not an array", key);
+	if (arr->via.array.size > max)
+		return fail(err, errlen, -EBADMSG,
+		    "%u %s, more than the %u allowed",
+		    (unsigned)arr->via.array.size, key, (unsigned)max);
+	for (uint32_t i = 0; i < arr->via.array.size; i++)
+		if (parse_prefix(&arr->via.array.ptr[i], &v[i]) != 0)
+			return fail(err, errlen, -EBADMSG,
+			    "%s %u is not an ADDR/LEN string with zero host bits",
+			    key, (unsigned)i);
+	*n = arr->via.array.size;
+	return 0;
+}
+
+static int
 parse_blocks(const msgpack_object *map, struct link_blocks *b, char *err,
     size_t errlen)
 {
-	const msgpack_object *arr;
-	char buf[SLUICE_PREFIXSTRLEN];
 	int rc;
 
-	b->n = 0;
-	if ((rc = get_u64(map, "gen", &b->generation, err, errlen)) != 0)
-		goto out;
-	arr = mp_map_get(map, "blocks");
-	if (arr == NULL || arr->type != MSGPACK_OBJECT_ARRAY) {
-		rc = fail(err, errlen, -EBADMSG,
-		    "\"blocks\" missing or not an array");
-		goto out;
-	}
-	if (arr->via.array.size > LINK_MAX_BLOCKS) {
-		rc = fail(err, errlen, -EBADMSG,
-		    "%u blocks, more than the %d allowed",
-		    (unsigned)arr->via.array.size, LINK_MAX_BLOCKS);
-		goto out;
-	}
-	for (uint32_t i = 0; i < arr->via.array.size; i++) {
-		if (mp_get_str(&arr->via.array.ptr[i], buf, sizeof(buf)) != 0 ||
-		    sluice_prefix_parse(buf, false, &b->blocks[i]) != 0) {
-			rc = fail(err, errlen, -EBADMSG,
-			    "block %u is not an ADDR/LEN string with zero host bits",
-			    (unsigned)i);
-			goto out;
-		}
-	}
-	b->n = arr->via.array.size;
-out:
+	b->n = b->nclaiming = 0;
+	if ((rc = get_u64(map, "gen", &b->generation, err, errlen)) != 0 ||
+	    (rc = parse_prefixes(map, "blocks", true, b->blocks,
+	    LINK_MAX_BLOCKS, &b->n, err, errlen)) != 0 ||
+	    (rc = parse_prefixes(map, "claiming", false, b->claiming,
+	    LINK_MAX_CLAIMING, &b->nclaiming, err, errlen)) != 0)
+		b->n = b->nclaiming = 0;
 	return rc;
+}
+
+static int
+parse_claim(const msgpack_object *map, struct link_claim *c, char *err,
+    size_t errlen)
+{
+	int rc;
+
+	if ((rc = get_u64(map, "id", &c->id, err, errlen)) != 0)
+		return rc;
+	if (parse_prefix(mp_map_get(map, "block"), &c->block) != 0)
+		return fail(err, errlen, -EBADMSG,
+		    "\"block\" missing or not an ADDR/LEN string with zero host bits");
+	return 0;
+}
+
+static int
+parse_vote(const msgpack_object *map, struct link_vote *v, char *err,
+    size_t errlen)
+{
+	const msgpack_object *ok = mp_map_get(map, "ok");
+	const msgpack_object *holder = mp_map_get(map, "holder");
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	if ((rc = get_u64(map, "id", &v->id, err, errlen)) != 0)
+		return rc;
+	if (parse_prefix(mp_map_get(map, "block"), &v->block) != 0)
+		return fail(err, errlen, -EBADMSG,
+		    "\"block\" missing or not an ADDR/LEN string with zero host bits");
+	if (ok == NULL || ok->type != MSGPACK_OBJECT_BOOLEAN)
+		return fail(err, errlen, -EBADMSG,
+		    "\"ok\" missing or not a boolean");
+	v->ok = ok->via.boolean;
+	if (holder != NULL && mp_get_str(holder, v->holder,
+	    sizeof(v->holder)) != 0)
+		return fail(err, errlen, -EBADMSG,
+		    "\"holder\" not a string of at most %d bytes",
+		    LINK_NAME_MAX - 1);
+	return 0;
 }
 
 /* Unpacks body into up after mp_check() has bounded what that allocates. */
@@ -501,6 +609,10 @@ get_type(const msgpack_object *map, enum link_msg_type *type, char *err,
 		*type = LINK_MSG_BLOCKS;
 	else if (mp_is_str(t, "keepalive"))
 		*type = LINK_MSG_KEEPALIVE;
+	else if (mp_is_str(t, "claim"))
+		*type = LINK_MSG_CLAIM;
+	else if (mp_is_str(t, "vote"))
+		*type = LINK_MSG_VOTE;
 	else
 		*type = LINK_MSG_UNKNOWN;
 	return 0;
@@ -576,6 +688,12 @@ link_msg_open(struct link_session *s, const uint8_t *payload, size_t len,
 		break;
 	case LINK_MSG_BLOCKS:
 		rc = parse_blocks(map, &out->u.blocks, err, errlen);
+		break;
+	case LINK_MSG_CLAIM:
+		rc = parse_claim(map, &out->u.claim, err, errlen);
+		break;
+	case LINK_MSG_VOTE:
+		rc = parse_vote(map, &out->u.vote, err, errlen);
 		break;
 	default:
 		break;

@@ -10,15 +10,25 @@
  *   tag     = 32 bytes of HMAC-SHA-256
  *
  * Body keys: "v" (uint, protocol version, never 0) and "t" (str, the
- * type: "hello", "blocks" or "keepalive"; any other string decodes as
- * LINK_MSG_UNKNOWN so that newer peers can add types), then per type:
+ * type: "hello", "blocks", "keepalive", "claim" or "vote"; any other
+ * string decodes as LINK_MSG_UNKNOWN so that newer peers can add types),
+ * then per type:
  *   hello:     "node" (str), "addr" (str, IPv4 or IPv6 address),
  *              "mac" (bin 6), "caps" (uint), "inc" (uint), "nonce" (bin 32),
  *              and optionally "mtu" (uint, the sender's tunnel MTU: the
  *              largest inner packet it can take; 0 or absent: unknown)
  *   blocks:    "gen" (uint), "blocks" (array of at most LINK_MAX_BLOCKS
- *              "ADDR/LEN" strings, host bits zero)
+ *              "ADDR/LEN" strings, host bits zero: the blocks the sender
+ *              owns), optionally "claiming" (array of at most
+ *              LINK_MAX_CLAIMING such strings: the blocks it is claiming;
+ *              absent: none)
  *   keepalive: nothing more
+ *   claim:     "id" (uint, the claim's number at the sender), "block"
+ *              (str, ADDR/LEN): please acknowledge that I claim it
+ *   vote:      "id" (uint, the claim's id), "block" (str), "ok" (bool),
+ *              and with ok false optionally "holder" (str, the node that
+ *              owns or is claiming the block)
+ * (ipam/ipam.h says how claims and votes keep blocks exclusive.)
  * Keys this version does not know are ignored. A version newer than ours
  * is accepted and read as far as we understand it.
  *
@@ -84,6 +94,7 @@
 #define LINK_KEY_LEN 32
 #define LINK_NAME_MAX 64		/* node name, NUL included */
 #define LINK_MAX_BLOCKS 1024
+#define LINK_MAX_CLAIMING 16
 /*
  * Deepest nesting of a body we read (the map is depth 1). Ours needs 2;
  * the rest is room for what newer peers add under keys we ignore.
@@ -94,6 +105,8 @@ enum link_msg_type {
 	LINK_MSG_HELLO = 1,
 	LINK_MSG_BLOCKS,
 	LINK_MSG_KEEPALIVE,
+	LINK_MSG_CLAIM,
+	LINK_MSG_VOTE,
 	LINK_MSG_UNKNOWN,	/* a type newer than us; authenticated */
 };
 
@@ -112,6 +125,20 @@ struct link_blocks {
 	uint64_t generation;
 	uint32_t n;			/* entries used in blocks */
 	struct sluice_prefix blocks[LINK_MAX_BLOCKS];
+	uint32_t nclaiming;		/* entries used in claiming */
+	struct sluice_prefix claiming[LINK_MAX_CLAIMING];
+};
+
+struct link_claim {
+	uint64_t id;
+	struct sluice_prefix block;
+};
+
+struct link_vote {
+	uint64_t id;
+	struct sluice_prefix block;
+	bool ok;
+	char holder[LINK_NAME_MAX];	/* "" if not said */
 };
 
 /* About 25 KB: keep it off small stacks (the loop thread's is fine). */
@@ -121,6 +148,8 @@ struct link_msg {
 	union {
 		struct link_hello hello;
 		struct link_blocks blocks;
+		struct link_claim claim;
+		struct link_vote vote;
 	} u;
 };
 
@@ -173,8 +202,9 @@ void link_session_wipe(struct link_session *s);
  *   -EINVAL   a message that the peer would refuse: type
  *             LINK_MSG_UNKNOWN, a node name empty or without a NUL in
  *             LINK_NAME_MAX, an underlay address of no family, more than
- *             LINK_MAX_BLOCKS blocks, a block with host bits set, a length
- *             beyond its family or no family;
+ *             LINK_MAX_BLOCKS blocks (LINK_MAX_CLAIMING claiming), a
+ *             block with host bits set, a length beyond its family or no
+ *             family, a vote's holder without a NUL in LINK_NAME_MAX;
  *   -EMSGSIZE the payload would exceed LINK_MAX_PAYLOAD;
  *   -ENOMEM   out could not grow.
  */

@@ -240,6 +240,8 @@ send_blocks(struct link *l)
 	msgbuf.u.blocks.n = d->nblocks;
 	memcpy(msgbuf.u.blocks.blocks, d->blocks,
 	    d->nblocks * sizeof(d->blocks[0]));
+	msgbuf.u.blocks.nclaiming = claims_claiming(d,
+	    msgbuf.u.blocks.claiming, LINK_MAX_CLAIMING);
 	return send_msg(l, &msgbuf);
 }
 
@@ -249,6 +251,36 @@ send_keepalive(struct link *l)
 	memset(&msgbuf, 0, sizeof(msgbuf));
 	msgbuf.type = LINK_MSG_KEEPALIVE;
 	return send_msg(l, &msgbuf);
+}
+
+void
+links_send_claim(struct sluiced *d, struct peer *p, uint64_t id,
+    const struct sluice_prefix *block)
+{
+	struct link *l = p->link;
+
+	if (l == NULL || !l->authed)
+		return;
+	memset(&msgbuf, 0, sizeof(msgbuf));
+	msgbuf.type = LINK_MSG_CLAIM;
+	msgbuf.u.claim.id = id;
+	msgbuf.u.claim.block = *block;
+	if (send_msg(l, &msgbuf) != 0)
+		links_close(l, "cannot send a claim");
+}
+
+void
+links_send_vote(struct sluiced *d, struct peer *p, const struct link_vote *v)
+{
+	struct link *l = p->link;
+
+	if (l == NULL || !l->authed)
+		return;
+	memset(&msgbuf, 0, sizeof(msgbuf));
+	msgbuf.type = LINK_MSG_VOTE;
+	msgbuf.u.vote = *v;
+	if (send_msg(l, &msgbuf) != 0)
+		links_close(l, "cannot send a vote");
 }
 
 void
@@ -351,8 +383,30 @@ on_frame(void *arg, const uint8_t *payload, size_t len)
 	l->peer->last_rx_ms = uv_now(d->loop);
 	if (l->peer->state != PEER_UP)
 		peer_set_state(d, l->peer, PEER_UP, "control link authenticated");
-	if (msgbuf.type == LINK_MSG_BLOCKS)
+	/*
+	 * msgbuf is also the send buffer: copy what a handler reads after
+	 * it may have sent something.
+	 */
+	switch (msgbuf.type) {
+	case LINK_MSG_BLOCKS:
+		claims_on_blocks(d, l->peer, &msgbuf.u.blocks);
 		peers_accept_blocks(d, l->peer, &msgbuf.u.blocks);
+		break;
+	case LINK_MSG_CLAIM: {
+		struct link_claim c = msgbuf.u.claim;
+
+		claims_on_claim(d, l->peer, &c);
+		break;
+	}
+	case LINK_MSG_VOTE: {
+		struct link_vote v = msgbuf.u.vote;
+
+		claims_on_vote(d, l->peer, &v);
+		break;
+	}
+	default:
+		break;
+	}
 	return 0;
 }
 

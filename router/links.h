@@ -54,6 +54,14 @@ void links_close(struct link *l, const char *why);
  * table is still allocated.
  */
 void links_peers_moved(struct sluiced *d, struct peer *np, size_t n);
+struct sluice_prefix;
+struct link_vote;
+/* Sends a claim (claims.c) to p, if it has an authenticated link. */
+void links_send_claim(struct sluiced *d, struct peer *p, uint64_t id,
+    const struct sluice_prefix *block);
+/* Answers a claim of p's on its link. */
+void links_send_vote(struct sluiced *d, struct peer *p,
+    const struct link_vote *v);
 /* Sends our blocks to every authenticated peer (our blocks changed). */
 void links_announce(struct sluiced *d);
 

@@ -150,6 +150,7 @@ sluiced_reload(struct sluiced *d)
 	manifest_set_free(&d->manifests);
 	d->manifests = next;
 	d->reload_error[0] = '\0';
+	claims_manifest(d);
 	log_info("manifests: generation %llu in force: %zu documents from %zu files in %s",
 	    (unsigned long long)next.generation, next.ndocs, next.nfiles,
 	    d->cfg.manifests_dir);
@@ -183,6 +184,7 @@ stop(struct sluiced *d, const char *why)
 	ctlsock_destroy(d->ctl);
 	d->ctl = NULL;
 	socket_to_remove = NULL;
+	claims_stop(d);
 	links_stop(d);
 	dplane_stop(d->dp);	/* joins the worker; the TUN stays */
 	d->dp = NULL;
@@ -474,6 +476,8 @@ main(int argc, char **argv)
 	d.grace_until_ms = uv_now(d.loop) + d.cfg.dead_interval_ms;
 	peers_sync_manifest(&d, true);
 	peers_apply(&d);
+	if (claims_start(&d, err, sizeof(err)) != 0)
+		fatalx("ipam: %s", err);
 	if (links_start(&d, err, sizeof(err)) != 0)
 		fatalx("%s", err);
 

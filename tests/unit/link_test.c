@@ -461,6 +461,116 @@ test_exchange(void)
 	pair_wipe(&p);
 }
 
+/* Claims and votes between nodes, and the blocks being claimed. */
+static void
+test_claims(void)
+{
+	static const char *const owned[] = { "10.244.1.0/26", NULL };
+	struct link_msg sent;
+	struct pair p;
+	struct raw r;
+
+	pair_init(&p, key1, key1);
+	handshake(&p);
+	make_blocks(&sent, 3, owned);
+	ASSERT_OK(sluice_prefix_parse("10.244.1.64/26", false,
+	    &sent.u.blocks.claiming[0]));
+	sent.u.blocks.nclaiming = 1;
+	pass(&p.d, &p.a, &sent, &got);
+	assert_prefixes_eq(&sent.u.blocks, &got.u.blocks);
+	ASSERT_EQ(got.u.blocks.nclaiming, 1);
+	ASSERT_EQ(got.u.blocks.claiming[0].len, 26);
+	/* Without "claiming" (an older peer): none. */
+	make_blocks(&sent, 4, owned);
+	pass(&p.d, &p.a, &sent, &got);
+	ASSERT_EQ(got.u.blocks.nclaiming, 0);
+
+	memset(&sent, 0, sizeof(sent));
+	sent.type = LINK_MSG_CLAIM;
+	sent.u.claim.id = 77;
+	ASSERT_OK(sluice_prefix_parse("fd00:1::/122", false,
+	    &sent.u.claim.block));
+	pass(&p.d, &p.a, &sent, &got);
+	ASSERT_EQ(got.type, LINK_MSG_CLAIM);
+	ASSERT_EQ(got.u.claim.id, 77);
+	ASSERT_EQ(got.u.claim.block.len, 122);
+	ASSERT(sluice_addr_eq(&got.u.claim.block.addr,
+	    &sent.u.claim.block.addr));
+
+	memset(&sent, 0, sizeof(sent));
+	sent.type = LINK_MSG_VOTE;
+	sent.u.vote.id = 77;
+	sent.u.vote.block = got.u.claim.block;
+	snprintf(sent.u.vote.holder, sizeof(sent.u.vote.holder), "node-c");
+	pass(&p.a, &p.d, &sent, &got);
+	ASSERT_EQ(got.type, LINK_MSG_VOTE);
+	ASSERT(!got.u.vote.ok);
+	ASSERT_STR_EQ(got.u.vote.holder, "node-c");
+	sent.u.vote.ok = true;
+	pass(&p.a, &p.d, &sent, &got);
+	ASSERT(got.u.vote.ok);
+	ASSERT_STR_EQ(got.u.vote.holder, "");
+
+	/* What a sender must not send. */
+	make_blocks(&sent, 5, owned);
+	sent.u.blocks.nclaiming = LINK_MAX_CLAIMING + 1;
+	ASSERT_EQ(seal(&p.d, &sent, &r.sb), -EINVAL);
+	msgpack_sbuffer_destroy(&r.sb);
+	memset(&sent, 0, sizeof(sent));
+	sent.type = LINK_MSG_CLAIM;
+	ASSERT_OK(sluice_prefix_parse("10.1.1.0/24", false,
+	    &sent.u.claim.block));
+	sent.u.claim.block.len = 16;	/* host bits set */
+	ASSERT_EQ(seal(&p.d, &sent, &r.sb), -EINVAL);
+	msgpack_sbuffer_destroy(&r.sb);
+	pair_wipe(&p);
+
+	/* What a receiver refuses. */
+	raw_init(&r);
+	msgpack_pack_map(&r.pk, 3);
+	mp_pack_kv_u64(&r.pk, "v", 1);
+	mp_pack_kv_str(&r.pk, "t", "claim");
+	mp_pack_kv_str(&r.pk, "block", "10.1.0.0/24");
+	refuse_raw("claim without id", false, &r);
+	raw_init(&r);
+	msgpack_pack_map(&r.pk, 4);
+	mp_pack_kv_u64(&r.pk, "v", 1);
+	mp_pack_kv_str(&r.pk, "t", "claim");
+	mp_pack_kv_u64(&r.pk, "id", 1);
+	mp_pack_kv_str(&r.pk, "block", "10.1.0.1/24");
+	refuse_raw("claim of a block with host bits", false, &r);
+	raw_init(&r);
+	msgpack_pack_map(&r.pk, 4);
+	mp_pack_kv_u64(&r.pk, "v", 1);
+	mp_pack_kv_str(&r.pk, "t", "vote");
+	mp_pack_kv_u64(&r.pk, "id", 1);
+	mp_pack_kv_str(&r.pk, "block", "10.1.0.0/24");
+	refuse_raw("vote without ok", false, &r);
+	raw_init(&r);
+	msgpack_pack_map(&r.pk, 6);
+	mp_pack_kv_u64(&r.pk, "v", 1);
+	mp_pack_kv_str(&r.pk, "t", "vote");
+	mp_pack_kv_u64(&r.pk, "id", 1);
+	mp_pack_kv_bool(&r.pk, "ok", false);
+	mp_pack_kv_str(&r.pk, "block", "10.1.0.0/24");
+	mp_pack_kv_str(&r.pk, "holder",
+	    "a-name-of-sixty-four-bytes-is-one-too-long-for-a-node-name-xxxxx");
+	refuse_raw("vote with a holder too long", false, &r);
+	raw_init(&r);
+	msgpack_pack_map(&r.pk, 5);
+	mp_pack_kv_u64(&r.pk, "v", 1);
+	mp_pack_kv_str(&r.pk, "t", "blocks");
+	mp_pack_kv_u64(&r.pk, "gen", 1);
+	mp_pack_key(&r.pk, "blocks");
+	msgpack_pack_array(&r.pk, 0);
+	mp_pack_key(&r.pk, "claiming");
+	msgpack_pack_array(&r.pk, LINK_MAX_CLAIMING + 1);
+	for (int i = 0; i <= LINK_MAX_CLAIMING; i++)
+		mp_pack_str(&r.pk, "10.0.0.0/24");
+	refuse_raw("too many claiming", false, &r);
+}
+
+
 /* Hellos may cross: the acceptor need not wait for the dialer's. */
 static void
 test_acceptor_first(void)
@@ -1456,6 +1566,7 @@ main(void)
 	RUN(test_key_derive);
 	RUN(test_session_init_wipe);
 	RUN(test_exchange);
+	RUN(test_claims);
 	RUN(test_acceptor_first);
 	RUN(test_max_blocks);
 	RUN(test_seal_appends);
