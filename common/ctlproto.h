@@ -8,7 +8,10 @@
  *   response: {"v": 1, "id": 7, "ok": true,  "result": <any>}
  *             {"v": 1, "id": 7, "ok": false, "error": "reason"}
  * A request whose "v" is newer than CTL_PROTO_VERSION is answered with an
- * error naming both versions.
+ * error naming both versions. Every request gets exactly one response,
+ * but a request that waits on the cluster (ipam.allocate while a block is
+ * claimed) is answered later, after requests sent behind it: a client
+ * that sends several before reading matches responses by "id".
  */
 #ifndef SLUICE_COMMON_CTLPROTO_H
 #define SLUICE_COMMON_CTLPROTO_H
