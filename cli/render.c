@@ -286,7 +286,8 @@ render_json(const msgpack_object *o, FILE *out)
 
 	if (j == NULL)
 		return -EINVAL;
-	json_dumpf(j, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_dumpf(j, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+	    JSON_ENCODE_ANY);
 	fputc('\n', out);
 	json_decref(j);
 	return 0;

@@ -50,8 +50,13 @@ usage(FILE *f)
 	fprintf(f,
 	    "  ipam allocate handle=ID [namespace=NS] [pod=NAME] [pool=NAME] [address=IP]\n"
 	    "             give a handle an address (idempotent)\n"
-	    "  ipam release handle=ID | address=IP\n"
-	    "             give it back (idempotent)\n");
+	    "  ipam release handle=ID | address=IP | block=CIDR\n"
+	    "             give it back (idempotent); a block only when empty\n"
+	    "  ipam get handle=ID\n"
+	    "             the allocation of a handle (null if none)\n"
+	    "  ipam gc live=ID,ID,... [dryRun=true]\n"
+	    "             release this node's allocations whose handle (or\n"
+	    "             container ID) is not listed; dryRun only lists them\n");
 	fprintf(f,
 	    "\n"
 	    "  -s, --socket PATH   status socket (default $SLUICE_SOCKET or %s)\n"
@@ -71,6 +76,45 @@ print_version(const msgpack_object *r)
 	mp_get_u64(mp_map_get(r, "storeSchema"), &schema);
 	printf("sluiced    %s (status protocol %llu, store schema %llu)\n", v,
 	    (unsigned long long)proto, (unsigned long long)schema);
+}
+
+/*
+ * Packs the value of key=value for op: strings, except ipam.gc's "live"
+ * (a comma-separated list; empty: none) and "dryRun" (true or false).
+ */
+static int
+pack_value(msgpack_packer *pk, const char *op, const char *kv,
+    const char *value)
+{
+	if (strcmp(op, "ipam.gc") == 0 && strncmp(kv, "dryRun=", 7) == 0) {
+		if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0) {
+			fprintf(stderr, "sluicectl: dryRun is true or false\n");
+			return -1;
+		}
+		if (value[0] == 't')
+			msgpack_pack_true(pk);
+		else
+			msgpack_pack_false(pk);
+		return 0;
+	}
+	if (strcmp(op, "ipam.gc") == 0 && strncmp(kv, "live=", 5) == 0) {
+		uint32_t n = value[0] != '\0';
+
+		for (const char *c = value; *c; c++)
+			n += *c == ',';
+		msgpack_pack_array(pk, n);
+		for (const char *c = value; n > 0; n--) {
+			const char *end = strchr(c, ',');
+			size_t len = end ? (size_t)(end - c) : strlen(c);
+
+			msgpack_pack_str(pk, len);
+			msgpack_pack_str_body(pk, c, len);
+			c += len + (end != NULL);
+		}
+		return 0;
+	}
+	mp_pack_str(pk, value);
+	return 0;
 }
 
 int
@@ -146,7 +190,8 @@ main(int argc, char **argv)
 	if (strcmp(cmd->name, "ipam") == 0 && optind + 1 < argc) {
 		const char *sub = argv[optind + 1];
 
-		if (strcmp(sub, "allocate") != 0 && strcmp(sub, "release") != 0) {
+		if (strcmp(sub, "allocate") != 0 && strcmp(sub, "release") != 0 &&
+		    strcmp(sub, "get") != 0 && strcmp(sub, "gc") != 0) {
 			fprintf(stderr, "sluicectl: unknown ipam subcommand \"%s\"\n",
 			    sub);
 			return EXIT_USAGE;
@@ -166,7 +211,10 @@ main(int argc, char **argv)
 			}
 			msgpack_pack_str(&apk, (size_t)(eq - argv[i]));
 			msgpack_pack_str_body(&apk, argv[i], (size_t)(eq - argv[i]));
-			mp_pack_str(&apk, eq + 1);
+			if (pack_value(&apk, op, argv[i], eq + 1) != 0) {
+				msgpack_sbuffer_destroy(&args);
+				return EXIT_USAGE;
+			}
 		}
 		have_args = true;
 	} else if (optind + 1 != argc) {

@@ -932,6 +932,48 @@ ipam_lookup(struct ipam *ipam, const char *handle, struct sluice_addr *addr)
 	return rc;
 }
 
+int
+ipam_get(struct ipam *ipam, const char *handle, struct ipam_alloc_info *info,
+    char *err, size_t errlen)
+{
+	uint8_t key[IPAM__ADDR_KEY_MAX];
+	const struct ipam__pool *p;
+	struct store_txn *txn;
+	struct sluice_addr a;
+	const void *v;
+	size_t vl;
+	int rc;
+
+	memset(info, 0, sizeof(*info));
+	if ((rc = store_txn_begin(ipam->st, false, &txn)) != 0)
+		return ipam__fail(err, errlen, rc,
+		    "cannot begin a transaction: %s", strerror(-rc));
+	rc = store_get(txn, STORE_DB_IPAM_BY_HANDLE, handle, strlen(handle),
+	    &v, &vl);
+	if (rc == 0 && (rc = ipam__handle_decode(v, vl, &a)) == 0 &&
+	    (rc = store_get(txn, STORE_DB_IPAM_BY_IP, key,
+	    ipam__addr_key(&a, key), &v, &vl)) == 0)
+		rc = ipam__alloc_decode(v, vl, info);
+	store_txn_abort(txn);
+	if (rc == -ENOENT)
+		return ipam__fail(err, errlen, rc, "%s holds no address",
+		    handle);
+	if (rc != 0)
+		return ipam__fail(err, errlen, rc,
+		    "the allocation of %s is unreadable: %s", handle,
+		    strerror(-rc));
+	info->addr = a;
+	if ((p = ipam__pool_find(ipam, &a)) != NULL)
+		snprintf(info->pool, sizeof(info->pool), "%s", p->name);
+	return 0;
+}
+
+void
+ipam_alloc_info_clear(struct ipam_alloc_info *info)
+{
+	ipam__alloc_info_clear(info);
+}
+
 static int
 cmp_str(const void *a, const void *b)
 {

@@ -320,6 +320,14 @@ int ipam_gc(struct ipam *ipam, const char *node, const char *const *live,
     size_t nlive, bool dry_run, struct ipam_allocs *stale, char *err,
     size_t errlen);
 
+/*
+ * The allocation of handle, with its metadata (the caller frees the
+ * labels with ipam_alloc_info_clear()); -ENOENT if it holds nothing.
+ */
+int ipam_get(struct ipam *ipam, const char *handle,
+    struct ipam_alloc_info *info, char *err, size_t errlen);
+void ipam_alloc_info_clear(struct ipam_alloc_info *info);
+
 /* Looks a handle up; -ENOENT if it holds nothing. */
 int ipam_lookup(struct ipam *ipam, const char *handle,
     struct sluice_addr *addr);

@@ -310,6 +310,7 @@ const struct ctlsock_op sluiced_ctl_ops[] = {
 	{ "ipam", ipamd_op_list },
 	{ "ipam.allocate", ipamd_op_allocate },
 	{ "ipam.release", ipamd_op_release },
+	{ "ipam.get", ipamd_op_get },
 	{ "ipam.gc", ipamd_op_gc },
 	{ NULL, NULL },
 };

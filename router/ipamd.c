@@ -341,6 +341,15 @@ ipamd_op_allocate(void *arg, const struct ctl_request *req,
 		peers_apply(d);
 		links_announce(d);
 	}
+	if (!res.existing) {
+		char ab[SLUICE_ADDRSTRLEN];
+
+		log_info("ipam: %s gets %s (pool %s%s%s%s%s)", r.handle,
+		    sluice_addr_str(&res.addr, ab, sizeof(ab)), res.pool,
+		    r.namespace ? ", namespace " : "",
+		    r.namespace ? r.namespace : "", r.pod ? ", pod " : "",
+		    r.pod ? r.pod : "");
+	}
 	dplane_info_get(d->dp, &di);
 	msgpack_pack_map(pk, 6);
 	pack_addr(pk, "address", &res.addr);
@@ -352,13 +361,49 @@ ipamd_op_allocate(void *arg, const struct ctl_request *req,
 	return 0;
 }
 
+/* Gives back an empty block this node claimed; announced at once. */
+static int
+release_block(struct sluiced *d, const char *text, msgpack_packer *pk,
+    char *err, size_t errlen)
+{
+	const struct cluster_node *self =
+	    cluster_node_find(&d->manifests.cluster, d->cfg.node_name);
+	struct sluice_prefix b;
+	int rc;
+
+	if (sluice_prefix_parse(text, false, &b) != 0) {
+		snprintf(err, errlen, "\"%s\" is not a block (ADDR/LEN, host bits zero)",
+		    text);
+		return -EINVAL;
+	}
+	for (unsigned int i = 0; self != NULL && i < self->n_pod_cidrs; i++)
+		if (self->pod_cidrs[i].len == b.len &&
+		    sluice_addr_eq(&self->pod_cidrs[i].addr, &b.addr)) {
+			snprintf(err, errlen,
+			    "%s is a podCIDR of this node in the cluster manifest; remove it there",
+			    text);
+			return -EPERM;
+		}
+	if ((rc = ipam_block_release(d->ipam, &b, d->cfg.node_name, err,
+	    errlen)) != 0)
+		return rc;
+	log_info("ipam: released block %s", text);
+	if (ipamd_own_blocks(d))
+		peers_apply(d);
+	links_announce(d);
+	msgpack_pack_map(pk, 1);
+	mp_pack_kv_bool(pk, "released", true);
+	return 0;
+}
+
 int
 ipamd_op_release(void *arg, const struct ctl_request *req,
     msgpack_packer *pk, char *err, size_t errlen)
 {
 	struct sluiced *d = arg;
 	char handle[IPAM_HANDLE_MAX], addr[SLUICE_ADDRSTRLEN];
-	const char *h, *a;
+	char block[SLUICE_PREFIXSTRLEN];
+	const char *h, *a, *b;
 	struct sluice_addr sa;
 	bool found = false;
 	int rc;
@@ -366,12 +411,17 @@ ipamd_op_release(void *arg, const struct ctl_request *req,
 	if ((rc = arg_str(req, "handle", handle, sizeof(handle), &h, err,
 	    errlen)) != 0 ||
 	    (rc = arg_str(req, "address", addr, sizeof(addr), &a, err,
+	    errlen)) != 0 ||
+	    (rc = arg_str(req, "block", block, sizeof(block), &b, err,
 	    errlen)) != 0)
 		return rc;
-	if ((h == NULL) == (a == NULL)) {
-		snprintf(err, errlen, "give exactly one of \"handle\" and \"address\"");
+	if ((h != NULL) + (a != NULL) + (b != NULL) != 1) {
+		snprintf(err, errlen,
+		    "give exactly one of \"handle\", \"address\" and \"block\"");
 		return -EINVAL;
 	}
+	if (b != NULL)
+		return release_block(d, b, pk, err, errlen);
 	if (h != NULL) {
 		rc = ipam_release(d->ipam, h, &found, err, errlen);
 	} else if (sluice_addr_parse(a, &sa) != 0) {
@@ -382,9 +432,97 @@ ipamd_op_release(void *arg, const struct ctl_request *req,
 	}
 	if (rc != 0)
 		return rc;
+	if (found)
+		log_info("ipam: released %s", h != NULL ? h : a);
 	msgpack_pack_map(pk, 1);
 	mp_pack_kv_bool(pk, "released", found);
 	return 0;
+}
+
+/* Looks one handle up: its allocation, or null. */
+int
+ipamd_op_get(void *arg, const struct ctl_request *req, msgpack_packer *pk,
+    char *err, size_t errlen)
+{
+	struct sluiced *d = arg;
+	char handle[IPAM_HANDLE_MAX];
+	struct ipam_alloc_info info;
+	const char *h;
+	int rc;
+
+	if ((rc = arg_str(req, "handle", handle, sizeof(handle), &h, err,
+	    errlen)) != 0)
+		return rc;
+	if (h == NULL) {
+		snprintf(err, errlen, "argument \"handle\" is required");
+		return -EINVAL;
+	}
+	rc = ipam_get(d->ipam, h, &info, err, errlen);
+	if (rc == -ENOENT) {
+		msgpack_pack_nil(pk);
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	msgpack_pack_map(pk, 6);
+	pack_addr(pk, "address", &info.addr);
+	mp_pack_kv_str(pk, "handle", info.handle);
+	mp_pack_kv_str(pk, "namespace", info.namespace[0] ? info.namespace : NULL);
+	mp_pack_kv_str(pk, "pod", info.pod[0] ? info.pod : NULL);
+	mp_pack_kv_str(pk, "pool", info.pool[0] ? info.pool : NULL);
+	mp_pack_kv_str(pk, "node", info.node);
+	ipam_alloc_info_clear(&info);
+	return 0;
+}
+
+/* Adds the handles of this node whose container part is listed bare. */
+static int
+expand_containers(struct sluiced *d, char (**handles)[IPAM_HANDLE_MAX],
+    const char ***ptrs, uint32_t *n, char *err, size_t errlen)
+{
+	struct ipam_list l;
+	uint32_t orig = *n;
+	int rc;
+
+	if ((rc = ipam_list_get(d->ipam, &l, err, errlen)) != 0)
+		return rc;
+	for (size_t a = 0; a < l.allocs.n; a++) {
+		const char *h = l.allocs.v[a].handle;
+		const char *slash = strrchr(h, '/');
+		bool keep = false;
+
+		if (slash == NULL ||
+		    strcmp(l.allocs.v[a].node, d->cfg.node_name) != 0)
+			continue;
+		for (uint32_t i = 0; i < orig && !keep; i++)
+			keep = strchr((*handles)[i], '/') == NULL &&
+			    strlen((*handles)[i]) == (size_t)(slash - h) &&
+			    strncmp((*handles)[i], h, (size_t)(slash - h)) == 0;
+		if (keep) {
+			char (*nh)[IPAM_HANDLE_MAX] = realloc(*handles,
+			    (*n + 1) * sizeof(**handles));
+			const char **np;
+
+			if (nh == NULL) {
+				rc = -ENOMEM;
+				break;
+			}
+			*handles = nh;
+			np = realloc(*ptrs, (*n + 1) * sizeof(**ptrs));
+			if (np == NULL) {
+				rc = -ENOMEM;
+				break;
+			}
+			*ptrs = np;
+			snprintf((*handles)[*n], IPAM_HANDLE_MAX, "%s", h);
+			(*n)++;
+		}
+	}
+	/* realloc may have moved the strings: point at them again. */
+	for (uint32_t i = 0; rc == 0 && i < *n; i++)
+		(*ptrs)[i] = (*handles)[i];
+	ipam_list_free(&l);
+	return rc;
 }
 
 int
@@ -418,13 +556,17 @@ ipamd_op_gc(void *arg, const struct ctl_request *req, msgpack_packer *pk,
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		if (mp_get_str(&live->via.array.ptr[i], handles[i],
-		    sizeof(handles[i])) != 0) {
+		    sizeof(handles[i])) != 0 || handles[i][0] == '\0') {
 			snprintf(err, errlen, "live[%u] is not a handle", i);
 			rc = -EINVAL;
 			goto out;
 		}
 		ptrs[i] = handles[i];
 	}
+	/* A bare container ID keeps every interface of that container. */
+	if ((rc = expand_containers(d, &handles, &ptrs, &n, err,
+	    errlen)) != 0)
+		goto out;
 	/* Only this node's allocations: the others are their nodes' to judge. */
 	rc = ipam_gc(d->ipam, d->cfg.node_name, ptrs, n,
 	    dry != NULL && dry->via.boolean, &stale, err, errlen);

@@ -48,6 +48,8 @@ int ipamd_op_allocate(void *arg, const struct ctl_request *req,
 int ipamd_op_release(void *arg, const struct ctl_request *req,
     msgpack_packer *pk, char *err, size_t errlen);
 /* "ipam.gc": args {live: [handles], dryRun: bool}; this node's only. */
+int ipamd_op_get(void *arg, const struct ctl_request *req,
+    msgpack_packer *pk, char *err, size_t errlen);
 int ipamd_op_gc(void *arg, const struct ctl_request *req,
     msgpack_packer *pk, char *err, size_t errlen);
 

@@ -157,4 +157,29 @@ blocks_b=$(tb_json node-b '" ".join(sorted(b["block"] for b in j["blocks"] if b[
 tb_assert_eq "node-b knows node-a's new block" "$blocks_a" "$blocks_b"
 tb_assert_eq "no acknowledgement left standing" 0 "$(tb_json node-b 'len(j["acknowledged"])' ipam)"
 
+# --- 4. get, gc, and giving an empty block back ---------------------------
+tb_assert_eq "ipam get" "rx/eth0 node-a roomy" "$(tb_json node-a 'j["handle"], j["node"], j["pool"]' ipam get handle=rx/eth0 | tr -d "(),'")"
+tb_assert_eq "ipam get of nothing" "None" "$(tb_json node-a 'j' ipam get handle=nobody/eth0)"
+rx_block=$(tb_json node-a '[b["block"] for b in j["blocks"] if b["owner"] == "node-a" and b["pool"] == "roomy" and b["used"] == 1][0]' ipam)
+rc=0
+out=$(tb_ctl node-a ipam release block="$rx_block" 2>&1) || rc=$?
+[ $rc -ne 0 ] || tb_fail "a block holding an allocation was released"
+tb_assert_match "busy block" "still holds 1 allocation" "$out"
+# GC keeps what is listed live (a handle, or a bare container ID).
+stale=$(tb_json node-a '" ".join(sorted(a["handle"] for a in j["stale"]))' ipam gc live=r1/eth0,r2,rx dryRun=true)
+tb_assert_match "gc dry run lists the rest" " r3/eth0 r4/eth0" "$stale"
+case " $stale " in *" r1/eth0 "*|*" r2/eth0 "*|*" rx/eth0 "*) tb_fail "gc would release a live handle: $stale";; esac
+tb_assert_eq "dry run released nothing" 1 "$(tb_json node-a 'len([a for a in j["allocations"] if a["handle"] == "r3/eth0"])' ipam)"
+tb_ctl node-a ipam gc live=r1/eth0,r2,rx >/dev/null || tb_fail "gc"
+tb_assert_eq "after gc" "r1/eth0 r2/eth0 rx/eth0" "$(tb_json node-a '" ".join(sorted(a["handle"] for a in j["allocations"] if a["node"] == "node-a"))' ipam)"
+tb_ctl node-a ipam release handle=rx/eth0 >/dev/null || tb_fail "release rx"
+tb_ctl node-a ipam release block="$rx_block" >/dev/null || tb_fail "release of the empty block $rx_block"
+tb_assert_eq "the block is free here" 0 "$(tb_json node-a 'len([b for b in j["blocks"] if b["block"] == "'"$rx_block"'"])' ipam)"
+for i in $(seq 30); do
+	n=$(tb_json node-b 'len([b for b in j["blocks"] if b["block"] == "'"$rx_block"'"])' ipam)
+	[ "$n" = 0 ] && break
+	sleep 0.1
+done
+tb_assert_eq "node-b forgot the released block" 0 "$n"
+
 tb_log "PASS ($total addresses over $nblocks contended blocks, none twice; alone, node-a allocated from its own block in ${ms} ms and could not claim)"
