@@ -243,34 +243,50 @@ opt_str(const json_t *o, const char *key, const char *where, char *buf,
 
 /*
  * An "ips" list (a capability or convention): one address, with or
- * without a length, which must then be /32 or /128.
+ * without a length, which must then be /32 or /128. The same address may
+ * be listed more than once (podman 4.3 repeats it on a network reload of
+ * a container started with --ip); two different ones are an error.
  */
 static int
 ips(const json_t *o, const char *where, struct cni_conf *c,
     struct cni_err *e)
 {
 	const json_t *l = json_object_get(o, "ips");
-	const char *s, *slash;
+	char first[sizeof(c->req_addr)] = "";
 
 	if (l == NULL || json_is_null(l) || c->req_addr[0] != '\0')
 		return 0;
-	if (!json_is_array(l) || json_array_size(l) > 1 ||
-	    (json_array_size(l) == 1 && !json_is_string(json_array_get(l, 0))))
+	if (!json_is_array(l) || json_array_size(l) > 16)
 		return cni_err_set(e, CNI_ERR_CONFIG, NULL,
-		    "%sips must be a list of at most one address (a pod has one)",
+		    "%sips must be a list of one address (a pod has one)",
 		    where);
-	if (json_array_size(l) == 0)
-		return 0;
-	s = json_string_value(json_array_get(l, 0));
-	slash = strchr(s, '/');
-	if (slash != NULL && strcmp(slash, "/32") != 0 &&
-	    strcmp(slash, "/128") != 0)
-		return cni_err_set(e, CNI_ERR_CONFIG, s,
-		    "%sips: a pod's address is a /32, not %s", where, s);
-	if (!copy(c->req_addr, sizeof(c->req_addr), s,
-	    slash ? (size_t)(slash - s) : strlen(s)))
-		return cni_err_set(e, CNI_ERR_CONFIG, s,
-		    "%sips: \"%s\" is not an address", where, s);
+	for (size_t i = 0; i < json_array_size(l); i++) {
+		const json_t *v = json_array_get(l, i);
+		char one[sizeof(c->req_addr)];
+		const char *s, *slash;
+
+		if (!json_is_string(v))
+			return cni_err_set(e, CNI_ERR_CONFIG, NULL,
+			    "%sips[%zu] must be a string", where, i);
+		s = json_string_value(v);
+		slash = strchr(s, '/');
+		if (slash != NULL && strcmp(slash, "/32") != 0 &&
+		    strcmp(slash, "/128") != 0)
+			return cni_err_set(e, CNI_ERR_CONFIG, s,
+			    "%sips: a pod's address is a /32, not %s", where,
+			    s);
+		if (!copy(one, sizeof(one), s,
+		    slash ? (size_t)(slash - s) : strlen(s)))
+			return cni_err_set(e, CNI_ERR_CONFIG, s,
+			    "%sips: \"%s\" is not an address", where, s);
+		if (first[0] == '\0')
+			memcpy(first, one, sizeof(first));
+		else if (strcmp(first, one) != 0)
+			return cni_err_set(e, CNI_ERR_CONFIG, s,
+			    "%sips lists %s and %s: a pod has one address",
+			    where, first, one);
+	}
+	memcpy(c->req_addr, first, sizeof(c->req_addr));
 	return 0;
 }
 
@@ -393,7 +409,8 @@ cni_conf_parse(struct cni_conf *c, enum cni_cmd cmd, const char *buf,
 		    "runtimeConfig must be an object");
 		goto out;
 	}
-	if ((rc = ips(v, "runtimeConfig.", c, e)) != 0)
+	/* DEL uses no address: a bad "ips" must not stop the clean-up. */
+	if ((rc = ips(v, "runtimeConfig.", c, e)) != 0 && cmd != CNI_CMD_DEL)
 		goto out;
 	args = json_object_get(c->root, "args");
 	if (args != NULL && !json_is_null(args) && !json_is_object(args)) {
@@ -407,7 +424,7 @@ cni_conf_parse(struct cni_conf *c, enum cni_cmd cmd, const char *buf,
 		    "args.cni must be an object");
 		goto out;
 	}
-	if ((rc = ips(v, "args.cni.", c, e)) != 0)
+	if ((rc = ips(v, "args.cni.", c, e)) != 0 && cmd != CNI_CMD_DEL)
 		goto out;
 	v = json_object_get(c->root, "ipam");
 	if (v != NULL && !json_is_null(v) && !json_is_object(v)) {
@@ -415,8 +432,9 @@ cni_conf_parse(struct cni_conf *c, enum cni_cmd cmd, const char *buf,
 		    "ipam must be an object");
 		goto out;
 	}
-	if ((rc = ips(v, "ipam.", c, e)) != 0)
+	if ((rc = ips(v, "ipam.", c, e)) != 0 && cmd != CNI_CMD_DEL)
 		goto out;
+	rc = 0;
 	if (cmd == CNI_CMD_GC)
 		rc = valid_attachments(c, e);
 out:

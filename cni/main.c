@@ -5,7 +5,7 @@
  * variables say what to do, stdin carries the network config, stdout
  * gets the result or an error object (with a non-zero exit). Addresses
  * come from sluiced over its status socket (ipam.allocate, ipam.release,
- * ipam.gc); the veth pair is made here with netlink (veth.c).
+ * ipam.get, ipam.gc); the veth pair is made here with netlink (veth.c).
  *
  *   ADD     allocate, then make the pair; on failure remove what was made
  *           and release. Idempotent: an existing allocation whose pair is
@@ -321,26 +321,26 @@ cmd_check(const struct cni_env *env, const struct cni_conf *conf,
 	char prev[CNI_ADDR_MAX];
 	struct veth_req vr = { .ifname = env->ifname,
 	    .netns_path = env->netns, .host_ifname = host_if };
-	const msgpack_object *allocs;
 	struct veth_macs macs;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
 	struct call c;
 	int rc;
 
 	cni_host_ifname(env->handle, host_if, sizeof(host_if));
 	if ((rc = call_open(&c, conf, CNI_ERR_TRY_AGAIN, e)) != 0)
 		goto out;
-	if ((rc = call_do(&c, "ipam", NULL, CNI_ERR_IPAM, e)) != 0)
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 1);
+	mp_pack_kv_str(&pk, "handle", env->handle);
+	rc = call_do(&c, "ipam.get", &sb, CNI_ERR_IPAM, e);
+	msgpack_sbuffer_destroy(&sb);
+	if (rc != 0)
 		goto err_call;
-	allocs = mp_map_get(c.resp.result, "allocations");
-	for (uint32_t i = 0; allocs != NULL &&
-	    allocs->type == MSGPACK_OBJECT_ARRAY &&
-	    i < allocs->via.array.size; i++) {
-		const msgpack_object *a = &allocs->via.array.ptr[i];
-
-		if (mp_is_str(mp_map_get(a, "handle"), env->handle))
-			mp_get_str(mp_map_get(a, "address"), addr,
-			    sizeof(addr));
-	}
+	if (c.resp.result != NULL && c.resp.result->type == MSGPACK_OBJECT_MAP)
+		mp_get_str(mp_map_get(c.resp.result, "address"), addr,
+		    sizeof(addr));
 	if (addr[0] == '\0') {
 		rc = cni_err_set(e, CNI_ERR_CHECK, env->handle,
 		    "sluiced has no allocation for %s", env->handle);

@@ -195,6 +195,18 @@ test_conf(void)
 	ASSERT_STR_EQ(c.req_addr, "10.0.0.3");
 	cni_conf_free(&c);
 
+	/* The same address twice (podman's reload after --ip) is one. */
+	ASSERT_OK(parse(&c, CNI_CMD_ADD, "{\"cniVersion\":\"1.0.0\","
+	    "\"name\":\"n\",\"type\":\"t\",\"runtimeConfig\":{\"ips\":"
+	    "[\"10.0.0.7\",\"10.0.0.7/32\"]}}", &e));
+	ASSERT_STR_EQ(c.req_addr, "10.0.0.7");
+	cni_conf_free(&c);
+	/* DEL cleans up whatever "ips" says. */
+	ASSERT_OK(parse(&c, CNI_CMD_DEL, "{\"cniVersion\":\"1.0.0\","
+	    "\"name\":\"n\",\"type\":\"t\",\"runtimeConfig\":{\"ips\":"
+	    "[\"10.0.0.1\",\"10.0.0.2\"]}}", &e));
+	cni_conf_free(&c);
+
 	/* GC's valid attachments become handles. */
 	ASSERT_OK(parse(&c, CNI_CMD_GC, "{\"cniVersion\":\"1.1.0\","
 	    "\"name\":\"n\",\"type\":\"t\",\"cni.dev/valid-attachments\":"
