@@ -10,7 +10,10 @@ pkgs=(
 	libuv1-dev libnl-3-dev libnl-route-3-dev libmsgpack-dev liblmdb-dev
 	libyaml-dev libjansson-dev libsystemd-dev libsodium-dev
 	# test bed and test tools
-	ethtool iproute2 iputils-ping procps python3 python3-msgpack systemd tshark
+	bc ethtool iproute2 iputils-ping procps python3 python3-msgpack systemd
+	tshark
+	# a real CNI client for the tests: podman with its CNI backend
+	busybox-static podman runc
 )
 
 missing=()
