@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/client.h"
@@ -38,7 +39,17 @@ struct call {
 	struct client cl;
 	struct ctl_response resp;
 	bool have_resp;
+	const char *socket;
 };
+
+/*
+ * sluiced closes connections beyond its client limit at once (and a
+ * runtime may start hundreds of pods together): a call whose connection
+ * is closed before any reply is tried again on a new one, after a short
+ * random pause, for at most this long. Every op the plugin calls is
+ * idempotent, so a repeat is harmless even if the first one was served.
+ */
+#define CALL_RETRY_MS 10000
 
 static const char *
 env_get(const char *name)
@@ -100,6 +111,7 @@ call_open(struct call *c, const struct cni_conf *conf, int code,
 	int rc;
 
 	memset(c, 0, sizeof(*c));
+	c->socket = conf->socket;
 	if ((rc = client_connect(&c->cl, conf->socket, CALL_TIMEOUT_MS, err,
 	    sizeof(err))) != 0)
 		cni_err_set(e, code, err, "sluiced is not reachable at %s%s",
@@ -119,11 +131,29 @@ call_do(struct call *c, const char *op, const msgpack_sbuffer *args,
 	char err[256];
 	int rc;
 
-	if (c->have_resp)
-		ctl_response_free(&c->resp);
-	rc = client_call(&c->cl, op, args ? args->data : NULL,
-	    args ? args->size : 0, &c->resp, err, sizeof(err));
-	c->have_resp = true;
+	struct timespec ts;
+	unsigned int waited = 0;
+
+	for (;;) {
+		if (c->have_resp)
+			ctl_response_free(&c->resp);
+		rc = client_call(&c->cl, op, args ? args->data : NULL,
+		    args ? args->size : 0, &c->resp, err, sizeof(err));
+		c->have_resp = true;
+		if ((rc != -ECONNRESET && rc != -EPIPE) ||
+		    waited >= CALL_RETRY_MS)
+			break;
+		/* Closed on us before a reply: a new connection. */
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec = 0;
+		ts.tv_nsec = (20 + ts.tv_nsec % 180) * 1000000L;
+		nanosleep(&ts, NULL);
+		waited += (unsigned int)(ts.tv_nsec / 1000000L);
+		client_close(&c->cl);
+		if (client_connect(&c->cl, c->socket, CALL_TIMEOUT_MS, err,
+		    sizeof(err)) != 0)
+			break;	/* gone: reported below as the failed call */
+	}
 	if (rc != 0)
 		return cni_err_set(e, CNI_ERR_TRY_AGAIN, err,
 		    "%s to sluiced failed; try again later", op);

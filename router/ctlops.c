@@ -123,11 +123,12 @@ op_status(void *arg, const struct ctl_request *req, msgpack_packer *pk,
 	    d->reload_error[0] ? d->reload_error : NULL);
 
 	mp_pack_key(pk, "statusSocket");
-	msgpack_pack_map(pk, 7);
+	msgpack_pack_map(pk, 8);
 	mp_pack_kv_str(pk, "path", d->cfg.socket_path);
 	mp_pack_kv_u64(pk, "clients", cs.clients);
 	mp_pack_kv_u64(pk, "connections", cs.connections);
 	mp_pack_kv_u64(pk, "requests", cs.requests);
+	mp_pack_kv_u64(pk, "deferred", cs.deferred);
 	mp_pack_kv_u64(pk, "badRequests", cs.bad_requests);
 	mp_pack_kv_u64(pk, "refused", cs.refused);
 	mp_pack_kv_u64(pk, "dropped", cs.dropped);

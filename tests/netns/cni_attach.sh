@@ -189,6 +189,30 @@ out=$(conf node-a | tb_exec node-a env CNI_COMMAND=ADD CNI_NETNS=/var/run/netns/
 tb_assert_eq "missing CNI_CONTAINERID" 4 "$(echo "$out" | json 'j["code"]')"
 tb_assert_eq "allocations after bad input" 0 "$(allocs node-a)"
 
+# --- sluiced at its client limit ----------------------------------------------
+# 256 idle connections fill sluiced's client table; a further one is
+# closed at once. ADD must wait its turn, not fail: it retries on a new
+# connection, and the holder lets go after a second.
+"$PY" - "$(tb_sock node-a)" 256 1.0 <<'PY' &
+import socket, sys, time
+conns = []
+for _ in range(int(sys.argv[2])):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    conns.append(s)
+time.sleep(float(sys.argv[3]))
+PY
+holder=$!
+sleep 0.5
+rc=0
+out=$(conf node-a | cni node-a ADD p1) || rc=$?
+wait $holder
+[ $rc -eq 0 ] || tb_fail "ADD while sluiced had 256 clients: $out"
+tb_assert_match "ADD at the client limit" '"address":"10\.247\.' "$out"
+refused=$(tb_json node-a 'j["statusSocket"]["refused"]' status)
+[ "$refused" -gt 0 ] || tb_fail "the client limit was not reached (refused $refused)"
+conf node-a | cni node-a DEL p1 >/dev/null || tb_fail "DEL of p1"
+
 # --- sluiced stopped ----------------------------------------------------------
 tb_daemon_stop node-a
 tb_assert_eq "ADD with sluiced stopped" 11 "$(conf node-a | code node-a ADD p1)"
