@@ -61,6 +61,7 @@ struct cni_args {
 	char pod_namespace[CNI_NAME_MAX];	/* K8S_POD_NAMESPACE or "" */
 	char pod_name[CNI_NAME_MAX];		/* K8S_POD_NAME or "" */
 	char ip[CNI_ADDR_MAX];			/* IP (a requested address) */
+	char mac[18];				/* MAC (the pod end's) or "" */
 };
 
 /*
@@ -70,6 +71,9 @@ struct cni_args {
  * Returns 0 or -EINVAL with e filled.
  */
 int cni_args_parse(const char *s, struct cni_args *a, struct cni_err *e);
+
+/* True if s is "xx:xx:xx:xx:xx:xx" (hex) and a unicast address. */
+bool cni_mac_valid(const char *s);
 
 /* The CNI_* variables the command needs. */
 struct cni_env {
@@ -100,6 +104,8 @@ struct cni_conf {
 	char socket[108];		/* "socket", or CLIENT_DEFAULT_SOCKET */
 	/* A requested address: runtimeConfig.ips, args.cni.ips, ipam.ips. */
 	char req_addr[CNI_ADDR_MAX];
+	/* The pod end's MAC: runtimeConfig.mac (the "mac" capability). */
+	char req_mac[18];
 	json_t *root;			/* owned: the whole config */
 	const json_t *prev_result;	/* borrowed from root; NULL if absent */
 	/* GC: cni.dev/valid-attachments as handles. */

@@ -4,6 +4,7 @@
  */
 #include "cni/cni.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -87,6 +88,9 @@ cni_args_parse(const char *s, struct cni_args *a, struct cni_err *e)
 		} else if (KEY("IP")) {
 			dst = a->ip;
 			dsize = sizeof(a->ip);
+		} else if (KEY("MAC")) {
+			dst = a->mac;
+			dsize = sizeof(a->mac);
 		} else if (KEY("IgnoreUnknown")) {
 			char b[8];
 
@@ -103,6 +107,12 @@ cni_args_parse(const char *s, struct cni_args *a, struct cni_err *e)
 			    (int)klen, p);
 			goto out;
 		}
+	}
+	if (rc == 0 && a->mac[0] != '\0' && !cni_mac_valid(a->mac)) {
+		rc = cni_err_set(e, CNI_ERR_ENV, a->mac,
+		    "CNI_ARGS: MAC=%s is not a unicast MAC address (xx:xx:xx:xx:xx:xx)",
+		    a->mac);
+		goto out;
 	}
 	/* IgnoreUnknown may come after the unknown key. */
 	if (unknown[0] != '\0' && !ignore)
@@ -239,6 +249,22 @@ opt_str(const json_t *o, const char *key, const char *where, char *buf,
 		return cni_err_set(e, CNI_ERR_CONFIG, NULL,
 		    "%s%s is too long or holds a NUL", where, key);
 	return 0;
+}
+
+bool
+cni_mac_valid(const char *s)
+{
+	unsigned int b[6];
+	char tail;
+
+	if (strlen(s) != 17 ||
+	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
+	    &b[4], &b[5], &tail) != 6)
+		return false;
+	for (int i = 0; i < 17; i++)
+		if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
+			return false;
+	return (b[0] & 1) == 0 && (b[0] | b[1] | b[2] | b[3] | b[4] | b[5]);
 }
 
 /*
@@ -407,6 +433,16 @@ cni_conf_parse(struct cni_conf *c, enum cni_cmd cmd, const char *buf,
 	if (v != NULL && !json_is_null(v) && !json_is_object(v)) {
 		rc = cni_err_set(e, CNI_ERR_CONFIG, NULL,
 		    "runtimeConfig must be an object");
+		goto out;
+	}
+	if (v != NULL && (rc = opt_str(v, "mac", "runtimeConfig.", c->req_mac,
+	    sizeof(c->req_mac), e)) != 0 && cmd != CNI_CMD_DEL)
+		goto out;
+	if (c->req_mac[0] != '\0' && !cni_mac_valid(c->req_mac) &&
+	    cmd != CNI_CMD_DEL) {
+		rc = cni_err_set(e, CNI_ERR_CONFIG, c->req_mac,
+		    "runtimeConfig.mac: %s is not a unicast MAC address",
+		    c->req_mac);
 		goto out;
 	}
 	/* DEL uses no address: a bad "ips" must not stop the clean-up. */

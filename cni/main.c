@@ -252,6 +252,8 @@ cmd_add(const struct cni_env *env, const struct cni_conf *conf,
 		goto err_alloc;
 	}
 	vr.mtu = (unsigned int)mtu;
+	vr.mac = conf->req_mac[0] ? conf->req_mac :
+	    env->args.mac[0] ? env->args.mac : NULL;
 	/* A retried ADD: the same answer if the pair is intact. */
 	if (existing && cni_veth_check(&vr, &macs, err, sizeof(err)) == 0)
 		goto result;

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <netlink/netlink.h>
@@ -279,6 +280,17 @@ cni_veth_add(const struct veth_req *r, struct veth_macs *macs, char *err,
 	rtnl_link_set_mtu(l, r->mtu);
 	rtnl_link_set_name(peer, r->ifname);
 	rtnl_link_set_mtu(peer, r->mtu);
+	if (r->mac != NULL) {
+		struct nl_addr *ma = NULL;
+
+		if (nl_addr_parse(r->mac, AF_LLC, &ma) != 0) {
+			rc = -EINVAL;
+			snprintf(err, errlen, "%s is not a MAC address", r->mac);
+			goto out;
+		}
+		rtnl_link_set_addr(peer, ma);
+		nl_addr_put(ma);
+	}
 	rtnl_link_set_ns_fd(peer, nsfd);
 	if ((rc = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL)) != 0) {
 		rc = nlerr(rc);
@@ -428,6 +440,11 @@ cni_veth_check(const struct veth_req *r, struct veth_macs *macs,
 	    !(rtnl_link_get_flags(pl) & IFF_UP)) {
 		snprintf(err, errlen, "%s or %s is down", r->host_ifname,
 		    r->ifname);
+		goto out;
+	}
+	if (r->mac != NULL && strcasecmp(macs->pod, r->mac) != 0) {
+		snprintf(err, errlen, "%s has MAC %s, not %s", r->ifname,
+		    macs->pod, r->mac);
 		goto out;
 	}
 	if (rtnl_link_get_mtu(pl) != r->mtu && r->mtu != 0) {

@@ -22,6 +22,7 @@ struct veth_req {
 	const char *netns_path;
 	struct in_addr addr;
 	unsigned int mtu;
+	const char *mac;	/* the pod end's MAC, or NULL: the kernel's */
 };
 
 struct veth_macs {

@@ -338,9 +338,13 @@ tb_assert_eq "host veths on node-a with c1 stopped" 2 "$(host_veths)"
 # ask for c2's old address gets c1's.
 hv2=$(host_ifname "$c2_id/eth0")
 idx=$(ifindex "$hv2")
+mac2=$(pm exec c2 cat /sys/class/net/eth0/address)
 out=$(pm network reload c2 2>&1) || tb_fail "podman network reload c2: $out"
 attached c2
 tb_assert_eq "c2's address after network reload" "$a2" "$addr"
+# ... and its MAC (CNI_ARGS MAC=), so the container's neighbours need
+# not learn a new one.
+tb_assert_eq "c2's MAC after network reload" "$mac2" "$(pm exec c2 cat /sys/class/net/eth0/address)"
 now=$(ifindex "$hv2")
 [ "$now" != "$idx" ] ||
     tb_fail "c2's host veth $hv2 is the one from before network reload (no DEL and ADD?)"

@@ -38,6 +38,11 @@ test_args(void)
 	ASSERT_STR_EQ(a.ip, "");
 	ASSERT_OK(cni_args_parse(NULL, &a, &e));
 	ASSERT_OK(cni_args_parse("", &a, &e));
+	ASSERT_OK(cni_args_parse("IP=10.0.0.8;MAC=0A:58:0a:f7:00:08", &a, &e));
+	ASSERT_STR_EQ(a.mac, "0A:58:0a:f7:00:08");
+	ASSERT_NE(cni_args_parse("MAC=ff:ff:ff:ff:ff:ff", &a, &e), 0);
+	ASSERT_EQ(e.code, CNI_ERR_ENV);
+	memset(&e, 0, sizeof(e));
 	ASSERT_OK(cni_args_parse(";;IP=10.0.0.7;", &a, &e));
 	ASSERT_STR_EQ(a.ip, "10.0.0.7");
 	/* Unknown keys: an error unless IgnoreUnknown, before or after. */
@@ -206,6 +211,24 @@ test_conf(void)
 	    "\"name\":\"n\",\"type\":\"t\",\"runtimeConfig\":{\"ips\":"
 	    "[\"10.0.0.1\",\"10.0.0.2\"]}}", &e));
 	cni_conf_free(&c);
+
+	/* runtimeConfig.mac, the "mac" capability. */
+	ASSERT_OK(parse(&c, CNI_CMD_ADD, "{\"cniVersion\":\"1.0.0\","
+	    "\"name\":\"n\",\"type\":\"t\",\"runtimeConfig\":{\"mac\":"
+	    "\"0a:58:0a:f7:00:07\"}}", &e));
+	ASSERT_STR_EQ(c.req_mac, "0a:58:0a:f7:00:07");
+	cni_conf_free(&c);
+	ASSERT_NE(parse(&c, CNI_CMD_ADD, "{\"cniVersion\":\"1.0.0\","
+	    "\"name\":\"n\",\"type\":\"t\",\"runtimeConfig\":{\"mac\":"
+	    "\"01:00:5e:00:00:01\"}}", &e), 0);	/* multicast */
+	ASSERT_EQ(e.code, CNI_ERR_CONFIG);
+	cni_conf_free(&c);
+	ASSERT(cni_mac_valid("02:00:00:00:00:01"));
+	ASSERT(!cni_mac_valid("00:00:00:00:00:00"));
+	ASSERT(!cni_mac_valid("02:00:00:00:00:0g"));
+	ASSERT(!cni_mac_valid("02:00:00:00:00:01:"));
+	ASSERT(!cni_mac_valid("2:00:00:00:00:01"));
+	ASSERT(!cni_mac_valid("02-00-00-00-00-01"));
 
 	/* GC's valid attachments become handles. */
 	ASSERT_OK(parse(&c, CNI_CMD_GC, "{\"cniVersion\":\"1.1.0\","
