@@ -567,7 +567,8 @@ parse_vote(const msgpack_object *map, struct link_vote *v, char *err,
 		return fail(err, errlen, -EBADMSG,
 		    "\"ok\" missing or not a boolean");
 	v->ok = ok->via.boolean;
-	if (holder != NULL && mp_get_str(holder, v->holder,
+	/* A holder goes with a refusal only. */
+	if (!v->ok && holder != NULL && mp_get_str(holder, v->holder,
 	    sizeof(v->holder)) != 0)
 		return fail(err, errlen, -EBADMSG,
 		    "\"holder\" not a string of at most %d bytes",

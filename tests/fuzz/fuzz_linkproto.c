@@ -104,6 +104,20 @@ same_session(const struct link_session *a, const struct link_session *b)
 	    memcmp(a->session_key, b->session_key, LINK_KEY_LEN) == 0));
 }
 
+static void
+check_prefix(const struct sluice_prefix *p)
+{
+	CHECK(sluice_addr_len(p->addr.family) != 0);
+	CHECK(p->len <= 8 * sluice_addr_len(p->addr.family));
+}
+
+static void
+check_same_prefix(const struct sluice_prefix *x, const struct sluice_prefix *y)
+{
+	CHECK(x->len == y->len);
+	CHECK(sluice_addr_eq(&x->addr, &y->addr));
+}
+
 /* What any successfully opened message must look like. */
 static void
 check_sane(const struct link_msg *m)
@@ -118,12 +132,18 @@ check_sane(const struct link_msg *m)
 		break;
 	case LINK_MSG_BLOCKS:
 		CHECK(m->u.blocks.n <= LINK_MAX_BLOCKS);
-		for (uint32_t i = 0; i < m->u.blocks.n; i++) {
-			const struct sluice_prefix *p = &m->u.blocks.blocks[i];
-
-			CHECK(sluice_addr_len(p->addr.family) != 0);
-			CHECK(p->len <= 8 * sluice_addr_len(p->addr.family));
-		}
+		CHECK(m->u.blocks.nclaiming <= LINK_MAX_CLAIMING);
+		for (uint32_t i = 0; i < m->u.blocks.n; i++)
+			check_prefix(&m->u.blocks.blocks[i]);
+		for (uint32_t i = 0; i < m->u.blocks.nclaiming; i++)
+			check_prefix(&m->u.blocks.claiming[i]);
+		break;
+	case LINK_MSG_CLAIM:
+		check_prefix(&m->u.claim.block);
+		break;
+	case LINK_MSG_VOTE:
+		check_prefix(&m->u.vote.block);
+		CHECK(memchr(m->u.vote.holder, '\0', LINK_NAME_MAX) != NULL);
 		break;
 	default:
 		break;
@@ -147,11 +167,24 @@ check_same(const struct link_msg *a, const struct link_msg *b)
 
 		CHECK(x->generation == y->generation);
 		CHECK(x->n == y->n);
-		for (uint32_t i = 0; i < x->n; i++) {
-			CHECK(x->blocks[i].len == y->blocks[i].len);
-			CHECK(sluice_addr_eq(&x->blocks[i].addr,
-			    &y->blocks[i].addr));
-		}
+		CHECK(x->nclaiming == y->nclaiming);
+		for (uint32_t i = 0; i < x->n; i++)
+			check_same_prefix(&x->blocks[i], &y->blocks[i]);
+		for (uint32_t i = 0; i < x->nclaiming; i++)
+			check_same_prefix(&x->claiming[i], &y->claiming[i]);
+	} else if (a->type == LINK_MSG_CLAIM) {
+		CHECK(a->u.claim.id == b->u.claim.id);
+		check_same_prefix(&a->u.claim.block, &b->u.claim.block);
+	} else if (a->type == LINK_MSG_VOTE) {
+		const struct link_vote *x = &a->u.vote, *y = &b->u.vote;
+
+		CHECK(x->id == y->id && x->ok == y->ok);
+		/* A holder goes with a refusal only. */
+		if (x->ok)
+			CHECK(y->holder[0] == '\0');
+		else
+			CHECK(strcmp(x->holder, y->holder) == 0);
+		check_same_prefix(&x->block, &y->block);
 	}
 }
 
@@ -298,6 +331,28 @@ clear_host_bits(struct sluice_addr *a, unsigned len)
 		a->u.b[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
 }
 
+/* A prefix from r, mostly clean; returns whether a peer would accept it. */
+static bool
+build_prefix(struct reader *r, struct sluice_prefix *p)
+{
+	uint8_t how = byte(r);
+	unsigned max;
+
+	p->addr.family = how & 1 ? AF_INET6 : AF_INET;
+	if ((how & 0x0e) == 0x0e)
+		p->addr.family = 0;
+	max = 8 * (unsigned)sluice_addr_len(p->addr.family);
+	for (size_t j = 0; j < sluice_addr_len(p->addr.family); j++)
+		p->addr.u.b[j] = byte(r);
+	p->len = byte(r);
+	if (!(how & 0x80))
+		p->len = (uint8_t)(p->len % (max + 1));
+	if (!(how & 0x40))
+		clear_host_bits(&p->addr, p->len);
+	return p->addr.family != 0 && p->len <= max &&
+	    host_bits_zero(&p->addr, p->len);
+}
+
 /* Builds msg from r; returns whether link_msg_seal() must accept it. */
 static bool
 build(struct reader *r, struct link_msg *m)
@@ -307,7 +362,7 @@ build(struct reader *r, struct link_msg *m)
 	memset(m, 0, sizeof(*m));
 	/* Garbage that sealing must ignore. */
 	m->version = (uint32_t)u64(r, 1);
-	switch (byte(r) % 4) {
+	switch (byte(r) % 6) {
 	case 0: {
 		struct link_hello *h = &m->u.hello;
 		size_t n = byte(r) % (LINK_NAME_MAX + 2);
@@ -337,28 +392,31 @@ build(struct reader *r, struct link_msg *m)
 		b->generation = u64(r, 8);
 		b->n = n;
 		valid = n <= LINK_MAX_BLOCKS;
-		for (uint32_t i = 0; i < n && i < LINK_MAX_BLOCKS; i++) {
-			struct sluice_prefix *p = &b->blocks[i];
-			uint8_t how = byte(r);
-			unsigned max;
+		for (uint32_t i = 0; i < n && i < LINK_MAX_BLOCKS; i++)
+			valid = build_prefix(r, &b->blocks[i]) && valid;
+		n = byte(r) % (LINK_MAX_CLAIMING + 2);
+		b->nclaiming = n;
+		valid = valid && n <= LINK_MAX_CLAIMING;
+		for (uint32_t i = 0; i < n && i < LINK_MAX_CLAIMING; i++)
+			valid = build_prefix(r, &b->claiming[i]) && valid;
+		break;
+	}
+	case 3:
+		m->type = LINK_MSG_CLAIM;
+		m->u.claim.id = u64(r, 8);
+		valid = build_prefix(r, &m->u.claim.block);
+		break;
+	case 4: {
+		struct link_vote *v = &m->u.vote;
+		size_t n = byte(r) % (LINK_NAME_MAX + 2);
 
-			p->addr.family = how & 1 ? AF_INET6 : AF_INET;
-			if ((how & 0x0e) == 0x0e)
-				p->addr.family = 0;
-			max = 8 * (unsigned)sluice_addr_len(p->addr.family);
-			for (size_t j = 0; j < sluice_addr_len(p->addr.family);
-			    j++)
-				p->addr.u.b[j] = byte(r);
-			p->len = byte(r);
-			if (!(how & 0x80))
-				p->len = (uint8_t)(p->len % (max + 1));
-			/* Mostly clean prefixes, some with host bits. */
-			if (!(how & 0x40))
-				clear_host_bits(&p->addr, p->len);
-			if (p->addr.family == 0 || p->len > max ||
-			    !host_bits_zero(&p->addr, p->len))
-				valid = false;
-		}
+		m->type = LINK_MSG_VOTE;
+		v->id = u64(r, 8);
+		v->ok = byte(r) & 1;
+		for (size_t i = 0; i < n && i < LINK_NAME_MAX; i++)
+			v->holder[i] = (char)byte(r);
+		valid = build_prefix(r, &v->block) &&
+		    memchr(v->holder, '\0', LINK_NAME_MAX) != NULL;
 		break;
 	}
 	case 2:

@@ -401,6 +401,29 @@ main(int argc, char **argv)
 	}
 	put_msg("seed-blocks-many", &keyed_d);
 
+	/* Claims by quorum: a claim, its votes, blocks being claimed. */
+	blocks(7, mixed);
+	if (sluice_prefix_parse("10.244.3.0/26", false,
+	    &msg.u.blocks.claiming[0]) != 0)
+		die("claiming");
+	msg.u.blocks.nclaiming = 1;
+	put_msg("seed-blocks-claiming", &keyed_d);
+	memset(&msg, 0, sizeof(msg));
+	msg.type = LINK_MSG_CLAIM;
+	msg.u.claim.id = 3;
+	if (sluice_prefix_parse("fd00:10:244::40/122", false,
+	    &msg.u.claim.block) != 0)
+		die("claim");
+	put_msg("seed-claim", &keyed_d);
+	msg.type = LINK_MSG_VOTE;
+	msg.u.vote.id = 3;
+	msg.u.vote.block = msg.u.claim.block;
+	msg.u.vote.ok = true;
+	put_msg("seed-vote-ok", &keyed_a);
+	msg.u.vote.ok = false;
+	snprintf(msg.u.vote.holder, sizeof(msg.u.vote.holder), "node-c");
+	put_msg("seed-vote-refused", &keyed_a);
+
 	memset(&msg, 0, sizeof(msg));
 	msg.type = LINK_MSG_KEEPALIVE;
 	put_msg("seed-keepalive", &keyed_d);
