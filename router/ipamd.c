@@ -220,7 +220,8 @@ ipamd_op_list(void *arg, const struct ctl_request *req, msgpack_packer *pk,
 		mp_pack_kv_u64(pk, "blockSize", l.pools[i].block_size);
 		mp_pack_kv_bool(pk, "natOutgoing", l.pools[i].nat_outgoing);
 		mp_pack_kv_bool(pk, "disabled", l.pools[i].disabled);
-		mp_pack_kv_u64(pk, "blocksOwned", l.pools[i].blocks_owned);
+		/* By any node, as this one knows them. */
+		mp_pack_kv_u64(pk, "blocksClaimed", l.pools[i].blocks_owned);
 		mp_pack_kv_u64(pk, "addressesUsed", l.pools[i].addrs_used);
 	}
 	mp_pack_key(pk, "blocks");
@@ -230,8 +231,14 @@ ipamd_op_list(void *arg, const struct ctl_request *req, msgpack_packer *pk,
 		pack_prefix(pk, "block", &l.blocks[i].prefix);
 		mp_pack_kv_str(pk, "owner", l.blocks[i].owner);
 		mp_pack_kv_str(pk, "pool", l.blocks[i].pool);
-		mp_pack_kv_u64(pk, "used", l.blocks[i].used);
-		mp_pack_kv_u64(pk, "free", l.blocks[i].free);
+		/* Only the owner knows a block's use: "-" for the others. */
+		if (strcmp(l.blocks[i].owner, d->cfg.node_name) == 0) {
+			mp_pack_kv_u64(pk, "used", l.blocks[i].used);
+			mp_pack_kv_u64(pk, "free", l.blocks[i].free);
+		} else {
+			mp_pack_kv_str(pk, "used", NULL);
+			mp_pack_kv_str(pk, "free", NULL);
+		}
 	}
 	mp_pack_key(pk, "allocations");
 	msgpack_pack_array(pk, l.allocs.n);

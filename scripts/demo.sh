@@ -9,9 +9,13 @@
 #            /               |                \
 #      node-a            node-b              node-c
 #   192.0.2.1          192.0.2.2           192.0.2.3
-#   10.244.1.0/24      10.244.2.0/24       10.244.3.0/24    (pod blocks)
-#   pod-a1 .10         pod-b1 .10          pod-c1 .10
-#   pod-a2 .11
+#   pod-a1, pod-a2     pod-b1              pod-c1
+#
+# The pool 10.244.0.0/16 is cut into /26 blocks. Pods are attached as a
+# container runtime attaches them: it runs sluice-cni on the pod's node,
+# sluice-cni asks that node's sluiced for an address and wires the pod up.
+# A node claims a block when its first pod comes and announces it to the
+# others, which route it through the tunnel.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,19 +27,77 @@ export SLUICE_BUILD=$PWD/build SLUICE_SRC=$PWD
 . tests/netns/lib.sh
 TB_NAME=demo
 TB_DEAD_MS=1500
+CNI="$SLUICE_BUILD/cni/sluice-cni"
 
 step() { printf '\n=== %s\n' "$*"; }
 
-step "building the underlay (a switch and three nodes) and four pods"
+# cni NODE COMMAND POD: runs sluice-cni on NODE as a runtime would: what
+# to do in CNI_* variables, the network config on stdin, the result (or
+# an error) on stdout.
+cni() {
+	local node=$1 cmd=$2 pod=$3
+	printf '{"cniVersion": "1.0.0", "name": "sluice", "type": "sluice-cni", "socket": "%s"}\n' \
+	    "$(tb_sock "$node")" |
+	    tb_exec "$node" env CNI_COMMAND="$cmd" CNI_CONTAINERID="$pod" \
+	    CNI_NETNS="/var/run/netns/$(tb_ns_name "$pod")" CNI_IFNAME=eth0 \
+	    CNI_PATH="$SLUICE_BUILD/cni" \
+	    CNI_ARGS="K8S_POD_NAMESPACE=default;K8S_POD_NAME=$pod" "$CNI"
+}
+
+# attach NODE POD: a new pod namespace, attached by sluice-cni ADD; the
+# pod's address (from the result) goes to TB_ADDR[POD].
+attach() {
+	local node=$1 pod=$2 res addr host
+	tb_ns "$pod"
+	res=$(cni "$node" ADD "$pod") || tb_fail "sluice-cni ADD of $pod on $node: $res"
+	read -r addr host < <(echo "$res" | "$PY" -c 'import json, sys
+r = json.load(sys.stdin)
+print(r["ips"][0]["address"], r["interfaces"][0]["name"])')
+	TB_ADDR[$pod]=${addr%/*}
+	printf '%-7s on %s: eth0 %s, host end %s\n' "$pod" "$node" "$addr" "$host"
+}
+
+# wait_routes NODE N: until NODE routes N blocks of other nodes through
+# the tunnel (announcements take a moment).
+wait_routes() {
+	local n=0
+	for _ in $(seq 50); do
+		n=$(tb_json "$1" 'len([r for r in j if r["via"] == "tunnel"])' routes)
+		[ "$n" = "$2" ] && return 0
+		sleep 0.1
+	done
+	tb_ctl "$1" routes >&2 || true
+	tb_fail "$1 routes $n blocks of other nodes, not $2"
+}
+
+step "building the underlay (a switch and three nodes)"
 tb_switch
 tb_node node-a 192.0.2.1
 tb_node node-b 192.0.2.2
 tb_node node-c 192.0.2.3
-tb_cluster 10.244.0.0/16 node-a:10.244.1.0/24 node-b:10.244.2.0/24 node-c:10.244.3.0/24
-tb_pod node-a pod-a1 10.244.1.10
-tb_pod node-a pod-a2 10.244.1.11
-tb_pod node-b pod-b1 10.244.2.10
-tb_pod node-c pod-c1 10.244.3.10
+tb_manifest node-a node-b node-c <<'YAML'
+apiVersion: sluice.io/v1alpha1
+kind: IPPool
+metadata: {name: default}
+spec:
+  cidr: 10.244.0.0/16
+  blockSize: 26
+---
+apiVersion: sluice.io/v1alpha1
+kind: Node
+metadata: {name: node-a}
+spec: {address: 192.0.2.1}
+---
+apiVersion: sluice.io/v1alpha1
+kind: Node
+metadata: {name: node-b}
+spec: {address: 192.0.2.2}
+---
+apiVersion: sluice.io/v1alpha1
+kind: Node
+metadata: {name: node-c}
+spec: {address: 192.0.2.3}
+YAML
 echo "cluster manifest (the same file on every node):"
 sed 's/^/    /' "$TB_TMP/cluster.yaml"
 
@@ -51,6 +113,16 @@ tb_ctl node-a status
 
 step "sluicectl peers (node-a): authenticated control links"
 tb_ctl node-a peers
+
+step "four pods attached through sluice-cni, addresses from sluiced"
+attach node-a pod-a1
+attach node-a pod-a2
+attach node-b pod-b1
+attach node-c pod-c1
+for n in node-a node-b node-c; do wait_routes "$n" 2; done
+
+step "sluicectl ipam (node-a): pools, blocks claimed by each node, allocations"
+tb_ctl node-a ipam
 step "sluicectl routes (node-b)"
 tb_ctl node-b routes
 
@@ -69,12 +141,13 @@ for s in "${pods[@]}"; do
 	echo "$line"
 done
 
-step "20 MB of TCP from pod-a1 to pod-c1, checked end to end"
+c1=${TB_ADDR[pod-c1]}
+step "20 MB of TCP from pod-a1 to pod-c1 ($c1), checked end to end"
 tb_exec pod-c1 "$PY" tests/tools/xfer.py tcp-server 5001 60 >"$TB_TMP/rx" &
 srv=$!
 sleep 0.3
 start=$(date +%s%N)
-sent=$(tb_exec pod-a1 "$PY" tests/tools/xfer.py tcp-client 10.244.3.10 5001 20000000)
+sent=$(tb_exec pod-a1 "$PY" tests/tools/xfer.py tcp-client "$c1" 5001 20000000)
 wait $srv
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 echo "sent     $sent"
@@ -86,15 +159,28 @@ wait "${TB_PID[node-c]}" 2>/dev/null || true
 unset "TB_PID[node-c]"
 sleep 2.2
 tb_ctl node-a peers
-tb_exec pod-a1 ping -c 1 -W 1 10.244.3.10 2>&1 | grep -E "Unreachable|unreachable|received" || true
+tb_exec pod-a1 ping -c 1 -W 1 "$c1" 2>&1 | grep -E "Unreachable|unreachable|received" || true
 
-step "node-c comes back: its block is routed again"
+step "node-c comes back: its block is routed again, pod-c1 keeps its address"
 tb_daemon_start node-c
 tb_wait_peers node-a 2
-tb_exec pod-a1 ping -c 2 -q 10.244.3.10 | tail -2
+wait_routes node-a 2
+tb_ctl node-c ipam | grep -E 'ADDRESS +HANDLE|pod-c1/' ||
+    tb_fail "node-c lost pod-c1's allocation"
+tb_exec pod-a1 ping -c 2 -q "$c1" | tail -2
 
 step "sluicectl stats (node-a)"
 tb_ctl node-a stats | grep -vE ' 0$'
+
+step "the pods are deleted through sluice-cni DEL: veths gone, addresses released"
+cni node-a DEL pod-a1 >/dev/null || tb_fail "sluice-cni DEL of pod-a1"
+cni node-a DEL pod-a2 >/dev/null || tb_fail "sluice-cni DEL of pod-a2"
+cni node-b DEL pod-b1 >/dev/null || tb_fail "sluice-cni DEL of pod-b1"
+cni node-c DEL pod-c1 >/dev/null || tb_fail "sluice-cni DEL of pod-c1"
+for n in node-a node-b node-c; do
+	echo "$n: $(tb_json "$n" 'len([a for a in j["allocations"] if a["node"] == "'"$n"'"])' ipam) allocations," \
+	    "$(tb_exec "$n" ip -o link show | grep -cE '^[0-9]+: sl[0-9a-f]{12}@' || true) pod veths"
+done
 
 step "stopping every node with SIGTERM (the TUN and routes stay for the next start)"
 for n in node-a node-b node-c; do
