@@ -21,6 +21,9 @@ enum ftype {
 	F_LOGLEVEL,
 	F_GROUP,
 	F_UINT,		/* whole number in [min, max], stored in num_off */
+	F_PORTS,	/* "LO-HI" */
+	F_ADDRS4,	/* IPv4 addresses, comma-separated */
+	F_CIDRS,	/* CIDRs, comma-separated */
 };
 
 struct field {
@@ -74,6 +77,12 @@ static const struct field fields[] = {
 	/* How long a block claim waits for a majority of the nodes. */
 	FLDU("cluster.claimTimeoutMs", claim_timeout_str, claim_timeout_ms,
 	    "5000", 500, 60000),
+	/* Outside the kernel's ephemeral ports (checked at start). */
+	FLD("nat.portRange", F_PORTS, false, nat_ports_str, "61000-65535"),
+	FLDU("nat.maxFlows", nat_max_flows_str, nat_max_flows, "262144", 64,
+	    16777216),
+	FLD("nat.addresses", F_ADDRS4, false, nat_addrs_str, NULL),
+	FLD("nat.doNotNat", F_CIDRS, false, no_nat_str, NULL),
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -204,6 +213,63 @@ valid_name(const char *s)
 	return isalnum((unsigned char)s[0]) && isalnum((unsigned char)s[n - 1]);
 }
 
+/* A comma-separated list of IPv4 addresses or of CIDRs, parsed into cfg. */
+static void
+check_list(struct ctx *c, const struct field *f, const char *v,
+    const yaml_mark_t *m)
+{
+	struct sluiced_config *cfg = c->cfg;
+	bool addrs = f->type == F_ADDRS4;
+	size_t max = addrs ? CONFIG_NAT_ADDRS_MAX : CONFIG_NO_NAT_MAX;
+	uint32_t n = 0;
+	const char *p = v;
+
+	while (*p != '\0') {
+		char item[64];
+		size_t len;
+
+		p += strspn(p, " \t");
+		len = strcspn(p, ",");
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (len == 0 || len >= sizeof(item)) {
+			report(c, m, f->path,
+			    "\"%s\": expected a comma-separated list of %s", v,
+			    addrs ? "IPv4 addresses" : "CIDRs");
+			return;
+		}
+		memcpy(item, p, len);
+		item[len] = '\0';
+		if (n == max) {
+			report(c, m, f->path, "more than %zu entries", max);
+			return;
+		}
+		if (addrs) {
+			struct in_addr a;
+
+			if (inet_pton(AF_INET, item, &a) != 1) {
+				report(c, m, f->path,
+				    "\"%s\" is not an IPv4 address", item);
+				return;
+			}
+			cfg->nat_addrs[n++] = a.s_addr;
+		} else if (sluice_prefix_parse(item, false,
+		    &cfg->no_nat[n++]) != 0) {
+			report(c, m, f->path,
+			    "\"%s\" is not a CIDR (ADDR/LEN, host bits zero)",
+			    item);
+			return;
+		}
+		p += strcspn(p, ",");
+		if (*p == ',')
+			p++;
+	}
+	if (addrs)
+		cfg->nat_naddrs = n;
+	else
+		cfg->nno_nat = n;
+}
+
 static void
 check_value(struct ctx *c, const struct field *f, const char *v,
     const yaml_mark_t *m)
@@ -268,6 +334,25 @@ check_value(struct ctx *c, const struct field *f, const char *v,
 		if (v[0] == '\0' || strpbrk(v, ": \t/") != NULL)
 			report(c, m, f->path, "\"%s\" is not a group name", v);
 		break;
+	case F_PORTS: {
+		unsigned int lo, hi;
+		char tail;
+
+		if (sscanf(v, "%u-%u%c", &lo, &hi, &tail) != 2 || lo < 1024 ||
+		    hi > 65535 || lo > hi || !isdigit((unsigned char)v[0]))
+			report(c, m, f->path,
+			    "\"%s\" is not a port range LO-HI within 1024-65535",
+			    v);
+		else {
+			cfg->nat_port_lo = (uint16_t)lo;
+			cfg->nat_port_hi = (uint16_t)hi;
+		}
+		break;
+	}
+	case F_ADDRS4:
+	case F_CIDRS:
+		check_list(c, f, v, m);
+		break;
 	case F_UINT: {
 		char *end;
 		unsigned long n;
@@ -296,6 +381,19 @@ set_numbers(struct sluiced_config *cfg)
 		*(uint32_t *)((char *)cfg + fields[i].num_off) =
 		    v[0] ? (uint32_t)strtoul(v, NULL, 10) : 0;
 	}
+	/* Defaults of the structured fields (set ones are parsed already). */
+	if (cfg->nat_port_lo == 0) {
+		unsigned int lo = 0, hi = 0;
+
+		if (sscanf(cfg->nat_ports_str, "%u-%u", &lo, &hi) == 2) {
+			cfg->nat_port_lo = (uint16_t)lo;
+			cfg->nat_port_hi = (uint16_t)hi;
+		}
+	}
+	if (cfg->nat_naddrs == 0 && cfg->underlay_addr.family == AF_INET) {
+		memcpy(&cfg->nat_addrs[0], &cfg->underlay_addr.u.v4, 4);
+		cfg->nat_naddrs = 1;
+	}
 }
 
 static void
@@ -308,8 +406,10 @@ set_leaf(struct ctx *c, int idx, yaml_node_t *val)
 
 	if (val->type != YAML_SCALAR_NODE) {
 		report(c, &val->start_mark, f->path,
-		    "expected a scalar value, found a %s",
-		    val->type == YAML_MAPPING_NODE ? "mapping" : "sequence");
+		    "expected a scalar value, found a %s%s",
+		    val->type == YAML_MAPPING_NODE ? "mapping" : "sequence",
+		    f->type == F_ADDRS4 || f->type == F_CIDRS ?
+		    " (write the list on one line, comma-separated)" : "");
 		return;
 	}
 	v = (const char *)val->data.scalar.value;

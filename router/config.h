@@ -26,6 +26,10 @@
 #define CONFIG_NAME_MAX 64
 
 
+#define CONFIG_LIST_MAX 1024		/* a comma-separated list value */
+#define CONFIG_NAT_ADDRS_MAX 8
+#define CONFIG_NO_NAT_MAX 32
+
 struct sluiced_config {
 	char path[PATH_MAX];		/* file it was read from */
 
@@ -65,6 +69,18 @@ struct sluiced_config {
 	uint32_t keepalive_ms;
 	char claim_timeout_str[8];
 	uint32_t claim_timeout_ms;
+
+	/* nat (NAT outgoing, for pools with natOutgoing) */
+	char nat_ports_str[16];
+	uint16_t nat_port_lo, nat_port_hi;
+	char nat_max_flows_str[12];
+	uint32_t nat_max_flows;
+	char nat_addrs_str[CONFIG_LIST_MAX];	/* empty: underlay.address */
+	uint32_t nat_addrs[CONFIG_NAT_ADDRS_MAX];	/* network order */
+	uint32_t nat_naddrs;
+	char no_nat_str[CONFIG_LIST_MAX];
+	struct sluice_prefix no_nat[CONFIG_NO_NAT_MAX];
+	uint32_t nno_nat;
 };
 
 /*
