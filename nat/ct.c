@@ -15,6 +15,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
@@ -668,6 +669,15 @@ ct_walk(struct ct_table *t, bool (*fn)(void *arg, const struct ct_flow *f),
 		if (!go)
 			return;
 	}
+}
+
+uint32_t
+ct_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint32_t)ts.tv_sec;
 }
 
 const char *

@@ -142,6 +142,9 @@ void ct_stats_get(const struct ct_table *t, struct ct_stats *st);
 void ct_walk(struct ct_table *t, bool (*fn)(void *arg, const struct ct_flow *f),
     void *arg);
 
+/* The ct clock: CLOCK_MONOTONIC in whole seconds. */
+uint32_t ct_clock(void);
+
 /* "syn_sent", "established", "udp_assured", ... */
 const char *ct_state_name(uint8_t state);
 

@@ -78,7 +78,7 @@ static const struct field fields[] = {
 	FLDU("cluster.claimTimeoutMs", claim_timeout_str, claim_timeout_ms,
 	    "5000", 500, 60000),
 	/* Outside the kernel's ephemeral ports (checked at start). */
-	FLD("nat.portRange", F_PORTS, false, nat_ports_str, "61000-65535"),
+	FLD("nat.portRange", F_PORTS, false, nat_ports_str, "61000-65534"),
 	FLDU("nat.maxFlows", nat_max_flows_str, nat_max_flows, "262144", 64,
 	    16777216),
 	FLD("nat.addresses", F_ADDRS4, false, nat_addrs_str, NULL),
@@ -338,10 +338,11 @@ check_value(struct ctx *c, const struct field *f, const char *v,
 		unsigned int lo, hi;
 		char tail;
 
+		/* The kernel's rules cannot match a range ending at 65535. */
 		if (sscanf(v, "%u-%u%c", &lo, &hi, &tail) != 2 || lo < 1024 ||
-		    hi > 65535 || lo > hi || !isdigit((unsigned char)v[0]))
+		    hi > 65534 || lo > hi || !isdigit((unsigned char)v[0]))
 			report(c, m, f->path,
-			    "\"%s\" is not a port range LO-HI within 1024-65535",
+			    "\"%s\" is not a port range LO-HI within 1024-65534",
 			    v);
 		else {
 			cfg->nat_port_lo = (uint16_t)lo;

@@ -50,6 +50,15 @@ struct dp_snapshot {
 	struct lpm *src;		/* underlay source -> peer index */
 	struct dp_peer *peers;
 	uint32_t npeers;
+	/*
+	 * NAT outgoing (IPv4): pod sources to translate (pools with
+	 * natOutgoing), destinations never translated (nat.doNotNat), the
+	 * addresses to translate to and their port range. nnat 0: none.
+	 */
+	struct lpm *nat_src, *no_nat;
+	uint32_t nat_addrs[8];		/* network order */
+	uint32_t nnat;
+	uint16_t nat_lo, nat_hi;
 };
 
 /* Frees a snapshot and what it owns. Accepts NULL. */
@@ -70,6 +79,10 @@ enum dp_counter {
 	DP_FWD_PEER,		/* TUN -> peer */
 	DP_DECAP,		/* peer -> TUN */
 	DP_ICMP_SENT,		/* errors sent back to pods */
+	DP_NAT_OUT,		/* pod -> outside, source translated */
+	DP_NAT_IN,		/* reply translated back to the pod */
+	DP_NAT_ICMP_IN,		/* ICMP error for a translated flow, to the pod */
+	DP_NAT_TO_NODE,		/* to a NAT address, no flow: to the node itself */
 	DP_DROP_NO_ROUTE,	/* cluster address nobody live owns */
 	DP_DROP_TOO_BIG,	/* over the tunnel MTU (an ICMP error went back) */
 	DP_DROP_TOO_BIG_NODF,	/* over the tunnel MTU, no DF: fragmenting is the kernel's job */
@@ -80,6 +93,11 @@ enum dp_counter {
 	DP_DROP_TUN_WRITE,
 	DP_DROP_UDP_SEND,
 	DP_DROP_ENCAP,
+	DP_DROP_NAT_FULL,	/* new flow, conntrack table full (ICMP back) */
+	DP_DROP_NAT_NO_PORT,	/* new flow, destination's ports used up (ICMP back) */
+	DP_DROP_NAT_INVALID,	/* TCP without a flow and not a SYN, or bad flags */
+	DP_DROP_NAT_UNSUPPORTED, /* fragment, or not TCP/UDP/ICMP echo */
+	DP_DROP_NAT_NO_FLOW,	/* to a NAT address and port, no flow */
 	DP_DROP_IP_BASE,
 	DP_DROP_VXLAN_BASE = DP_DROP_IP_BASE + IP_DROP__COUNT,
 	DP_COUNTER__COUNT = DP_DROP_VXLAN_BASE + VXLAN_DROP__COUNT,

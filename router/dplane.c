@@ -1,5 +1,7 @@
 #include "router/dplane.h"
 
+#include "nat/ct.h"
+
 #include <errno.h>
 #include <linux/rtnetlink.h>
 #include <netinet/in.h>
@@ -29,6 +31,7 @@ struct dplane {
 	uv_timer_t reclaim;
 	int tun_fd, udp_fd;
 	struct worker *w;
+	struct ct_table *ct;		/* NAT flows, used by the worker */
 	_Atomic(struct dp_snapshot *) cur;
 	struct retired *retired;
 	uint32_t nretired;
@@ -47,6 +50,10 @@ static const char *const names[DP_DROP_IP_BASE] = {
 	[DP_FWD_PEER] = "fwd_peer",
 	[DP_DECAP] = "decap",
 	[DP_ICMP_SENT] = "icmp_sent",
+	[DP_NAT_OUT] = "nat_out",
+	[DP_NAT_IN] = "nat_in",
+	[DP_NAT_ICMP_IN] = "nat_icmp_in",
+	[DP_NAT_TO_NODE] = "nat_to_node",
 	[DP_DROP_NO_ROUTE] = "drop_no_route",
 	[DP_DROP_TOO_BIG] = "drop_too_big",
 	[DP_DROP_TOO_BIG_NODF] = "drop_too_big_nodf",
@@ -57,6 +64,11 @@ static const char *const names[DP_DROP_IP_BASE] = {
 	[DP_DROP_TUN_WRITE] = "drop_tun_write",
 	[DP_DROP_UDP_SEND] = "drop_udp_send",
 	[DP_DROP_ENCAP] = "drop_encap",
+	[DP_DROP_NAT_FULL] = "drop_nat_full",
+	[DP_DROP_NAT_NO_PORT] = "drop_nat_no_port",
+	[DP_DROP_NAT_INVALID] = "drop_nat_invalid",
+	[DP_DROP_NAT_UNSUPPORTED] = "drop_nat_unsupported",
+	[DP_DROP_NAT_NO_FLOW] = "drop_nat_no_flow",
 };
 
 const char *
@@ -92,6 +104,8 @@ dp_snapshot_free(struct dp_snapshot *s)
 	lpm_destroy(s->dst4);
 	lpm_destroy(s->dst6);
 	lpm_destroy(s->src);
+	lpm_destroy(s->nat_src);
+	lpm_destroy(s->no_nat);
 	free(s->peers);
 	free(s);
 }
@@ -248,8 +262,16 @@ dplane_start(struct dplane **out, uv_loop_t *loop,
 		goto err;
 	}
 	atomic_init(&d->cur, NULL);
-	rc = worker_start(&d->w, d->tun_fd, d->udp_fd, &d->cur, POOL_SIZE,
-	    BUF_SIZE, d->info.tun_mtu);
+	d->ct = ct_new(cfg->nat_max_flows, cfg->nat_port_lo, cfg->nat_port_hi);
+	if (d->ct == NULL) {
+		rc = -ENOMEM;
+		snprintf(err, errlen,
+		    "cannot allocate the NAT flow table (nat.maxFlows %u)",
+		    cfg->nat_max_flows);
+		goto err;
+	}
+	rc = worker_start(&d->w, d->tun_fd, d->udp_fd, &d->cur, d->ct,
+	    POOL_SIZE, BUF_SIZE, d->info.tun_mtu);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot start the data-path worker: %s",
 		    strerror(-rc));
@@ -285,12 +307,20 @@ dplane_stop(struct dplane *d)
 		return;
 	worker_stop(d->w);
 	d->w = NULL;
+	ct_free(d->ct);
+	d->ct = NULL;
 	reclaim(d, true);
 	dp_snapshot_free(atomic_load(&d->cur));
 	close(d->udp_fd);
 	close(d->tun_fd);	/* persistent: the device stays */
 	uv_timer_stop(&d->reclaim);
 	uv_close((uv_handle_t *)&d->reclaim, on_timer_closed);
+}
+
+struct ct_table *
+dplane_ct(const struct dplane *d)
+{
+	return d != NULL ? d->ct : NULL;
 }
 
 void
@@ -357,6 +387,10 @@ dplane_cleanup(const struct sluiced_config *cfg, struct netlink *nl,
 		    RTN_UNICAST, 0, NULL, 0, &st, err, errlen);
 		first = first ? first : rc;
 		removed += st.removed;
+		/* The kernel's local rule back at 0 before ours goes. */
+		rc = netlink_local_rule(nl, fams[f], false, NAT_LOCAL_PREF, err,
+		    errlen);
+		first = first ? first : rc;
 		rc = netlink_rules_sync(nl, fams[f], NULL, 0, &st, err, errlen);
 		first = first ? first : rc;
 		removed += st.removed;

@@ -46,6 +46,12 @@ void dplane_stop(struct dplane *d);
 void dplane_publish(struct dplane *d, struct dp_snapshot *s);
 
 void dplane_info_get(const struct dplane *d, struct dplane_info *info);
+/*
+ * The NAT flow table: the worker's, which the loop may read through
+ * ct_walk()/ct_stats_get() (they lock). NULL before the start.
+ */
+struct ct_table;
+struct ct_table *dplane_ct(const struct dplane *d);
 /* Sums the worker's counters into out[DP_COUNTER__COUNT]. */
 void dplane_counters(const struct dplane *d, uint64_t *out);
 void dplane_pool_stats(const struct dplane *d, struct pkt_pool_stats *st);

@@ -1,5 +1,6 @@
 /*
- * inside.c - TUN -> (policy, NAT: later issues) -> encap -> UDP.
+ * inside.c - TUN -> de-NAT of replies -> route -> SNAT (natOutgoing, to
+ * the outside) -> (policy: a later issue) -> MTU -> encap -> UDP.
  *
  * Each stage is one call that either lets the packet go on or ends it
  * with a verdict. Read from top to bottom, this is the path of every
@@ -7,6 +8,11 @@
  */
 #include "router/pipeline.h"
 
+#include <netinet/in.h>
+#include <string.h>
+
+#include "nat/ct.h"
+#include "nat/xlate.h"
 #include "overlay/icmp.h"
 
 static void
@@ -37,9 +43,111 @@ reply_icmp(const struct dp_snapshot *s, const struct pkt *p,
 	r->reply_len = (size_t)n;
 }
 
-void
-inside_process(const struct dp_snapshot *s, struct pkt *p, uint8_t *scratch,
+static void
+note(struct pipeline_result *r, enum dp_counter c)
+{
+	r->counted = true;
+	r->count = c;
+}
+
+static bool
+is_nat_addr(const struct dp_snapshot *s, uint32_t a)
+{
+	for (uint32_t i = 0; i < s->nnat; i++)
+		if (s->nat_addrs[i] == a)
+			return true;
+	return false;
+}
+
+/*
+ * To one of our NAT addresses, from the kernel (steered here by the
+ * return-path rules): a reply of a translated flow goes back to its pod
+ * (true, with ii updated); an ICMP error quoting one likewise; anything
+ * else is the node's own, handed back unchanged, except TCP/UDP to the
+ * NAT port range, which nothing else may use.
+ */
+static bool
+nat_back(const struct dp_snapshot *s, struct ct_table *ct, uint32_t now,
+    struct pkt *p, struct ip_info *ii, struct pipeline_result *r)
+{
+	struct xlate_key k;
+	struct ct_flow f;
+
+	if (xlate_key_of(p->data, ii, &k) &&
+	    (k.proto != IPPROTO_ICMP || k.echo_reply) &&
+	    ct_in(ct, k.proto, k.src, k.proto == IPPROTO_ICMP ? 0 : k.sport,
+	    k.dst, k.proto == IPPROTO_ICMP ? k.sport : k.dport, k.tcp_flags,
+	    false, now, &f) == CT_OK) {
+		xlate_dst(p->data, ii, f.pod, f.pport);
+		memcpy(&ii->dst.u.v4, &f.pod, 4);
+		note(r, DP_NAT_IN);
+		return true;
+	}
+	/* An error about a packet we translated: its quote's source is ours. */
+	if (xlate_icmp_quote(p->data, ii, &k) &&
+	    ct_in(ct, k.proto, k.dst, k.proto == IPPROTO_ICMP ? 0 : k.dport,
+	    k.src, k.sport, 0, true, now, &f) == CT_OK) {
+		xlate_icmp_error(p->data, ii, f.pod, f.pport);
+		memcpy(&ii->dst.u.v4, &f.pod, 4);
+		note(r, DP_NAT_ICMP_IN);
+		return true;
+	}
+	if ((ii->proto == IPPROTO_TCP || ii->proto == IPPROTO_UDP) &&
+	    ii->has_ports && ii->dport >= s->nat_lo && ii->dport <= s->nat_hi) {
+		drop(r, DP_DROP_NAT_NO_FLOW);
+		return false;
+	}
+	note(r, DP_NAT_TO_NODE);
+	r->verdict = VERDICT_TO_TUN;
+	return false;
+}
+
+/*
+ * A pod of a natOutgoing pool to an address outside the cluster: the
+ * source becomes a NAT address and port. A flow that cannot be made gets
+ * ICMP "administratively prohibited" back at once (never an
+ * untranslated packet on the wire); TCP that starts without a SYN, bad
+ * flags, fragments and other protocols are dropped and counted.
+ */
+static void
+nat_out(const struct dp_snapshot *s, struct ct_table *ct, uint32_t now,
+    struct pkt *p, const struct ip_info *ii, uint8_t *scratch,
     size_t scratch_len, struct pipeline_result *r)
+{
+	struct xlate_key k;
+	struct ct_flow f;
+
+	if (!xlate_key_of(p->data, ii, &k) ||
+	    (k.proto == IPPROTO_ICMP && k.echo_reply)) {
+		drop(r, DP_DROP_NAT_UNSUPPORTED);
+		return;
+	}
+	switch (ct_out(ct, k.proto, k.src, k.sport, k.dst,
+	    k.proto == IPPROTO_ICMP ? 0 : k.dport, k.tcp_flags, s->nat_addrs,
+	    s->nnat, now, &f)) {
+	case CT_OK:
+		xlate_src(p->data, ii, f.nat, f.nport);
+		note(r, DP_NAT_OUT);
+		r->verdict = VERDICT_TO_TUN;
+		return;
+	case CT_FULL:
+		reply_icmp(s, p, ii, ICMP_ERR_ADMIN_PROHIBITED, 0, scratch,
+		    scratch_len, r, DP_DROP_NAT_FULL);
+		return;
+	case CT_NO_PORT:
+		reply_icmp(s, p, ii, ICMP_ERR_ADMIN_PROHIBITED, 0, scratch,
+		    scratch_len, r, DP_DROP_NAT_NO_PORT);
+		return;
+	default:
+		drop(r, DP_DROP_NAT_INVALID);
+		return;
+	}
+}
+
+void
+inside_process(const struct dp_snapshot *s, struct ct_table *ct,
+    uint32_t now, struct pkt *p, uint8_t *scratch, size_t scratch_len,
+    struct pipeline_result *r)
 {
 	const struct dp_peer *peer;
 	struct ip_info ii;
@@ -49,6 +157,7 @@ inside_process(const struct dp_snapshot *s, struct pkt *p, uint8_t *scratch,
 
 	r->peer = NULL;
 	r->reply_len = 0;
+	r->counted = false;
 
 	/* 1. Parse. The kernel wrote it, but nothing is trusted blindly. */
 	iv = ip_parse(p->data, p->len, &ii);
@@ -58,10 +167,24 @@ inside_process(const struct dp_snapshot *s, struct pkt *p, uint8_t *scratch,
 	}
 	pkt_trim(p, ii.tot_len);
 
-	/* 2. Route: which node owns the destination's block? */
+	/* 2. A reply to a translated flow goes back to its pod. */
+	if (ct != NULL && s->nnat > 0 && ii.version == 4 &&
+	    is_nat_addr(s, ii.dst.u.v4.s_addr) &&
+	    !nat_back(s, ct, now, p, &ii, r))
+		return;
+
+	/* 3. Route: which node owns the destination's block? */
 	table = ii.version == 4 ? s->dst4 : s->dst6;
 	if (table == NULL || !lpm_lookup(table, &ii.dst, &route)) {
-		/* Not a cluster address: the kernel forwards it. */
+		/* Not a cluster address: SNAT for natOutgoing pools, and
+		 * the kernel forwards it. */
+		if (ct != NULL && s->nnat > 0 && ii.version == 4 &&
+		    s->nat_src != NULL && lpm_lookup(s->nat_src, &ii.src,
+		    &route) && !(s->no_nat != NULL &&
+		    lpm_lookup(s->no_nat, &ii.dst, &route))) {
+			nat_out(s, ct, now, p, &ii, scratch, scratch_len, r);
+			return;
+		}
 		r->verdict = VERDICT_TO_TUN;
 		return;
 	}
@@ -79,8 +202,7 @@ inside_process(const struct dp_snapshot *s, struct pkt *p, uint8_t *scratch,
 	}
 	peer = &s->peers[DP_ROUTE_PEER_IDX(route)];
 
-	/* 3. (policy: the network policy issue) */
-	/* 4. (SNAT: the NAT outgoing issue) */
+	/* 4. (policy: the network policy issue) */
 
 	/* 5. MTU: a packet the tunnel cannot carry whole. */
 	if (p->len > peer->mtu) {

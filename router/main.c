@@ -172,6 +172,31 @@ sluiced_reload(struct sluiced *d)
 	return 0;
 }
 
+/*
+ * The NAT port range must stay out of the kernel's ephemeral ports: its
+ * return-path rules steer those ports to sluiced, which would take the
+ * node's own connections' replies.
+ */
+static int
+check_nat_ports(const struct sluiced_config *cfg, char *err, size_t errlen)
+{
+	unsigned int lo = 0, hi = 0;
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
+
+	if (f == NULL)
+		return 0;	/* no procfs: nothing to compare */
+	if (fscanf(f, "%u %u", &lo, &hi) != 2)
+		lo = hi = 0;
+	fclose(f);
+	if (lo != 0 && cfg->nat_port_lo <= hi && cfg->nat_port_hi >= lo) {
+		snprintf(err, errlen,
+		    "nat.portRange %u-%u overlaps the kernel's ephemeral ports %u-%u (net.ipv4.ip_local_port_range): replies to the node's own connections would be taken for NAT; choose a range outside it",
+		    cfg->nat_port_lo, cfg->nat_port_hi, lo, hi);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static void
 stop(struct sluiced *d, const char *why)
 {
@@ -186,6 +211,7 @@ stop(struct sluiced *d, const char *why)
 	socket_to_remove = NULL;
 	claims_stop(d);
 	links_stop(d);
+	peers_kernel_release(d);
 	dplane_stop(d->dp);	/* joins the worker; the TUN stays */
 	d->dp = NULL;
 	notify_watchdog_stop(&d->watchdog);
@@ -447,6 +473,8 @@ main(int argc, char **argv)
 		fatalx("%s", err);
 	if (!d.underlay.up)
 		log_warnx("underlay interface %s is down", d.cfg.underlay_if);
+	if (check_nat_ports(&d.cfg, err, sizeof(err)) != 0)
+		fatalx("%s", err);
 	if (ipamd_open(&d, err, sizeof(err)) != 0)
 		fatalx("ipam: %s", err);
 	if (sluiced_reload(&d) != 0)

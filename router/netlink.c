@@ -437,8 +437,20 @@ rule_is(struct rtnl_rule *r, const struct netlink_rule *w)
 	    rtnl_rule_get_table(r) != w->table ||
 	    rtnl_rule_get_action(r) != FR_ACT_TO_TBL)
 		return false;
+	uint8_t ipproto = 0;
+	uint16_t lo = 0, hi = 0;
+
 	if ((iif ? iif : "")[0] != w->iif[0] ||
 	    (w->iif[0] && strcmp(iif, w->iif) != 0))
+		return false;
+	(void)rtnl_rule_get_ipproto(r, &ipproto);
+	(void)rtnl_rule_get_dport(r, &lo, &hi);
+	if (ipproto != w->ipproto || lo != w->dport_lo ||
+	    (w->dport_lo && hi != w->dport_hi))
+		return false;
+	if (w->has_dst ? !nl_addr_is(rtnl_rule_get_dst(r), &w->dst) :
+	    !(rtnl_rule_get_dst(r) == NULL ||
+	    nl_addr_get_prefixlen(rtnl_rule_get_dst(r)) == 0))
 		return false;
 	if (w->has_src)
 		return nl_addr_is(rtnl_rule_get_src(r), &w->src);
@@ -516,6 +528,19 @@ netlink_rules_sync(struct netlink *nl, int family,
 				nl_addr_put(src);
 			}
 		}
+		if (want[i].has_dst) {
+			struct nl_addr *dst = to_nl_addr(&want[i].dst);
+
+			if (dst != NULL) {
+				rtnl_rule_set_dst(r, dst);
+				nl_addr_put(dst);
+			}
+		}
+		if (want[i].ipproto)
+			rtnl_rule_set_ipproto(r, want[i].ipproto);
+		if (want[i].dport_lo)
+			rtnl_rule_set_dport_range(r, want[i].dport_lo,
+			    want[i].dport_hi);
 		rc = rtnl_rule_add(nl->sk, r, NLM_F_CREATE);
 		if (rc < 0 && first_err == 0) {
 			first_err = nl_to_errno(rc);
@@ -529,6 +554,125 @@ netlink_rules_sync(struct netlink *nl, int family,
 	free(s.found);
 	nl_cache_free(cache);
 	return first_err;
+}
+
+struct local_scan {
+	int family;
+	uint32_t pref;
+	bool kernel0, ours;		/* found: at 0 (not ours), ours at pref */
+	struct rtnl_rule *kernel_rule;	/* the one at 0, referenced */
+	uint32_t lo, hi, foreign;	/* netlink_foreign_rule_in() */
+	bool any_foreign;
+};
+
+static void
+scan_local(struct nl_object *obj, void *arg)
+{
+	struct rtnl_rule *r = (struct rtnl_rule *)obj;
+	struct local_scan *s = arg;
+	uint8_t proto = 0;
+
+	if (rtnl_rule_get_family(r) != s->family ||
+	    rtnl_rule_get_table(r) != RT_TABLE_LOCAL ||
+	    rtnl_rule_get_action(r) != FR_ACT_TO_TBL)
+		return;
+	(void)rtnl_rule_get_protocol(r, &proto);
+	if (rtnl_rule_get_prio(r) == 0 && proto != NETLINK_PROTO_SLUICE &&
+	    s->kernel_rule == NULL) {
+		s->kernel0 = true;
+		nl_object_get(obj);
+		s->kernel_rule = r;
+	}
+	if (rtnl_rule_get_prio(r) == s->pref && proto == NETLINK_PROTO_SLUICE)
+		s->ours = true;
+}
+
+int
+netlink_local_rule(struct netlink *nl, int family, bool moved, uint32_t pref,
+    char *err, size_t errlen)
+{
+	struct local_scan s = { .family = family, .pref = pref };
+	struct nl_cache *cache = NULL;
+	int rc = 0;
+
+	rc = rtnl_rule_alloc_cache(nl->sk, family, &cache);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot list rules: %s", nl_geterror(rc));
+		return nl_to_errno(rc);
+	}
+	nl_cache_foreach(cache, scan_local, &s);
+	if (moved && s.kernel0) {
+		if (!s.ours) {
+			snprintf(err, errlen,
+			    "will not move the local rule: ours at %u is missing",
+			    pref);
+			rc = -ENOENT;
+		} else if ((rc = rtnl_rule_delete(nl->sk, s.kernel_rule,
+		    0)) < 0) {
+			snprintf(err, errlen,
+			    "cannot move the local rule off preference 0: %s",
+			    nl_geterror(rc));
+			rc = nl_to_errno(rc);
+		}
+	} else if (!moved && !s.kernel0) {
+		struct rtnl_rule *r = rtnl_rule_alloc();
+
+		if (r == NULL) {
+			rc = -ENOMEM;
+		} else {
+			rtnl_rule_set_family(r, family);
+			rtnl_rule_set_prio(r, 0);
+			rtnl_rule_set_table(r, RT_TABLE_LOCAL);
+			rtnl_rule_set_action(r, FR_ACT_TO_TBL);
+			rtnl_rule_set_protocol(r, RTPROT_KERNEL);
+			rc = rtnl_rule_add(nl->sk, r, NLM_F_CREATE);
+			if (rc < 0) {
+				snprintf(err, errlen,
+				    "cannot put the local rule back at preference 0: %s",
+				    nl_geterror(rc));
+				rc = nl_to_errno(rc);
+			}
+			rtnl_rule_put(r);
+		}
+	}
+	if (s.kernel_rule != NULL)
+		rtnl_rule_put(s.kernel_rule);
+	nl_cache_free(cache);
+	return rc < 0 ? rc : 0;
+}
+
+static void
+scan_foreign(struct nl_object *obj, void *arg)
+{
+	struct rtnl_rule *r = (struct rtnl_rule *)obj;
+	struct local_scan *s = arg;
+	uint8_t proto = 0;
+	uint32_t prio = rtnl_rule_get_prio(r);
+
+	(void)rtnl_rule_get_protocol(r, &proto);
+	if (rtnl_rule_get_family(r) != s->family ||
+	    proto == NETLINK_PROTO_SLUICE || prio < s->lo || prio > s->hi)
+		return;
+	if (!s->any_foreign) {
+		s->any_foreign = true;
+		s->foreign = prio;
+	}
+}
+
+bool
+netlink_foreign_rule_in(struct netlink *nl, int family, uint32_t lo,
+    uint32_t hi, uint32_t *found)
+{
+	struct local_scan s = { .family = family, .lo = lo, .hi = hi };
+	struct nl_cache *cache = NULL;
+
+	if (rtnl_rule_alloc_cache(nl->sk, family, &cache) < 0)
+		return false;
+	nl_cache_foreach(cache, scan_foreign, &s);
+	nl_cache_free(cache);
+	if (s.any_foreign && found != NULL)
+		*found = s.foreign;
+	return s.any_foreign;
 }
 
 int

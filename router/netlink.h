@@ -69,10 +69,23 @@ int netlink_routes_sync(struct netlink *nl, int family, uint32_t table,
     uint8_t type, int ifindex, const struct sluice_prefix *want, size_t n,
     struct netlink_sync_stats *st, char *err, size_t errlen);
 
+/*
+ * NAT outgoing's return path (DESIGN.md §1.3): rules at NAT_RULE_PREF
+ * steer TCP/UDP to the NAT port range and ICMP that arrive for a NAT
+ * address on the uplink into our table (the TUN); the kernel's "lookup
+ * local" rule moves from 0 to NAT_LOCAL_PREF, right behind them.
+ */
+#define NAT_RULE_PREF 1
+#define NAT_LOCAL_PREF 2
+
 struct netlink_rule {
 	uint32_t prio;
 	bool has_src;
 	struct sluice_prefix src;	/* "from src" */
+	bool has_dst;
+	struct sluice_prefix dst;	/* "to dst" */
+	uint8_t ipproto;		/* "ipproto", 0: any */
+	uint16_t dport_lo, dport_hi;	/* "dport lo-hi", 0: any */
 	char iif[IFNAMSIZ];		/* "iif" if not empty */
 	uint32_t table;			/* "lookup table" */
 };
@@ -81,6 +94,22 @@ struct netlink_rule {
 int netlink_rules_sync(struct netlink *nl, int family,
     const struct netlink_rule *want, size_t n, struct netlink_sync_stats *st,
     char *err, size_t errlen);
+
+/*
+ * The kernel's "lookup local" rule: moved (true) from preference 0 to
+ * pref, so that rules ahead of it can steer traffic for local addresses
+ * (NAT replies) elsewhere, or put back at 0 (false). A local rule of ours
+ * at pref must be in the rules synced with netlink_rules_sync() before
+ * moving; the kernel's is deleted only once ours exists, and put back
+ * before ours goes, so the node never lacks one. Returns 0 or a negative
+ * errno with err set.
+ */
+int netlink_local_rule(struct netlink *nl, int family, bool moved,
+    uint32_t pref, char *err, size_t errlen);
+
+/* True if a rule not of ours has a preference in [lo, hi]. */
+bool netlink_foreign_rule_in(struct netlink *nl, int family, uint32_t lo,
+    uint32_t hi, uint32_t *found);
 
 /* Writes value to /proc/sys/<path>; returns 0 or a negative errno. */
 int netlink_sysctl_set(const char *path, const char *value);

@@ -249,6 +249,22 @@ compile(struct sluiced *d)
 		}
 		s->npeers++;
 	}
+	/* NAT outgoing: IPv4 pools that ask for it, to the NAT addresses. */
+	s->nat_src = lpm_new(AF_INET);
+	s->no_nat = lpm_new(AF_INET);
+	if (s->nat_src == NULL || s->no_nat == NULL)
+		goto fail;
+	for (size_t i = 0; i < cl->npools; i++)
+		if (cl->pools[i].nat_outgoing &&
+		    cl->pools[i].cidr.addr.family == AF_INET)
+			rc |= lpm_insert(s->nat_src, &cl->pools[i].cidr, 1);
+	for (uint32_t i = 0; i < d->cfg.nno_nat; i++)
+		if (d->cfg.no_nat[i].addr.family == AF_INET)
+			rc |= lpm_insert(s->no_nat, &d->cfg.no_nat[i], 1);
+	for (uint32_t i = 0; i < d->cfg.nat_naddrs && i < 8; i++)
+		s->nat_addrs[s->nnat++] = d->cfg.nat_addrs[i];
+	s->nat_lo = d->cfg.nat_port_lo;
+	s->nat_hi = d->cfg.nat_port_hi;
 	if (rc == 0)
 		return s;
 fail:
@@ -256,12 +272,76 @@ fail:
 	return NULL;
 }
 
+/* NAT outgoing is in force: an IPv4 pool asks for it, and addresses. */
+static bool
+nat_active(const struct sluiced *d)
+{
+	const struct cluster *cl = &d->manifests.cluster;
+
+	if (d->stopping || d->cfg.nat_naddrs == 0)
+		return false;
+	for (size_t i = 0; i < cl->npools; i++)
+		if (cl->pools[i].nat_outgoing &&
+		    cl->pools[i].cidr.addr.family == AF_INET)
+			return true;
+	return false;
+}
+
+/*
+ * The return path of NAT (netlink.h): per NAT address, TCP and UDP to
+ * the port range and ICMP arriving on the uplink go to our table; and
+ * our local rule behind them. Appends to rules[*nr..max).
+ */
+static void
+nat_rules(const struct sluiced *d, struct netlink_rule *rules, size_t *nr,
+    size_t max)
+{
+	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP,
+		IPPROTO_ICMP };
+
+	for (uint32_t a = 0; a < d->cfg.nat_naddrs; a++) {
+		for (size_t k = 0; k < 3 && *nr < max; k++) {
+			struct netlink_rule *r = &rules[(*nr)++];
+
+			memset(r, 0, sizeof(*r));
+			r->prio = NAT_RULE_PREF;
+			r->has_dst = true;
+			r->dst.addr.family = AF_INET;
+			memcpy(&r->dst.addr.u.v4, &d->cfg.nat_addrs[a], 4);
+			r->dst.len = 32;
+			r->ipproto = protos[k];
+			if (protos[k] != IPPROTO_ICMP) {
+				r->dport_lo = d->cfg.nat_port_lo;
+				r->dport_hi = d->cfg.nat_port_hi;
+			}
+			snprintf(r->iif, sizeof(r->iif), "%s",
+			    d->cfg.underlay_if);
+			r->table = d->cfg.route_table;
+		}
+	}
+	if (*nr < max) {
+		memset(&rules[*nr], 0, sizeof(rules[0]));
+		rules[*nr].prio = NAT_LOCAL_PREF;
+		rules[(*nr)++].table = RT_TABLE_LOCAL;
+	}
+}
+
 static void
 sync_kernel(struct sluiced *d)
 {
 	const struct cluster *cl = &d->manifests.cluster;
 	struct netlink_sync_stats st;
-	struct netlink_rule rules[2 + 64];
+	struct netlink_rule rules[2 + 64 + 3 * CONFIG_NAT_ADDRS_MAX + 1];
+	bool nat = nat_active(d);
+	uint32_t pref;
+
+	/* Rules of someone else's where ours must go: NAT stays off. */
+	if (nat && netlink_foreign_rule_in(d->nl, AF_INET, NAT_RULE_PREF,
+	    NAT_LOCAL_PREF, &pref)) {
+		log_error("nat: a rule not of sluiced has preference %u, which NAT outgoing needs for its return path; NAT stays off until it is moved",
+		    pref);
+		nat = false;
+	}
 	struct sluice_prefix *want;
 	struct dplane_info di;
 	size_t n = 0, nr = 0, total = 0;
@@ -332,11 +412,31 @@ sync_kernel(struct sluiced *d)
 				rules[nr++].table = d->cfg.route_table;
 			}
 		}
+		/*
+		 * NAT: steering rules and our local rule first, then the
+		 * kernel's local rule off 0; without NAT, the kernel's back
+		 * at 0 before ours go (the node never lacks one).
+		 */
+		if (fam == AF_INET && nat)
+			nat_rules(d, rules, &nr, sizeof(rules) / sizeof(rules[0]));
+		if (fam == AF_INET && !nat && netlink_local_rule(d->nl, fam,
+		    false, NAT_LOCAL_PREF, err, sizeof(err)) != 0)
+			log_warnx("rules: %s", err);
 		if (netlink_rules_sync(d->nl, fam, rules, nr, &st, err,
 		    sizeof(err)) != 0)
 			log_warnx("rules: %s", err);
+		if (fam == AF_INET && nat && netlink_local_rule(d->nl, fam,
+		    true, NAT_LOCAL_PREF, err, sizeof(err)) != 0)
+			log_warnx("rules: %s", err);
 	}
 	free(want);
+}
+
+void
+peers_kernel_release(struct sluiced *d)
+{
+	/* d->stopping is set: sync_kernel() leaves NAT out. */
+	sync_kernel(d);
 }
 
 void

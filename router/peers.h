@@ -60,6 +60,13 @@ void peers_default_mac(const char *node, uint8_t mac[6]);
  */
 void peers_sync_manifest(struct sluiced *d, bool grace);
 
+/*
+ * On a stop (d->stopping set): takes out what must not outlive the
+ * daemon (NAT's return-path rules, the kernel's local rule back at 0);
+ * the overlay's routes and rules stay for the next start.
+ */
+void peers_kernel_release(struct sluiced *d);
+
 /* Compiles and publishes the snapshot, and syncs routes and rules. */
 void peers_apply(struct sluiced *d);
 

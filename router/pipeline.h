@@ -23,15 +23,23 @@ struct pipeline_result {
 	enum dp_counter drop;		/* why, for VERDICT_DROP */
 	const struct dp_peer *peer;	/* VERDICT_TO_PEER; borrowed from the snapshot */
 	size_t reply_len;		/* VERDICT_REPLY */
+	bool counted;			/* also count `count` (NAT) */
+	enum dp_counter count;
 };
 
+struct ct_table;
+
 /*
- * A packet the kernel routed into the TUN: parse, route, check the MTU,
- * encapsulate. scratch (at least 1280 bytes) receives an ICMP error when
- * one is due.
+ * A packet the kernel routed into the TUN: parse, translate back if it is
+ * a reply to a NAT'd flow, route, translate the source if it leaves the
+ * cluster from a natOutgoing pool, check the MTU, encapsulate. scratch
+ * (at least 1280 bytes) receives an ICMP error when one is due. ct (the
+ * worker's flow table; NULL: no NAT) and now (its clock, seconds) serve
+ * NAT.
  */
-void inside_process(const struct dp_snapshot *s, struct pkt *p,
-    uint8_t *scratch, size_t scratch_len, struct pipeline_result *r);
+void inside_process(const struct dp_snapshot *s, struct ct_table *ct,
+    uint32_t now, struct pkt *p, uint8_t *scratch, size_t scratch_len,
+    struct pipeline_result *r);
 
 /*
  * A datagram from the underlay socket, from src: check the sender,

@@ -1,5 +1,7 @@
 #include "router/worker.h"
 
+#include "nat/ct.h"
+
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
@@ -41,6 +43,9 @@ struct worker {
 	struct pkt_pool *seg_pool;
 	uint32_t buf_size, seg_size;
 	bool udp_gso;		/* the kernel takes UDP_SEGMENT */
+	struct ct_table *ct;	/* NAT flows (borrowed from the dplane) */
+	uint32_t now;		/* ct clock: monotonic seconds, per wake-up */
+	uint32_t expired_at;	/* last ct_expire() */
 	struct dp_stats st;
 	struct worker_offload_stats ost;
 	struct offload_gro *gro;
@@ -253,7 +258,10 @@ inside(struct worker *w, const struct dp_snapshot *s, struct pkt *p)
 
 	dp_count(&w->st, DP_TUN_RX, 1);
 	dp_count(&w->st, DP_TUN_RX_BYTES, p->len);
-	inside_process(s, p, w->scratch, sizeof(w->scratch), &r);
+	inside_process(s, w->ct, w->now, p, w->scratch, sizeof(w->scratch),
+	    &r);
+	if (r.counted)
+		dp_count(&w->st, r.count, 1);
 	if (r.verdict == VERDICT_TO_PEER) {
 		dp_count(&w->st, DP_FWD_PEER, 1);
 		if (w->nout == OUT_MAX)
@@ -486,6 +494,11 @@ run(void *arg)
 		s = atomic_load_explicit(w->snap, memory_order_acquire);
 		atomic_store_explicit(&w->seen_gen, s ? s->gen : 0,
 		    memory_order_release);
+		w->now = ct_clock();
+		if (w->ct != NULL && w->now != w->expired_at) {
+			ct_expire(w->ct, w->now);
+			w->expired_at = w->now;
+		}
 		if (s == NULL || n <= 0)
 			continue;
 		if (pfd[1].revents & POLLIN)
@@ -498,8 +511,8 @@ run(void *arg)
 
 int
 worker_start(struct worker **out, int tun_fd, int udp_fd,
-    _Atomic(struct dp_snapshot *) *snap, uint32_t pool_size,
-    uint32_t buf_size, uint32_t seg_size)
+    _Atomic(struct dp_snapshot *) *snap, struct ct_table *ct,
+    uint32_t pool_size, uint32_t buf_size, uint32_t seg_size)
 {
 	struct worker *w;
 	socklen_t sl = sizeof(int);
@@ -512,6 +525,7 @@ worker_start(struct worker **out, int tun_fd, int udp_fd,
 	w->tun_fd = tun_fd;
 	w->udp_fd = udp_fd;
 	w->snap = snap;
+	w->ct = ct;
 	w->buf_size = buf_size;
 	w->seg_size = seg_size;
 	/* A kernel that knows UDP_SEGMENT answers for it (4.18+). */

@@ -39,9 +39,10 @@ struct worker_offload_stats {
  * a super-packet without a full-size buffer (the TUN MTU). Returns 0 or a
  * negative errno.
  */
+struct ct_table;
 int worker_start(struct worker **out, int tun_fd, int udp_fd,
-    _Atomic(struct dp_snapshot *) *snap, uint32_t pool_size,
-    uint32_t buf_size, uint32_t seg_size);
+    _Atomic(struct dp_snapshot *) *snap, struct ct_table *ct,
+    uint32_t pool_size, uint32_t buf_size, uint32_t seg_size);
 /* Stops and joins the thread, then frees it. Accepts NULL. */
 void worker_stop(struct worker *w);
 

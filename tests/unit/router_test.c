@@ -219,7 +219,7 @@ test_inside(void)
 	ASSERT(pool && p);
 	/* To a pod of the peer: encapsulated, addressed to it. */
 	udp4(p, "10.244.1.10", "10.244.2.10", 100, true);
-	inside_process(s, p, scratch, sizeof(scratch), &r);
+	inside_process(s, NULL, 0, p, scratch, sizeof(scratch), &r);
 	ASSERT_EQ(r.verdict, VERDICT_TO_PEER);
 	ASSERT(r.peer == &s->peers[0]);
 	ASSERT_EQ(p->len, 100 + VXLAN_ENCAP_LEN);
@@ -230,15 +230,15 @@ test_inside(void)
 
 	/* To a pod of ours, and to the outside: back to the kernel. */
 	udp4(p, "10.244.1.10", "10.244.1.11", 100, true);
-	inside_process(s, p, scratch, sizeof(scratch), &r);
+	inside_process(s, NULL, 0, p, scratch, sizeof(scratch), &r);
 	ASSERT_EQ(r.verdict, VERDICT_TO_TUN);
 	udp4(p, "10.244.1.10", "198.51.100.7", 100, true);
-	inside_process(s, p, scratch, sizeof(scratch), &r);
+	inside_process(s, NULL, 0, p, scratch, sizeof(scratch), &r);
 	ASSERT_EQ(r.verdict, VERDICT_TO_TUN);
 
 	/* A pool address nobody owns: host unreachable, from our address. */
 	udp4(p, "10.244.1.10", "10.244.9.1", 100, true);
-	inside_process(s, p, scratch, sizeof(scratch), &r);
+	inside_process(s, NULL, 0, p, scratch, sizeof(scratch), &r);
 	ASSERT_EQ(r.verdict, VERDICT_REPLY);
 	ASSERT_EQ(r.drop, DP_DROP_NO_ROUTE);
 	ASSERT_EQ(ip_parse(scratch, r.reply_len, &ii), IP_OK);
@@ -250,7 +250,7 @@ test_inside(void)
 
 	/* Over the peer's MTU with DF: frag-needed carrying that MTU. */
 	udp4(p, "10.244.1.10", "10.244.2.10", 1420, true);
-	inside_process(s, p, scratch, sizeof(scratch), &r);
+	inside_process(s, NULL, 0, p, scratch, sizeof(scratch), &r);
 	ASSERT_EQ(r.verdict, VERDICT_REPLY);
 	ASSERT_EQ(r.drop, DP_DROP_TOO_BIG);
 	ASSERT_EQ(ip_parse(scratch, r.reply_len, &ii), IP_OK);
@@ -259,18 +259,18 @@ test_inside(void)
 	ASSERT_EQ(scratch[20 + 6] << 8 | scratch[20 + 7], 1400);
 	/* Without DF: dropped, counted apart. */
 	udp4(p, "10.244.1.10", "10.244.2.10", 1420, false);
-	inside_process(s, p, scratch, sizeof(scratch), &r);
+	inside_process(s, NULL, 0, p, scratch, sizeof(scratch), &r);
 	ASSERT_EQ(r.verdict, VERDICT_DROP);
 	ASSERT_EQ(r.drop, DP_DROP_TOO_BIG_NODF);
 	/* Exactly the MTU passes. */
 	udp4(p, "10.244.1.10", "10.244.2.10", 1400, true);
-	inside_process(s, p, scratch, sizeof(scratch), &r);
+	inside_process(s, NULL, 0, p, scratch, sizeof(scratch), &r);
 	ASSERT_EQ(r.verdict, VERDICT_TO_PEER);
 
 	/* Garbage from the TUN is dropped with the parser's reason. */
 	udp4(p, "10.244.1.10", "10.244.2.10", 100, true);
 	p->data[0] = 0x75;
-	inside_process(s, p, scratch, sizeof(scratch), &r);
+	inside_process(s, NULL, 0, p, scratch, sizeof(scratch), &r);
 	ASSERT_EQ(r.verdict, VERDICT_DROP);
 	ASSERT_EQ(r.drop, DP_DROP_IP_BASE + IP_DROP_VERSION);
 

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# NAT outgoing: pods of a natOutgoing pool reach an outside host with the
+# node's address as their source (TCP, UDP, ping); pods of a pool without
+# it keep their own address (the outside host routes that pool to the
+# node); the node's own traffic is untouched; replies to NAT ports with
+# no flow are dropped, pings to the node itself still answered; a stop
+# puts the kernel's local rule back at preference 0.
+#
+#        sw (br0)
+#      /     |      \
+#  node-a .1  out .100   node-b .2
+#  p1 (nat pool 10.244.1.5)  p2 (direct pool 10.250.1.5)
+. "$(dirname "$0")/lib.sh"
+
+WHOAMI="$SLUICE_SRC/tests/tools/whoami.py"
+
+tb_switch
+tb_node node-a 192.0.2.1
+tb_node node-b 192.0.2.2
+tb_host out 192.0.2.100
+tb_manifest node-a node-b <<'YAML'
+apiVersion: sluice.io/v1alpha1
+kind: IPPool
+metadata: {name: nat}
+spec: {cidr: 10.244.0.0/16, blockSize: 24, natOutgoing: true}
+---
+apiVersion: sluice.io/v1alpha1
+kind: IPPool
+metadata: {name: direct}
+spec: {cidr: 10.250.0.0/16, blockSize: 24}
+---
+apiVersion: sluice.io/v1alpha1
+kind: Node
+metadata: {name: node-a}
+spec: {address: 192.0.2.1, podCIDRs: [10.244.1.0/24, 10.250.1.0/24]}
+---
+apiVersion: sluice.io/v1alpha1
+kind: Node
+metadata: {name: node-b}
+spec: {address: 192.0.2.2, podCIDRs: [10.244.2.0/24]}
+YAML
+tb_pod node-a p1 10.244.1.5
+tb_pod node-a p2 10.250.1.5
+tb_pod node-b p3 10.244.2.5
+# The outside knows the direct pool is behind node-a, nothing of the
+# NAT pool.
+tb_exec out ip route add 10.250.0.0/16 via 192.0.2.1
+tb_daemon_start node-a
+tb_daemon_start node-b
+tb_wait_peers node-a 1
+
+tb_exec out "$PY" "$WHOAMI" serve 7000 60 &
+srv=$!
+sleep 0.5
+
+# --- the return path is in place -------------------------------------------
+rules=$(tb_exec node-a ip -4 rule show)
+echo "$rules" | grep -qE '^2:[[:space:]]+from all lookup local' ||
+    tb_fail "the local rule is not at 2: $rules"
+! echo "$rules" | grep -qE '^0:[[:space:]]+from all lookup local' ||
+    tb_fail "the local rule is still at 0: $rules"
+tb_assert_match "NAT steering rule" "to 192.0.2.1 iif ul0 ipproto tcp dport 61000-65534 lookup 222" "$rules"
+
+# --- NAT pool: the outside sees the node -----------------------------------
+seen=$(tb_exec p1 "$PY" "$WHOAMI" tcp 192.0.2.100 7000) || tb_fail "TCP p1 -> out"
+tb_assert_match "TCP from the NAT pool" "^192\.0\.2\.1 6[1-5][0-9]{3}$" "$seen"
+seen=$(tb_exec p1 "$PY" "$WHOAMI" udp 192.0.2.100 7000) || tb_fail "UDP p1 -> out"
+tb_assert_match "UDP from the NAT pool" "^192\.0\.2\.1 6[1-5][0-9]{3}$" "$seen"
+tb_exec p1 ping -c 3 -W 2 -q 192.0.2.100 >/dev/null || tb_fail "ping p1 -> out"
+# From node-b's pod too (its own node translates).
+seen=$(tb_exec p3 "$PY" "$WHOAMI" tcp 192.0.2.100 7000) || tb_fail "TCP p3 -> out"
+tb_assert_match "TCP from node-b's pod" "^192\.0\.2\.2 " "$seen"
+
+# --- direct pool: the pod's own address -----------------------------------
+seen=$(tb_exec p2 "$PY" "$WHOAMI" tcp 192.0.2.100 7000) || tb_fail "TCP p2 -> out"
+tb_assert_match "TCP from the direct pool" "^10\.250\.1\.5 " "$seen"
+
+# --- pods among themselves: never translated ------------------------------
+tb_exec p1 ping -c 2 -W 2 -q 10.244.2.5 >/dev/null || tb_fail "ping p1 -> p3"
+
+# --- the node's own traffic ------------------------------------------------
+seen=$(tb_exec node-a "$PY" "$WHOAMI" tcp 192.0.2.100 7000) || tb_fail "TCP node-a -> out"
+tb_assert_match "the node's own TCP" "^192\.0\.2\.1 (3[2-9][0-9]{3}|[45][0-9]{4}|60[0-9]{3}) *$" "$seen"
+tb_exec node-a ping -c 2 -W 2 -q 192.0.2.100 >/dev/null || tb_fail "ping node-a -> out"
+tb_exec out ping -c 2 -W 2 -q 192.0.2.1 >/dev/null || tb_fail "ping out -> node-a (the node itself)"
+
+# --- counters and flows ----------------------------------------------------
+tb_assert "NAT out counted" [ "$(tb_stat node-a nat_out)" -gt 0 ]
+tb_assert "NAT in counted" [ "$(tb_stat node-a nat_in)" -gt 0 ]
+tb_assert "node-addressed ICMP handed back" [ "$(tb_stat node-a nat_to_node)" -gt 0 ]
+
+# --- a reply to a NAT port with no flow: dropped, counted -------------------
+before=$(tb_stat node-a drop_nat_no_flow)
+tb_exec out "$PY" - <<'PY' || true
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for p in (61001, 62002, 64003):
+    s.sendto(b"x", ("192.0.2.1", p))
+PY
+sleep 0.3
+after=$(tb_stat node-a drop_nat_no_flow)
+[ "$after" -ge $((before + 3)) ] || tb_fail "unsolicited datagrams to NAT ports: drop_nat_no_flow $before -> $after"
+
+# --- a stop puts the local rule back --------------------------------------
+tb_daemon_stop node-a
+rules=$(tb_exec node-a ip -4 rule show)
+echo "$rules" | grep -qE '^0:[[:space:]]+from all lookup local' ||
+    tb_fail "the local rule is not back at 0: $rules"
+case "$rules" in *"ipproto tcp dport 61000-65534"*) tb_fail "NAT rules left after the stop: $rules";; esac
+tb_exec node-a ping -c 1 -W 2 -q 192.0.2.100 >/dev/null || tb_fail "node-a's own ping after the stop"
+kill "$srv" 2>/dev/null || true
+tb_log "PASS"

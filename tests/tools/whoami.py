@@ -1,0 +1,133 @@
+#!/usr/bin/python3
+"""Tells a client which address it came from, over TCP and UDP: the
+outside host of the NAT tests. Every mode stops by itself within its
+time bound.
+
+  whoami.py serve PORT SECONDS       TCP and UDP on PORT: answer each
+                                     connection / datagram with "ADDR PORT"
+                                     of the peer as seen here
+  whoami.py tcp HOST PORT            connect, print the answer
+  whoami.py udp HOST PORT            send a datagram, print the answer
+  whoami.py tcp-many HOST PORT N T   open N connections at once (T seconds
+                                     at most), hold them all open, then
+                                     print how many got an answer and
+                                     how many distinct ADDR PORT pairs
+"""
+import selectors
+import socket
+import sys
+import time
+
+
+def serve(port, seconds):
+    sel = selectors.DefaultSelector()
+    lt = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    lt.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    lt.bind(("0.0.0.0", port))
+    lt.listen(4096)
+    lt.setblocking(False)
+    lu = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    lu.bind(("0.0.0.0", port))
+    lu.setblocking(False)
+    sel.register(lt, selectors.EVENT_READ, "tcp")
+    sel.register(lu, selectors.EVENT_READ, "udp")
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        for key, _ in sel.select(timeout=0.2):
+            if key.data == "tcp":
+                try:
+                    c, peer = lt.accept()
+                except BlockingIOError:
+                    continue
+                try:
+                    c.setblocking(True)
+                    c.settimeout(2)
+                    c.sendall(("%s %d\n" % peer).encode())
+                except OSError:
+                    pass
+                # The client closes first; no TIME_WAIT pile-up here.
+                sel.register(c, selectors.EVENT_READ, "conn")
+            elif key.data == "udp":
+                try:
+                    data, peer = lu.recvfrom(2048)
+                except BlockingIOError:
+                    continue
+                lu.sendto(("%s %d\n" % peer).encode(), peer)
+            else:
+                try:
+                    data = key.fileobj.recv(64)
+                except OSError:
+                    data = b""
+                if not data:
+                    sel.unregister(key.fileobj)
+                    key.fileobj.close()
+
+
+def tcp(host, port):
+    s = socket.create_connection((host, port), timeout=5)
+    print(s.recv(64).decode().strip())
+    s.close()
+
+
+def udp(host, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(2)
+    for _ in range(3):
+        s.sendto(b"?", (host, port))
+        try:
+            print(s.recv(64).decode().strip())
+            return
+        except socket.timeout:
+            continue
+    sys.exit("no answer")
+
+
+def tcp_many(host, port, n, seconds):
+    end = time.monotonic() + seconds
+    sel = selectors.DefaultSelector()
+    pending = {}
+    answers = set()
+    got = 0
+    opened = 0
+    while (opened < n or pending) and time.monotonic() < end:
+        # Open in waves so the listen backlog keeps up.
+        while opened < n and len(pending) < 512:
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setblocking(False)
+            s.connect_ex((host, port))
+            sel.register(s, selectors.EVENT_READ)
+            pending[s] = b""
+            opened += 1
+        for key, _ in sel.select(timeout=0.2):
+            s = key.fileobj
+            try:
+                data = s.recv(64)
+            except OSError:
+                data = b""
+            sel.unregister(s)
+            del pending[s]
+            if data:
+                got += 1
+                answers.add(data.decode().strip())
+            held.append(s)
+    for s in list(pending):
+        s.close()
+    for s in held:
+        s.close()
+    print(got, len(answers))
+
+
+held = []
+if __name__ == "__main__":
+    mode = sys.argv[1]
+    if mode == "serve":
+        serve(int(sys.argv[2]), float(sys.argv[3]))
+    elif mode == "tcp":
+        tcp(sys.argv[2], int(sys.argv[3]))
+    elif mode == "udp":
+        udp(sys.argv[2], int(sys.argv[3]))
+    elif mode == "tcp-many":
+        tcp_many(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]),
+                 float(sys.argv[5]))
+    else:
+        sys.exit(__doc__)
