@@ -35,6 +35,7 @@ static const struct cmd cmds[] = {
 	{ "routes", "routes", "show which node each block is routed to" },
 	{ "stats", "stats", "show data-path and control-link counters" },
 	{ "ipam", "ipam", "show pools, blocks (owner, used/free) and allocations" },
+	{ "conntrack", "conntrack", "show NAT flows and counters; filters: proto= pod= remote= state= limit=" },
 	{ NULL, NULL, NULL },
 };
 
@@ -137,7 +138,7 @@ main(int argc, char **argv)
 	msgpack_sbuffer args;
 	msgpack_packer apk;
 	char err[512];
-	int ch, rc, status;
+	int ch, rc, status, first;
 
 	if (sock == NULL || sock[0] == '\0')
 		sock = CLIENT_DEFAULT_SOCKET;
@@ -184,9 +185,11 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	/*
-	 * "ipam allocate k=v ..." and "ipam release k=v": the subcommand
-	 * names the op, the pairs become its string arguments.
+	 * "ipam allocate k=v ...", "ipam release k=v" and so on: the
+	 * subcommand names the op; "conntrack k=v ...": filters. The pairs
+	 * become the op's arguments.
 	 */
+	first = -1;
 	if (strcmp(cmd->name, "ipam") == 0 && optind + 1 < argc) {
 		const char *sub = argv[optind + 1];
 
@@ -197,10 +200,21 @@ main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 		snprintf(op, sizeof(op), "ipam.%s", sub);
+		first = optind + 2;
+	} else if (strcmp(cmd->name, "conntrack") == 0) {
+		snprintf(op, sizeof(op), "%s", cmd->op);
+		first = optind + 1;
+	} else if (optind + 1 != argc) {
+		fprintf(stderr, "sluicectl: %s takes no arguments\n", cmd->name);
+		return EXIT_USAGE;
+	} else {
+		snprintf(op, sizeof(op), "%s", cmd->op);
+	}
+	if (first >= 0) {
 		msgpack_sbuffer_init(&args);
 		msgpack_packer_init(&apk, &args, msgpack_sbuffer_write);
-		msgpack_pack_map(&apk, (uint32_t)(argc - optind - 2));
-		for (int i = optind + 2; i < argc; i++) {
+		msgpack_pack_map(&apk, (uint32_t)(argc - first));
+		for (int i = first; i < argc; i++) {
 			const char *eq = strchr(argv[i], '=');
 
 			if (eq == NULL || eq == argv[i]) {
@@ -217,11 +231,6 @@ main(int argc, char **argv)
 			}
 		}
 		have_args = true;
-	} else if (optind + 1 != argc) {
-		fprintf(stderr, "sluicectl: %s takes no arguments\n", cmd->name);
-		return EXIT_USAGE;
-	} else {
-		snprintf(op, sizeof(op), "%s", cmd->op);
 	}
 	if (strcmp(cmd->name, "version") == 0 && !json)
 		printf("sluicectl  %s\n", SLUICE_VERSION);

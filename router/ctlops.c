@@ -13,6 +13,7 @@
 #include "common/mp.h"
 #include "router/daemon.h"
 #include "router/links.h"
+#include "router/natops.h"
 #include "router/worker.h"
 
 static int
@@ -312,6 +313,7 @@ const struct ctlsock_op sluiced_ctl_ops[] = {
 	{ "ipam.allocate", ipamd_op_allocate },
 	{ "ipam.release", ipamd_op_release },
 	{ "ipam.get", ipamd_op_get },
+	{ "conntrack", natops_conntrack },
 	{ "ipam.gc", ipamd_op_gc },
 	{ NULL, NULL },
 };

@@ -89,6 +89,18 @@ tb_assert "NAT out counted" [ "$(tb_stat node-a nat_out)" -gt 0 ]
 tb_assert "NAT in counted" [ "$(tb_stat node-a nat_in)" -gt 0 ]
 tb_assert "node-addressed ICMP handed back" [ "$(tb_stat node-a nat_to_node)" -gt 0 ]
 
+# sluicectl conntrack: p1's flows with their translations.
+tcpflows=$(tb_json node-a 'len([f for f in j["flows"] if f["pod"].startswith("10.244.1.5:") and f["nat"].startswith("192.0.2.1:") and f["remote"] == "192.0.2.100:7000"])' conntrack proto=tcp)
+[ "$tcpflows" -ge 1 ] || tb_fail "no TCP flow of p1 in conntrack: $(tb_ctl node-a conntrack)"
+tb_assert_eq "filter by pod" 0 "$(tb_json node-a 'len([f for f in j["flows"] if not f["pod"].startswith("10.244.1.5:")])' conntrack pod=10.244.1.5)"
+tb_assert_eq "icmp flow" "icmp" "$(tb_json node-a 'j["flows"][0]["state"]' conntrack proto=icmp)"
+tb_assert "destinations listed" [ "$(tb_json node-a 'j["destinations"][0]["portsUsed"]' conntrack)" -ge 1 ]
+tb_assert_eq "counters" True "$(tb_json node-a 'j["counters"]["created"] >= 3 and j["counters"]["capacity"] == 262144' conntrack)"
+rc=0
+out=$(tb_ctl node-a conntrack proto=sctp 2>&1) || rc=$?
+tb_assert_eq "bad filter exit" 1 "$rc"
+tb_assert_match "bad filter" "proto.*tcp, udp or icmp" "$out"
+
 # --- a reply to a NAT port with no flow: dropped, counted -------------------
 before=$(tb_stat node-a drop_nat_no_flow)
 tb_exec out "$PY" - <<'PY' || true
