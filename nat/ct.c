@@ -66,9 +66,23 @@ struct ct_table {
 	uint16_t lo, hi;
 	pthread_mutex_t pool_mu;	/* guards efree, dfree */
 	uint32_t efree, dfree;		/* free lists, index + 1 */
+	uint32_t to[CT__COUNT];		/* timeouts per state, seconds */
 	struct shard s[CT_SHARDS];
 	_Atomic uint64_t flows, created, expired, dropped_full,
 	    dropped_no_port;
+};
+
+static const uint32_t default_to[CT__COUNT] = {
+	[CT_TCP_SYN_SENT] = CT_TO_SYN_SENT,
+	[CT_TCP_SYN_RECV] = CT_TO_SYN_RECV,
+	[CT_TCP_ESTABLISHED] = CT_TO_ESTABLISHED,
+	[CT_TCP_FIN_WAIT] = CT_TO_FIN_WAIT,
+	[CT_TCP_CLOSE_WAIT] = CT_TO_CLOSE_WAIT,
+	[CT_TCP_TIME_WAIT] = CT_TO_TIME_WAIT,
+	[CT_TCP_CLOSE] = CT_TO_CLOSE,
+	[CT_UDP_UNREPLIED] = CT_TO_UDP_UNREPLIED,
+	[CT_UDP_ASSURED] = CT_TO_UDP_ASSURED,
+	[CT_ICMP] = CT_TO_ICMP,
 };
 
 static uint32_t
@@ -138,6 +152,7 @@ ct_new(uint32_t capacity, uint16_t lo, uint16_t hi)
 	if (t == NULL)
 		return NULL;
 	t->cap = capacity;
+	memcpy(t->to, default_to, sizeof(t->to));
 	t->lo = lo;
 	t->hi = hi;
 	t->e = calloc(capacity, sizeof(*t->e));
@@ -200,23 +215,24 @@ ct_bytes(const struct ct_table *t)
 	return b / t->cap;
 }
 
-static uint32_t
-timeout_of(uint8_t state)
-{
-	static const uint32_t to[CT__COUNT] = {
-		[CT_TCP_SYN_SENT] = CT_TO_SYN_SENT,
-		[CT_TCP_SYN_RECV] = CT_TO_SYN_RECV,
-		[CT_TCP_ESTABLISHED] = CT_TO_ESTABLISHED,
-		[CT_TCP_FIN_WAIT] = CT_TO_FIN_WAIT,
-		[CT_TCP_CLOSE_WAIT] = CT_TO_CLOSE_WAIT,
-		[CT_TCP_TIME_WAIT] = CT_TO_TIME_WAIT,
-		[CT_TCP_CLOSE] = CT_TO_CLOSE,
-		[CT_UDP_UNREPLIED] = CT_TO_UDP_UNREPLIED,
-		[CT_UDP_ASSURED] = CT_TO_UDP_ASSURED,
-		[CT_ICMP] = CT_TO_ICMP,
-	};
 
-	return state < CT__COUNT && to[state] ? to[state] : CT_TO_CLOSE;
+void
+ct_set_timeouts(struct ct_table *t, const struct ct_timeouts *to)
+{
+	if (to->tcp_established)
+		t->to[CT_TCP_ESTABLISHED] = to->tcp_established;
+	if (to->udp)
+		t->to[CT_UDP_UNREPLIED] = to->udp;
+	if (to->udp_assured)
+		t->to[CT_UDP_ASSURED] = to->udp_assured;
+	if (to->icmp)
+		t->to[CT_ICMP] = to->icmp;
+}
+
+static uint32_t
+timeout_of(const struct ct_table *t, uint8_t state)
+{
+	return state < CT__COUNT && t->to[state] ? t->to[state] : CT_TO_CLOSE;
 }
 
 /* ---- wheel (shard mutex held) ------------------------------------------ */
@@ -252,7 +268,7 @@ static void
 set_expiry(struct ct_table *t, struct shard *s, uint32_t i, uint32_t now)
 {
 	struct ent *e = &t->e[i];
-	uint32_t exp = now + timeout_of(e->state);
+	uint32_t exp = now + timeout_of(t, e->state);
 
 	if (exp == e->expires)
 		return;

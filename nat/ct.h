@@ -60,6 +60,14 @@ enum ct_state {
 #define CT_TO_UDP_ASSURED 180
 #define CT_TO_ICMP 30
 
+/* The timeouts operators tune (nat.* in the node config); seconds. */
+struct ct_timeouts {
+	uint32_t tcp_established;
+	uint32_t udp;			/* unreplied */
+	uint32_t udp_assured;
+	uint32_t icmp;
+};
+
 #define CT_SHARDS 16
 /* Expirations one ct_expire() call does per shard at most (latency). */
 #define CT_EXPIRE_BUDGET 4096
@@ -90,6 +98,8 @@ struct ct_table;
  */
 struct ct_table *ct_new(uint32_t capacity, uint16_t lo, uint16_t hi);
 void ct_free(struct ct_table *t);
+/* Replaces the defaults above (0 keeps one); before the table is used. */
+void ct_set_timeouts(struct ct_table *t, const struct ct_timeouts *to);
 uint32_t ct_capacity(const struct ct_table *t);
 /* Bytes allocated per flow of capacity, for the benchmark. */
 size_t ct_bytes(const struct ct_table *t);

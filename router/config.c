@@ -81,6 +81,13 @@ static const struct field fields[] = {
 	FLD("nat.portRange", F_PORTS, false, nat_ports_str, "61000-65534"),
 	FLDU("nat.maxFlows", nat_max_flows_str, nat_max_flows, "262144", 64,
 	    16777216),
+	/* Idle timeouts of NAT flows, seconds (Linux's nf_conntrack_*). */
+	FLDU("nat.tcpEstablishedSeconds", nat_tcp_est_str, nat_tcp_est_s,
+	    "7200", 60, 432000),
+	FLDU("nat.udpSeconds", nat_udp_str, nat_udp_s, "30", 1, 3600),
+	FLDU("nat.udpAssuredSeconds", nat_udp_assured_str, nat_udp_assured_s,
+	    "180", 1, 86400),
+	FLDU("nat.icmpSeconds", nat_icmp_str, nat_icmp_s, "30", 1, 3600),
 	FLD("nat.addresses", F_ADDRS4, false, nat_addrs_str, NULL),
 	FLD("nat.doNotNat", F_CIDRS, false, no_nat_str, NULL),
 };

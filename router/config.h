@@ -78,6 +78,14 @@ struct sluiced_config {
 	char nat_addrs_str[CONFIG_LIST_MAX];	/* empty: underlay.address */
 	uint32_t nat_addrs[CONFIG_NAT_ADDRS_MAX];	/* network order */
 	uint32_t nat_naddrs;
+	char nat_tcp_est_str[12];
+	uint32_t nat_tcp_est_s;
+	char nat_udp_str[12];
+	uint32_t nat_udp_s;
+	char nat_udp_assured_str[12];
+	uint32_t nat_udp_assured_s;
+	char nat_icmp_str[12];
+	uint32_t nat_icmp_s;
 	char no_nat_str[CONFIG_LIST_MAX];
 	struct sluice_prefix no_nat[CONFIG_NO_NAT_MAX];
 	uint32_t nno_nat;

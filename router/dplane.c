@@ -256,6 +256,30 @@ dplane_start(struct dplane **out, uv_loop_t *loop,
 	snprintf(path, sizeof(path), "net/ipv4/conf/%s/accept_local",
 	    cfg->tun_name);
 	netlink_sysctl_set(path, "1");
+	/*
+	 * Packets sluiced hands back go out another device, never back to
+	 * the sender; a redirect from the kernel would only confuse pods.
+	 */
+	snprintf(path, sizeof(path), "net/ipv4/conf/%s/send_redirects",
+	    cfg->tun_name);
+	netlink_sysctl_set(path, "0");
+	/*
+	 * The reverse path filter takes the larger of "all" and the
+	 * device's value: a strict or loose "all" drops what sluiced hands
+	 * back unchanged (ICMP to the node, which NAT's return path
+	 * steers through the TUN).
+	 */
+	{
+		char v[8] = "";
+		FILE *f = fopen("/proc/sys/net/ipv4/conf/all/rp_filter", "re");
+
+		if (f != NULL) {
+			if (fgets(v, sizeof(v), f) != NULL && v[0] != '0')
+				log_warnx("net.ipv4.conf.all.rp_filter is %c: ICMP to this node arriving for a NAT address (pings, errors for its own connections) will be dropped after sluiced hands it back; set it to 0 if NAT outgoing is used",
+				    v[0]);
+			fclose(f);
+		}
+	}
 	d->udp_fd = udp_open(cfg, err, errlen);
 	if (d->udp_fd < 0) {
 		rc = d->udp_fd;
@@ -270,6 +294,9 @@ dplane_start(struct dplane **out, uv_loop_t *loop,
 		    cfg->nat_max_flows);
 		goto err;
 	}
+	ct_set_timeouts(d->ct, &(struct ct_timeouts){
+	    .tcp_established = cfg->nat_tcp_est_s, .udp = cfg->nat_udp_s,
+	    .udp_assured = cfg->nat_udp_assured_s, .icmp = cfg->nat_icmp_s });
 	rc = worker_start(&d->w, d->tun_fd, d->udp_fd, &d->cur, d->ct,
 	    POOL_SIZE, BUF_SIZE, d->info.tun_mtu);
 	if (rc != 0) {

@@ -50,6 +50,26 @@ note(struct pipeline_result *r, enum dp_counter c)
 	r->count = c;
 }
 
+/*
+ * A translated packet crosses the node's forwarding twice (into the TUN
+ * and out of it again): give one hop back, so the node counts as one
+ * hop to traceroute and a pod's TTL of 2 reaches the next router. Only
+ * translated packets: one that came back to the TUN unchanged must not
+ * live for ever in a loop.
+ */
+static void
+hop_back(struct pkt *p)
+{
+	uint8_t old[2] = { p->data[8], p->data[9] }, now[2];
+
+	if (old[0] == 255)
+		return;
+	now[0] = (uint8_t)(old[0] + 1);
+	now[1] = old[1];
+	xlate_csum_adjust(p->data + 10, old, now, 2);
+	p->data[8] = now[0];
+}
+
 static bool
 is_nat_addr(const struct dp_snapshot *s, uint32_t a)
 {
@@ -79,6 +99,7 @@ nat_back(const struct dp_snapshot *s, struct ct_table *ct, uint32_t now,
 	    k.dst, k.proto == IPPROTO_ICMP ? k.sport : k.dport, k.tcp_flags,
 	    false, now, &f) == CT_OK) {
 		xlate_dst(p->data, ii, f.pod, f.pport);
+		hop_back(p);
 		memcpy(&ii->dst.u.v4, &f.pod, 4);
 		note(r, DP_NAT_IN);
 		return true;
@@ -88,6 +109,7 @@ nat_back(const struct dp_snapshot *s, struct ct_table *ct, uint32_t now,
 	    ct_in(ct, k.proto, k.dst, k.proto == IPPROTO_ICMP ? 0 : k.dport,
 	    k.src, k.sport, 0, true, now, &f) == CT_OK) {
 		xlate_icmp_error(p->data, ii, f.pod, f.pport);
+		hop_back(p);
 		memcpy(&ii->dst.u.v4, &f.pod, 4);
 		note(r, DP_NAT_ICMP_IN);
 		return true;
@@ -127,6 +149,7 @@ nat_out(const struct dp_snapshot *s, struct ct_table *ct, uint32_t now,
 	    s->nnat, now, &f)) {
 	case CT_OK:
 		xlate_src(p->data, ii, f.nat, f.nport);
+		hop_back(p);
 		note(r, DP_NAT_OUT);
 		r->verdict = VERDICT_TO_TUN;
 		return;

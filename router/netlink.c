@@ -434,8 +434,9 @@ rule_is(struct rtnl_rule *r, const struct netlink_rule *w)
 	const char *iif = rtnl_rule_get_iif(r);
 
 	if (rtnl_rule_get_prio(r) != w->prio ||
-	    rtnl_rule_get_table(r) != w->table ||
-	    rtnl_rule_get_action(r) != FR_ACT_TO_TBL)
+	    rtnl_rule_get_action(r) != (w->unreachable ? FR_ACT_UNREACHABLE :
+	    FR_ACT_TO_TBL) ||
+	    (!w->unreachable && rtnl_rule_get_table(r) != w->table))
 		return false;
 	uint8_t ipproto = 0;
 	uint16_t lo = 0, hi = 0;
@@ -515,8 +516,12 @@ netlink_rules_sync(struct netlink *nl, int family,
 		}
 		rtnl_rule_set_family(r, family);
 		rtnl_rule_set_prio(r, want[i].prio);
-		rtnl_rule_set_table(r, want[i].table);
-		rtnl_rule_set_action(r, FR_ACT_TO_TBL);
+		if (want[i].unreachable) {
+			rtnl_rule_set_action(r, FR_ACT_UNREACHABLE);
+		} else {
+			rtnl_rule_set_table(r, want[i].table);
+			rtnl_rule_set_action(r, FR_ACT_TO_TBL);
+		}
 		rtnl_rule_set_protocol(r, NETLINK_PROTO_SLUICE);
 		if (want[i].iif[0])
 			rtnl_rule_set_iif(r, want[i].iif);

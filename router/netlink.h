@@ -88,6 +88,7 @@ struct netlink_rule {
 	uint16_t dport_lo, dport_hi;	/* "dport lo-hi", 0: any */
 	char iif[IFNAMSIZ];		/* "iif" if not empty */
 	uint32_t table;			/* "lookup table" */
+	bool unreachable;		/* "unreachable" instead of a lookup */
 };
 
 /* Makes the rules of protocol NETLINK_PROTO_SLUICE of family exactly `want`. */
