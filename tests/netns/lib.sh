@@ -20,6 +20,7 @@
 #                           the cluster secret every node's config points at
 #   tb_daemon_start NAME    writes NAME's config and starts sluiced in it
 #   tb_ctl NAME ARGS...     sluicectl against NAME's socket
+#   tb_bg NAME CMD...       a background process in NAME, ended at cleanup
 # Assertions: tb_assert, tb_assert_eq, tb_assert_match, tb_fail.
 
 set -euo pipefail
@@ -33,6 +34,7 @@ PY=/usr/bin/python3
 TB_ID="sl$$"
 TB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sluice-tb.XXXXXX")
 TB_NS=()
+TB_BG=()
 declare -A TB_PID=()
 declare -A TB_ADDR=()
 TB_NAME=$(basename "$0" .sh)
@@ -70,6 +72,9 @@ tb_assert_match() {	# tb_assert_match "what" regex text
 tb_cleanup() {
 	local rc=$?
 	set +e
+	for pid in "${TB_BG[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
 	for n in "${!TB_PID[@]}"; do
 		kill -TERM "${TB_PID[$n]}" 2>/dev/null
 	done
@@ -92,6 +97,17 @@ trap tb_cleanup EXIT
 trap 'exit 130' INT TERM
 
 tb_ns_name() { echo "$TB_ID-$1"; }
+
+# tb_bg NAME cmd...: runs cmd inside host NAME in the background; its PID
+# is in TB_BG_PID, and the cleanup ends it (servers that would otherwise
+# outlive the test and hold its output open).
+tb_bg() {
+	local n=$1
+	shift
+	ip netns exec "$(tb_ns_name "$n")" "$@" &
+	TB_BG_PID=$!
+	TB_BG+=("$TB_BG_PID")
+}
 
 # tb_exec NAME cmd...: runs cmd inside host NAME.
 tb_exec() {

@@ -49,8 +49,7 @@ tb_daemon_start node-a
 tb_daemon_start node-b
 tb_wait_peers node-a 1
 
-tb_exec out "$PY" "$WHOAMI" serve 7000 60 &
-srv=$!
+tb_bg out "$PY" "$WHOAMI" serve 7000 60
 sleep 0.5
 
 # --- the return path is in place -------------------------------------------
@@ -120,5 +119,4 @@ echo "$rules" | grep -qE '^0:[[:space:]]+from all lookup local' ||
     tb_fail "the local rule is not back at 0: $rules"
 case "$rules" in *"ipproto tcp dport 61000-65534"*) tb_fail "NAT rules left after the stop: $rules";; esac
 tb_exec node-a ping -c 1 -W 2 -q 192.0.2.100 >/dev/null || tb_fail "node-a's own ping after the stop"
-kill "$srv" 2>/dev/null || true
 tb_log "PASS"

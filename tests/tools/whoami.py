@@ -3,15 +3,17 @@
 outside host of the NAT tests. Every mode stops by itself within its
 time bound.
 
-  whoami.py serve PORT SECONDS       TCP and UDP on PORT: answer each
+  whoami.py serve PORT SECONDS [N]   TCP and UDP on PORT (and the N-1
+                                     ports after it): answer each
                                      connection / datagram with "ADDR PORT"
                                      of the peer as seen here
   whoami.py tcp HOST PORT            connect, print the answer
   whoami.py udp HOST PORT            send a datagram, print the answer
-  whoami.py tcp-many HOST PORT N T   open N connections at once (T seconds
-                                     at most), hold them all open, then
-                                     print how many got an answer and
-                                     how many distinct ADDR PORT pairs
+  whoami.py tcp-many HOST PORT N T [P] open N connections (to P ports from
+                                     PORT on, in turn; T seconds at most),
+                                     hold them all open, then print how
+                                     many got an answer and how many
+                                     distinct ADDR PORT pairs
 """
 import selectors
 import socket
@@ -19,24 +21,25 @@ import sys
 import time
 
 
-def serve(port, seconds):
+def serve(port, seconds, nports=1):
     sel = selectors.DefaultSelector()
-    lt = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    lt.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    lt.bind(("0.0.0.0", port))
-    lt.listen(4096)
-    lt.setblocking(False)
-    lu = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    lu.bind(("0.0.0.0", port))
-    lu.setblocking(False)
-    sel.register(lt, selectors.EVENT_READ, "tcp")
-    sel.register(lu, selectors.EVENT_READ, "udp")
+    for p in range(port, port + nports):
+        lt = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        lt.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        lt.bind(("0.0.0.0", p))
+        lt.listen(4096)
+        lt.setblocking(False)
+        lu = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        lu.bind(("0.0.0.0", p))
+        lu.setblocking(False)
+        sel.register(lt, selectors.EVENT_READ, "tcp")
+        sel.register(lu, selectors.EVENT_READ, "udp")
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         for key, _ in sel.select(timeout=0.2):
             if key.data == "tcp":
                 try:
-                    c, peer = lt.accept()
+                    c, peer = key.fileobj.accept()
                 except BlockingIOError:
                     continue
                 try:
@@ -49,10 +52,10 @@ def serve(port, seconds):
                 sel.register(c, selectors.EVENT_READ, "conn")
             elif key.data == "udp":
                 try:
-                    data, peer = lu.recvfrom(2048)
+                    data, peer = key.fileobj.recvfrom(2048)
                 except BlockingIOError:
                     continue
-                lu.sendto(("%s %d\n" % peer).encode(), peer)
+                key.fileobj.sendto(("%s %d\n" % peer).encode(), peer)
             else:
                 try:
                     data = key.fileobj.recv(64)
@@ -82,7 +85,7 @@ def udp(host, port):
     sys.exit("no answer")
 
 
-def tcp_many(host, port, n, seconds):
+def tcp_many(host, port, n, seconds, nports=1):
     end = time.monotonic() + seconds
     sel = selectors.DefaultSelector()
     pending = {}
@@ -94,9 +97,10 @@ def tcp_many(host, port, n, seconds):
         while opened < n and len(pending) < 512:
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             s.setblocking(False)
-            s.connect_ex((host, port))
+            dport = port + opened % nports
+            s.connect_ex((host, dport))
             sel.register(s, selectors.EVENT_READ)
-            pending[s] = b""
+            pending[s] = dport
             opened += 1
         for key, _ in sel.select(timeout=0.2):
             s = key.fileobj
@@ -105,10 +109,11 @@ def tcp_many(host, port, n, seconds):
             except OSError:
                 data = b""
             sel.unregister(s)
-            del pending[s]
+            dport = pending.pop(s)
             if data:
                 got += 1
-                answers.add(data.decode().strip())
+                # The translation is unique per destination port.
+                answers.add((dport, data.decode().strip()))
             held.append(s)
     for s in list(pending):
         s.close()
@@ -121,13 +126,15 @@ held = []
 if __name__ == "__main__":
     mode = sys.argv[1]
     if mode == "serve":
-        serve(int(sys.argv[2]), float(sys.argv[3]))
+        serve(int(sys.argv[2]), float(sys.argv[3]),
+              int(sys.argv[4]) if len(sys.argv) > 4 else 1)
     elif mode == "tcp":
         tcp(sys.argv[2], int(sys.argv[3]))
     elif mode == "udp":
         udp(sys.argv[2], int(sys.argv[3]))
     elif mode == "tcp-many":
         tcp_many(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]),
-                 float(sys.argv[5]))
+                 float(sys.argv[5]),
+                 int(sys.argv[6]) if len(sys.argv) > 6 else 1)
     else:
         sys.exit(__doc__)
