@@ -70,11 +70,12 @@ wait_routes() {
 	tb_fail "$1 routes $n blocks of other nodes, not $2"
 }
 
-step "building the underlay (a switch and three nodes)"
+step "building the underlay (a switch, three nodes and an outside host)"
 tb_switch
 tb_node node-a 192.0.2.1
 tb_node node-b 192.0.2.2
 tb_node node-c 192.0.2.3
+tb_host outside 192.0.2.100
 tb_manifest node-a node-b node-c <<'YAML'
 apiVersion: sluice.io/v1alpha1
 kind: IPPool
@@ -82,6 +83,7 @@ metadata: {name: default}
 spec:
   cidr: 10.244.0.0/16
   blockSize: 26
+  natOutgoing: true
 ---
 apiVersion: sluice.io/v1alpha1
 kind: Node
@@ -152,6 +154,17 @@ wait $srv
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 echo "sent     $sent"
 echo "received $(cat "$TB_TMP/rx")  ($ms ms)"
+
+step "NAT outgoing: the outside host (192.0.2.100) sees each pod as its node"
+tb_bg outside "$PY" tests/tools/whoami.py serve 7000 30
+sleep 0.3
+for pod in pod-a1 pod-b1 pod-c1; do
+	seen=$(tb_exec "$pod" "$PY" tests/tools/whoami.py tcp 192.0.2.100 7000) ||
+	    tb_fail "$pod -> outside"
+	printf '%-7s %-14s -> outside sees %s\n' "$pod" "${TB_ADDR[$pod]}" "$seen"
+done
+tb_exec pod-a1 ping -c 1 -W 2 -q 192.0.2.100 | tail -1
+tb_ctl node-a conntrack | sed -n '1,12p'
 
 step "node-c's daemon is killed: the others withdraw its block within the dead interval (${TB_DEAD_MS} ms)"
 kill -KILL "${TB_PID[node-c]}"
