@@ -331,7 +331,7 @@ sync_kernel(struct sluiced *d)
 {
 	const struct cluster *cl = &d->manifests.cluster;
 	struct netlink_sync_stats st;
-	struct netlink_rule rules[2 + 128 + 3 * CONFIG_NAT_ADDRS_MAX + 1];
+	struct netlink_rule rules[2 + 192 + 3 * CONFIG_NAT_ADDRS_MAX + 1];
 	bool nat = nat_active(d);
 	uint32_t pref;
 
@@ -412,12 +412,28 @@ sync_kernel(struct sluiced *d)
 				rules[nr++].table = d->cfg.route_table;
 			}
 			/*
+			 * From the outside to a pod (pools routed to the
+			 * nodes, without NAT): through sluiced too, so what
+			 * applies to pods' traffic (policy) applies to it.
+			 */
+			for (size_t i = 0; i < cl->npools && nr < 130; i++) {
+				if (cl->pools[i].cidr.addr.family != fam)
+					continue;
+				memset(&rules[nr], 0, sizeof(rules[0]));
+				rules[nr].prio = d->cfg.rule_priority + 1;
+				rules[nr].has_dst = true;
+				rules[nr].dst = cl->pools[i].cidr;
+				snprintf(rules[nr].iif, sizeof(rules[nr].iif), "%s",
+				    d->cfg.underlay_if);
+				rules[nr++].table = d->cfg.route_table;
+			}
+			/*
 			 * Fail closed: when our table has no route (the TUN
 			 * went down with the daemon), a natOutgoing pod's
 			 * packet must not fall through to main and leave
 			 * untranslated. Kept over a stop, like the rest.
 			 */
-			for (size_t i = 0; i < cl->npools && nr < 130; i++) {
+			for (size_t i = 0; i < cl->npools && nr < 194; i++) {
 				if (cl->pools[i].cidr.addr.family != fam ||
 				    !cl->pools[i].nat_outgoing)
 					continue;

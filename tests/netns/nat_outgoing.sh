@@ -74,6 +74,12 @@ tb_assert_match "TCP from node-b's pod" "^192\.0\.2\.2 " "$seen"
 seen=$(tb_exec p2 "$PY" "$WHOAMI" tcp 192.0.2.100 7000) || tb_fail "TCP p2 -> out"
 tb_assert_match "TCP from the direct pool" "^10\.250\.1\.5 " "$seen"
 
+# From the outside to the direct pool: through sluiced too (rule iif ul0).
+before=$(tb_stat node-a fwd_local)
+tb_exec out ping -c 3 -W 2 -q 10.250.1.5 >/dev/null || tb_fail "ping out -> p2"
+after=$(tb_stat node-a fwd_local)
+[ "$after" -ge $((before + 3)) ] || tb_fail "out -> p2 did not pass sluiced (fwd_local $before -> $after)"
+
 # --- pods among themselves: never translated ------------------------------
 tb_exec p1 ping -c 2 -W 2 -q 10.244.2.5 >/dev/null || tb_fail "ping p1 -> p3"
 
