@@ -125,4 +125,11 @@ echo "$rules" | grep -qE '^0:[[:space:]]+from all lookup local' ||
     tb_fail "the local rule is not back at 0: $rules"
 case "$rules" in *"ipproto tcp dport 61000-65534"*) tb_fail "NAT rules left after the stop: $rules";; esac
 tb_exec node-a ping -c 1 -W 2 -q 192.0.2.100 >/dev/null || tb_fail "node-a's own ping after the stop"
+# --- a NAT range inside the kernel's ephemeral ports is refused -----------
+tb_exec node-a sysctl -qw net.ipv4.ip_local_port_range="40000 62000"
+rc=0
+out=$(timeout 20 ip netns exec "$(tb_ns_name node-a)" "$SLUICED" --foreground \
+    --config "$TB_TMP/node-a/sluiced.yaml" 2>&1) || rc=$?
+[ $rc -ne 0 ] || tb_fail "sluiced started with its NAT ports in the ephemeral range"
+tb_assert_match "ephemeral overlap refused" "nat.portRange 61000-65534 overlaps the kernel's ephemeral ports 40000-62000" "$out"
 tb_log "PASS"
