@@ -402,11 +402,14 @@ pick_port(struct ct_table *t, struct shard *s, uint8_t proto,
     uint32_t hint, uint16_t *out)
 {
 	uint32_t size = (uint32_t)t->hi - t->lo + 1;
+	/* Reduced first: hint + k would wrap past 2^32 and, unless size is
+	 * a power of 2, skip ports. */
+	uint32_t start = hint % size;
 
 	if (dest && t->d[dest - 1].count >= size)
 		return -ENOSPC;
 	for (uint32_t k = 0; k < size; k++) {
-		uint16_t p = (uint16_t)(t->lo + (hint + k) % size);
+		uint16_t p = (uint16_t)(t->lo + (start + k) % size);
 
 		if (!find_reply(t, s, proto, remote, rport, nat, p)) {
 			*out = p;
@@ -503,6 +506,9 @@ track(struct ent *e, bool out, uint8_t f)
 		e->state = CT_TCP_CLOSE;
 		return;
 	}
+	/* Reset stays reset: only a new SYN (ct_out()) starts it over. */
+	if (e->state == CT_TCP_CLOSE)
+		return;
 	switch (e->state) {
 	case CT_TCP_SYN_SENT:
 		if (!out && (f & TCP_SYN) && (f & TCP_ACK))
@@ -626,6 +632,9 @@ ct_expire(struct ct_table *t, uint32_t now)
 			pthread_mutex_unlock(&s->mu);
 			continue;
 		}
+		/* After a long pause, whole laps need no second visit. */
+		if (now - s->done > WHEEL)
+			s->done = now - WHEEL;
 		/* Slots from the last second done up to now; a slot that
 		 * runs out of budget is visited again next time. */
 		while (s->done < now && budget > 0) {
@@ -645,9 +654,6 @@ ct_expire(struct ct_table *t, uint32_t now)
 			if (budget > 0)
 				s->done++;
 		}
-		/* After a long pause, skip whole laps already visited. */
-		if (now - s->done > WHEEL)
-			s->done = now - WHEEL;
 		pthread_mutex_unlock(&s->mu);
 	}
 	atomic_fetch_add(&t->expired, freed);

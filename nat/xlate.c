@@ -104,8 +104,14 @@ rewrite(uint8_t *pkt, const struct ip_info *ii, uint8_t *a, uint32_t addr,
 		xlate_csum_adjust(csum, a, na, 4);
 	if (csum != NULL && port_field != NULL)
 		xlate_csum_adjust(csum, port_field, np, 2);
-	if (ii->proto == IPPROTO_UDP && csum != NULL && get16(csum) == 0)
-		put16(csum, 0xffff);	/* 0 means "no checksum" */
+	/*
+	 * Eqn. 3 may give 0 where 0xffff is as right (the same number in
+	 * ones' complement), but only 0xffff is right for UDP, where 0 means
+	 * "no checksum", and for an ICMP message whose words are all 0 (an
+	 * echo reply with id, sequence and data 0): its sum is +0, not -0.
+	 */
+	if (csum != NULL && ii->proto != IPPROTO_TCP && get16(csum) == 0)
+		put16(csum, 0xffff);
 	xlate_csum_adjust(pkt + IP_CSUM, a, na, 4);
 	memcpy(a, na, 4);
 	if (port_field != NULL)

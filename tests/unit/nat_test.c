@@ -97,6 +97,10 @@ test_tcp_states(void)
 	    false, 107, &g), CT_OK);
 	ASSERT_EQ(g.state, CT_TCP_CLOSE);
 	ASSERT_EQ(g.expires, 107 + CT_TO_CLOSE);
+	/* Reset stays reset: a late ACK or FIN does not revive it. */
+	ASSERT_EQ(ct_out(t, IPPROTO_TCP, pod, 40000, rem, 80, FIN | ACK, nat, 1,
+	    108, &g), CT_OK);
+	ASSERT_EQ(g.state, CT_TCP_CLOSE);
 	ct_free(t);
 }
 
