@@ -30,6 +30,7 @@
 #define F_FIN_IN 0x02
 #define F_REPLIED 0x04
 
+/* One cache line: a lookup touches one line per entry it walks. */
 struct ent {
 	uint32_t pod, remote, nat;
 	uint16_t pport, rport, nport;
@@ -39,7 +40,9 @@ struct ent {
 	uint32_t expires, created;
 	uint32_t pkts_out, pkts_in;
 	uint32_t dest;			/* its destination counter, index + 1 */
-};
+	uint32_t spare;
+} __attribute__((aligned(64)));
+_Static_assert(sizeof(struct ent) == 64, "a flow entry is one cache line");
 
 /* How many flows of a shard use one (proto, remote, rport, nat). */
 struct dest {
@@ -155,7 +158,9 @@ ct_new(uint32_t capacity, uint16_t lo, uint16_t hi)
 	memcpy(t->to, default_to, sizeof(t->to));
 	t->lo = lo;
 	t->hi = hi;
-	t->e = calloc(capacity, sizeof(*t->e));
+	t->e = aligned_alloc(64, (size_t)capacity * sizeof(*t->e));
+	if (t->e != NULL)
+		memset(t->e, 0, (size_t)capacity * sizeof(*t->e));
 	t->d = calloc(capacity, sizeof(*t->d));
 	if (t->e == NULL || t->d == NULL)
 		goto err;
@@ -165,9 +170,9 @@ ct_new(uint32_t capacity, uint16_t lo, uint16_t hi)
 	}
 	t->efree = t->dfree = 1;
 	pthread_mutex_init(&t->pool_mu, NULL);
-	/* Chains of about 2 on average with every flow in one shard's
-	 * share; a single hot destination makes one shard's chains longer. */
-	nb = next_pow2(capacity / CT_SHARDS * 2);
+	/* Chains of about 1 on average with the table full and flows
+	 * spread; a single hot destination makes one shard's chains longer. */
+	nb = next_pow2(capacity / CT_SHARDS);
 	for (int i = 0; i < CT_SHARDS; i++) {
 		struct shard *s = &t->s[i];
 
@@ -227,6 +232,8 @@ ct_set_timeouts(struct ct_table *t, const struct ct_timeouts *to)
 		t->to[CT_UDP_ASSURED] = to->udp_assured;
 	if (to->icmp)
 		t->to[CT_ICMP] = to->icmp;
+	if (to->tcp_time_wait)
+		t->to[CT_TCP_TIME_WAIT] = to->tcp_time_wait;
 }
 
 static uint32_t

@@ -16,8 +16,10 @@
  * shard. Each shard has a mutex; every function that reads or writes a
  * shard's flows holds that shard's mutex for the call, and says so. The
  * entries themselves come from one pool of `capacity` entries (its own
- * mutex, taken only to create or free one), so a single busy destination
- * can use the whole table.
+ * mutex, taken only to create or free one), so the flows of a single busy
+ * destination are not confined to a shard's share of the table; its
+ * ports are the limit: the range's size per NAT address at once, which
+ * with TIME_WAIT's timeout bounds its new connections per second.
  *
  * Uniqueness: a translated (nat, nport) is unique per (protocol, remote,
  * rport): the reply tuple identifies exactly one flow. The allocator
@@ -66,6 +68,7 @@ struct ct_timeouts {
 	uint32_t udp;			/* unreplied */
 	uint32_t udp_assured;
 	uint32_t icmp;
+	uint32_t tcp_time_wait;
 };
 
 #define CT_SHARDS 16

@@ -88,6 +88,10 @@ static const struct field fields[] = {
 	FLDU("nat.udpAssuredSeconds", nat_udp_assured_str, nat_udp_assured_s,
 	    "180", 1, 86400),
 	FLDU("nat.icmpSeconds", nat_icmp_str, nat_icmp_s, "30", 1, 3600),
+	/* A closed TCP flow keeps its port this long (one destination's
+	 * new connections/s <= its ports / this). */
+	FLDU("nat.tcpTimeWaitSeconds", nat_time_wait_str, nat_time_wait_s,
+	    "120", 1, 600),
 	FLD("nat.addresses", F_ADDRS4, false, nat_addrs_str, NULL),
 	FLD("nat.doNotNat", F_CIDRS, false, no_nat_str, NULL),
 };

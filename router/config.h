@@ -86,6 +86,8 @@ struct sluiced_config {
 	uint32_t nat_udp_assured_s;
 	char nat_icmp_str[12];
 	uint32_t nat_icmp_s;
+	char nat_time_wait_str[12];
+	uint32_t nat_time_wait_s;
 	char no_nat_str[CONFIG_LIST_MAX];
 	struct sluice_prefix no_nat[CONFIG_NO_NAT_MAX];
 	uint32_t nno_nat;

@@ -296,7 +296,8 @@ dplane_start(struct dplane **out, uv_loop_t *loop,
 	}
 	ct_set_timeouts(d->ct, &(struct ct_timeouts){
 	    .tcp_established = cfg->nat_tcp_est_s, .udp = cfg->nat_udp_s,
-	    .udp_assured = cfg->nat_udp_assured_s, .icmp = cfg->nat_icmp_s });
+	    .udp_assured = cfg->nat_udp_assured_s, .icmp = cfg->nat_icmp_s,
+	    .tcp_time_wait = cfg->nat_time_wait_s });
 	rc = worker_start(&d->w, d->tun_fd, d->udp_fd, &d->cur, d->ct,
 	    POOL_SIZE, BUF_SIZE, d->info.tun_mtu);
 	if (rc != 0) {
