@@ -138,6 +138,51 @@ xlate_dst(uint8_t *pkt, const struct ip_info *ii, uint32_t addr,
 	    ii->proto == IPPROTO_ICMP ? l4 + ICMP_ID : l4 + 2, port);
 }
 
+/* Adds new - old (n bytes, even) to a partial (not inverted) sum. */
+static void
+partial_adjust(uint8_t *sum, const uint8_t *old, const uint8_t *new,
+    size_t n)
+{
+	uint32_t s = ((uint32_t)sum[0] << 8) | sum[1];
+
+	for (size_t i = 0; i + 1 < n; i += 2) {
+		s += (uint16_t)~(((uint32_t)old[i] << 8) | old[i + 1]);
+		s += ((uint32_t)new[i] << 8) | new[i + 1];
+	}
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	sum[0] = (uint8_t)(s >> 8);
+	sum[1] = (uint8_t)s;
+}
+
+static void
+rewrite_partial(uint8_t *pkt, const struct ip_info *ii, uint8_t *a,
+    uint32_t addr, uint8_t *port_field, uint16_t port)
+{
+	uint8_t na[4];
+
+	memcpy(na, &addr, 4);
+	partial_adjust(pkt + ii->l4_off + TCP_CSUM, a, na, 4);
+	xlate_csum_adjust(pkt + IP_CSUM, a, na, 4);
+	memcpy(a, na, 4);
+	put16(port_field, port);
+}
+
+void
+xlate_src_partial(uint8_t *pkt, const struct ip_info *ii, uint32_t addr,
+    uint16_t port)
+{
+	rewrite_partial(pkt, ii, pkt + IP_SRC, addr, pkt + ii->l4_off, port);
+}
+
+void
+xlate_dst_partial(uint8_t *pkt, const struct ip_info *ii, uint32_t addr,
+    uint16_t port)
+{
+	rewrite_partial(pkt, ii, pkt + IP_DST, addr, pkt + ii->l4_off + 2,
+	    port);
+}
+
 /* Offset of the quoted IPv4 header, its length, and the quote's end. */
 static bool
 quote_bounds(const uint8_t *pkt, const struct ip_info *ii, size_t *q,

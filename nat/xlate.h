@@ -43,6 +43,18 @@ void xlate_dst(uint8_t *pkt, const struct ip_info *ii, uint32_t addr,
     uint16_t port);
 
 /*
+ * The same for a TCP super-packet whose checksum the kernel left partial
+ * (virtio-net NEEDS_CSUM: the field holds the folded pseudo-header sum,
+ * not inverted, and the sum over the segment is added when it is cut):
+ * the field follows the addresses only, since the ports are summed
+ * later with the rest of the header.
+ */
+void xlate_src_partial(uint8_t *pkt, const struct ip_info *ii,
+    uint32_t addr, uint16_t port);
+void xlate_dst_partial(uint8_t *pkt, const struct ip_info *ii,
+    uint32_t addr, uint16_t port);
+
+/*
  * An ICMP error (destination unreachable, time exceeded, parameter
  * problem) quoting a packet: the quote's key as it was sent (its source
  * is the translated address and port), read from the quoted IPv4 header

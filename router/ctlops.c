@@ -271,9 +271,10 @@ op_stats(void *arg, const struct ctl_request *req, msgpack_packer *pk,
 		}
 	}
 	mp_pack_key(pk, "offload");
-	msgpack_pack_map(pk, 3 + OFFLOAD_DROP__COUNT - 1);
+	msgpack_pack_map(pk, 4 + OFFLOAD_DROP__COUNT - 1);
 	mp_pack_kv_u64(pk, "gsoIn", os.gso_in);
 	mp_pack_kv_u64(pk, "gsoSegments", os.gso_segs);
+	mp_pack_kv_u64(pk, "gsoWhole", os.gso_whole);
 	mp_pack_kv_u64(pk, "groOut", os.gro_out);
 	for (int i = 1; i < OFFLOAD_DROP__COUNT; i++) {
 		char k[48];

@@ -167,6 +167,51 @@ nat_out(const struct dp_snapshot *s, struct ct_table *ct, uint32_t now,
 	}
 }
 
+bool
+inside_whole(const struct dp_snapshot *s, struct ct_table *ct, uint32_t now,
+    struct pkt *p, struct pipeline_result *r)
+{
+	struct xlate_key k;
+	struct ip_info ii;
+	struct ct_flow f;
+	const struct lpm *table;
+	uint32_t route;
+
+	r->peer = NULL;
+	r->reply_len = 0;
+	r->counted = false;
+	r->verdict = VERDICT_TO_TUN;
+	if (ip_parse(p->data, p->len, &ii) != IP_OK || ii.proto != IPPROTO_TCP ||
+	    ii.tot_len != p->len)
+		return false;
+	if (ct != NULL && s->nnat > 0 && ii.version == 4 &&
+	    is_nat_addr(s, ii.dst.u.v4.s_addr)) {
+		if (!xlate_key_of(p->data, &ii, &k) ||
+		    ct_in(ct, k.proto, k.src, k.sport, k.dst, k.dport,
+		    k.tcp_flags, false, now, &f) != CT_OK)
+			return false;
+		xlate_dst_partial(p->data, &ii, f.pod, f.pport);
+		hop_back(p);
+		note(r, DP_NAT_IN);
+		return true;
+	}
+	table = ii.version == 4 ? s->dst4 : s->dst6;
+	if (table != NULL && lpm_lookup(table, &ii.dst, &route))
+		return DP_ROUTE_KIND(route) == DP_ROUTE_LOCAL;
+	if (ct == NULL || s->nnat == 0 || ii.version != 4 ||
+	    s->nat_src == NULL || !lpm_lookup(s->nat_src, &ii.src, &route) ||
+	    (s->no_nat != NULL && lpm_lookup(s->no_nat, &ii.dst, &route)))
+		return true;	/* the outside, untranslated */
+	if (!xlate_key_of(p->data, &ii, &k) ||
+	    ct_out(ct, k.proto, k.src, k.sport, k.dst, k.dport, k.tcp_flags,
+	    s->nat_addrs, s->nnat, now, &f) != CT_OK)
+		return false;
+	xlate_src_partial(p->data, &ii, f.nat, f.nport);
+	hop_back(p);
+	note(r, DP_NAT_OUT);
+	return true;
+}
+
 void
 inside_process(const struct dp_snapshot *s, struct ct_table *ct,
     uint32_t now, struct pkt *p, uint8_t *scratch, size_t scratch_len,

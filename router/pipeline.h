@@ -6,6 +6,7 @@
 #ifndef SLUICE_ROUTER_PIPELINE_H
 #define SLUICE_ROUTER_PIPELINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +41,18 @@ struct ct_table;
 void inside_process(const struct dp_snapshot *s, struct ct_table *ct,
     uint32_t now, struct pkt *p, uint8_t *scratch, size_t scratch_len,
     struct pipeline_result *r);
+
+/*
+ * A TCP super-packet from the TUN (TSO, checksum partial), looked at
+ * whole: if it goes back to the kernel (a pod of this node, the outside)
+ * and NAT, where it applies, translates its flow, the headers are
+ * rewritten once and true says "write it back whole" (the kernel cuts it
+ * later, or forwards it as GSO). false, with nothing changed: cut it and
+ * take each segment through inside_process() (to a peer, or whatever
+ * NAT could not do, which that path answers or drops).
+ */
+bool inside_whole(const struct dp_snapshot *s, struct ct_table *ct,
+    uint32_t now, struct pkt *p, struct pipeline_result *r);
 
 /*
  * A datagram from the underlay socket, from src: check the sender,

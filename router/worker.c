@@ -341,6 +341,21 @@ from_tun(struct worker *w, const struct dp_snapshot *s)
 		memcpy(&vh, p->data - OFFLOAD_VNET_HLEN, sizeof(vh));
 		p->len = (uint32_t)(n - (ssize_t)OFFLOAD_VNET_HLEN);
 		if (offload_is_gso(&vh)) {
+			struct pipeline_result r;
+
+			/* Back to the kernel: whole, translated once. */
+			if ((vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
+			    inside_whole(s, w->ct, w->now, p, &r)) {
+				dp_count(&w->st, DP_TUN_RX, 1);
+				dp_count(&w->st, DP_TUN_RX_BYTES, p->len);
+				dp_count(&w->st, DP_FWD_LOCAL, 1);
+				if (r.counted)
+					dp_count(&w->st, r.count, 1);
+				w->ost.gso_whole++;
+				to_tun_vh(w, &vh, p->data, p->len);
+				pkt_put(p);
+				continue;
+			}
 			v = offload_tso_parse(&vh, p->data, p->len, &t);
 			if (v == OFFLOAD_OK)
 				segment(w, s, &t);

@@ -28,6 +28,7 @@ struct worker_offload_stats {
 	uint64_t drop[OFFLOAD_DROP__COUNT];	/* TUN reads refused */
 	uint64_t gso_in;	/* TUN super-packets read */
 	uint64_t gso_segs;	/* segments cut from them */
+	uint64_t gso_whole;	/* written back to the TUN whole */
 	uint64_t gro_out;	/* coalesced super-packets written */
 };
 

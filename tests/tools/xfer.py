@@ -5,6 +5,8 @@ compute the digest without sharing anything.
 
   xfer.py tcp-server PORT SECONDS            print "<bytes> <sha256>" of what arrives
   xfer.py tcp-client HOST PORT BYTES         send BYTES, print "<bytes> <sha256>"
+  xfer.py tcp-source PORT BYTES SECONDS      serve one connection: send BYTES, print "<bytes> <sha256>"
+  xfer.py tcp-sink HOST PORT                 connect, print "<bytes> <sha256>" of what arrives
   xfer.py udp-echo PORT SECONDS              echo datagrams back until SECONDS pass
   xfer.py udp-ping HOST PORT COUNT           send COUNT datagrams, print how many came back
 Every mode stops by itself within its time bound.
@@ -62,6 +64,35 @@ def tcp_client(host, port, total):
     print(total, h.hexdigest())
 
 
+def tcp_source(port, total, seconds):
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("0.0.0.0", port))
+    ls.listen(1)
+    ls.settimeout(seconds)
+    c, _ = ls.accept()
+    c.settimeout(seconds)
+    h = hashlib.sha256()
+    for chunk in blocks(total):
+        c.sendall(chunk)
+        h.update(chunk)
+    c.close()
+    print(total, h.hexdigest())
+
+
+def tcp_sink(host, port):
+    s = socket.create_connection((host, port), timeout=30)
+    h = hashlib.sha256()
+    n = 0
+    while True:
+        data = s.recv(1 << 20)
+        if not data:
+            break
+        h.update(data)
+        n += len(data)
+    print(n, h.hexdigest())
+
+
 def udp_echo(port, seconds):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("0.0.0.0", port))
@@ -95,6 +126,10 @@ if mode == "tcp-server":
     tcp_server(int(sys.argv[2]), float(sys.argv[3]))
 elif mode == "tcp-client":
     tcp_client(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+elif mode == "tcp-source":
+    tcp_source(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]))
+elif mode == "tcp-sink":
+    tcp_sink(sys.argv[2], int(sys.argv[3]))
 elif mode == "udp-echo":
     udp_echo(int(sys.argv[2]), float(sys.argv[3]))
 elif mode == "udp-ping":
