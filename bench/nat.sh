@@ -3,8 +3,10 @@
 # to a host outside the cluster through sluiced's NAT, side by side with
 # a pod of the same node in a pool without natOutgoing (the outside host
 # routes that pool to the node), and with the kernel alone: a pod on a
-# plain veth of a node that only forwards, and one behind the kernel's
-# own NAT (iptables MASQUERADE) when the kernel has it. Run by hand as
+# plain veth of a node that only forwards, and, with
+# SLUICE_BENCH_KERNEL_NAT=1, one behind the kernel's own NAT (iptables
+# MASQUERADE inside the test's namespace; it loads the kernel's
+# netfilter NAT modules, which are machine-wide). Run by hand as
 # root (not part of the test command); prints each figure and the ratios
 # NAT/direct.
 #
@@ -19,9 +21,9 @@
 #   s-dir 10.250.1.5   10.251/16 via kern)
 #
 # Where the packets go: everything the sluiced pods send goes through
-# the TUN (both pools; the direct pool is handed straight back). Replies
-# to s-nat come back through the TUN to be translated; replies to s-dir
-# are routed by the node's kernel to the pod, never seeing sluiced.
+# the TUN (both pools; the direct pool is handed straight back), and so
+# does what the outside sends them (replies to s-nat to be translated,
+# and, by the rule "iif ul0 to <pool>", those to s-dir as well).
 #
 # Measured: TCP throughput, 1 stream, both ways (iperf3; pod -> out and
 # out -> pod with -R), 64-byte UDP packets/s received from the pod (the
@@ -81,7 +83,9 @@ tb_exec out ip route add 10.250.0.0/16 via 192.0.2.1
 tb_exec out ip route add 10.251.0.0/16 via 192.0.2.3
 tb_exec kern sysctl -qw net.ipv4.ip_forward=1
 modes="sn sd kd"
-if tb_exec kern iptables -t nat -A POSTROUTING -s 10.252.0.0/16 -o ul0 \
+if [ "${SLUICE_BENCH_KERNEL_NAT:-0}" != 1 ]; then
+	tb_log "kernel NAT column left out (SLUICE_BENCH_KERNEL_NAT=1 adds it)"
+elif tb_exec kern iptables -t nat -A POSTROUTING -s 10.252.0.0/16 -o ul0 \
     -j MASQUERADE 2>/dev/null; then
 	modes="sn sd kd kn"
 else
