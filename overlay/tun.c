@@ -12,7 +12,8 @@
 #include "overlay/offload.h"
 
 int
-tun_open(const char *name, bool *created, char *err, size_t errlen)
+tun_open(const char *name, bool offloads, bool *created, char *err,
+    size_t errlen)
 {
 	struct ifreq ifr;
 	int fd, rc, hdrsz = (int)OFFLOAD_VNET_HLEN;
@@ -60,8 +61,8 @@ tun_open(const char *name, bool *created, char *err, size_t errlen)
 	 * kernel segments those itself before they reach us.
 	 */
 	if (ioctl(fd, TUNSETVNETHDRSZ, &hdrsz) != 0 ||
-	    ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) !=
-	    0) {
+	    ioctl(fd, TUNSETOFFLOAD, offloads ? TUN_F_CSUM | TUN_F_TSO4 |
+	    TUN_F_TSO6 : 0) != 0) {
 		rc = -errno;
 		snprintf(err, errlen, "TUN offloads on %s: %s", name,
 		    strerror(errno));

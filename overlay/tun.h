@@ -21,10 +21,13 @@
 /*
  * Opens (creating if needed) the TUN device name in this network
  * namespace, non-blocking and close-on-exec. *created says whether it is
- * new. Offloads are on: TUN_F_CSUM, TUN_F_TSO4 and TUN_F_TSO6, with a
- * header of OFFLOAD_VNET_HLEN bytes. Returns the fd or a negative errno with a sentence in err (-EBUSY:
- * another process has it open; -EEXIST: a non-TUN link has that name).
+ * new. Every packet carries a header of OFFLOAD_VNET_HLEN bytes; with
+ * offloads, TUN_F_CSUM, TUN_F_TSO4 and TUN_F_TSO6 are on, without them
+ * none (the header is then always "a complete packet"). Returns the fd
+ * or a negative errno with a sentence in err (-EBUSY: another process
+ * has it open; -EEXIST: a non-TUN link has that name).
  */
-int tun_open(const char *name, bool *created, char *err, size_t errlen);
+int tun_open(const char *name, bool offloads, bool *created, char *err,
+    size_t errlen);
 
 #endif

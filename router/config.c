@@ -24,6 +24,7 @@ enum ftype {
 	F_PORTS,	/* "LO-HI" */
 	F_ADDRS4,	/* IPv4 addresses, comma-separated */
 	F_CIDRS,	/* CIDRs, comma-separated */
+	F_BOOL,		/* true or false */
 };
 
 struct field {
@@ -63,6 +64,8 @@ static const struct field fields[] = {
 	FLDU("overlay.mtu", tun_mtu_str, tun_mtu, NULL, 576, 65485),
 	FLDU("overlay.vni", vni_str, vni, "1", 0, 0xffffff),
 	FLDU("overlay.port", vxlan_port_str, vxlan_port, "4789", 1, 65535),
+	/* TUN TSO/checksum offloads and UDP GSO/GRO (off: plain packets). */
+	FLD("overlay.offloads", F_BOOL, false, offloads_str, "true"),
 	/* Not 253-255: default, main and local belong to the kernel. */
 	FLDU("overlay.routeTable", route_table_str, route_table, "222", 1, 252),
 	FLDU("overlay.rulePriority", rule_priority_str, rule_priority, "1000",
@@ -365,6 +368,10 @@ check_value(struct ctx *c, const struct field *f, const char *v,
 	case F_CIDRS:
 		check_list(c, f, v, m);
 		break;
+	case F_BOOL:
+		if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
+			report(c, m, f->path, "\"%s\" is not true or false", v);
+		break;
 	case F_UINT: {
 		char *end;
 		unsigned long n;
@@ -393,6 +400,7 @@ set_numbers(struct sluiced_config *cfg)
 		*(uint32_t *)((char *)cfg + fields[i].num_off) =
 		    v[0] ? (uint32_t)strtoul(v, NULL, 10) : 0;
 	}
+	cfg->offloads = strcmp(cfg->offloads_str, "false") != 0;
 	/* Defaults of the structured fields (set ones are parsed already). */
 	if (cfg->nat_port_lo == 0) {
 		unsigned int lo = 0, hi = 0;

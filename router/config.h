@@ -54,6 +54,8 @@ struct sluiced_config {
 	uint32_t vni;
 	char vxlan_port_str[8];
 	uint32_t vxlan_port;
+	char offloads_str[8];
+	bool offloads;			/* TUN TSO/csum, UDP GSO/GRO */
 	char route_table_str[12];
 	uint32_t route_table;		/* pods' traffic is looked up here */
 	char rule_priority_str[8];

@@ -180,7 +180,8 @@ udp_open(const struct sluiced_config *cfg, char *err, size_t errlen)
 	 * their size; the worker splits them). Best effort: without it
 	 * they come one by one.
 	 */
-	setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one));
+	if (cfg->offloads)
+		setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, sl) != 0) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot bind the VXLAN socket to %s port %u: %s",
@@ -222,7 +223,8 @@ dplane_start(struct dplane **out, uv_loop_t *loop,
 		log_warnx("overlay.mtu %u + %u bytes of VXLAN exceeds the underlay MTU %u: packets will be fragmented on the underlay",
 		    cfg->tun_mtu, overhead, ul->mtu);
 
-	d->tun_fd = tun_open(cfg->tun_name, &d->info.tun_created, err, errlen);
+	d->tun_fd = tun_open(cfg->tun_name, cfg->offloads, &d->info.tun_created,
+	    err, errlen);
 	if (d->tun_fd < 0) {
 		rc = d->tun_fd;
 		goto err;
@@ -299,7 +301,7 @@ dplane_start(struct dplane **out, uv_loop_t *loop,
 	    .udp_assured = cfg->nat_udp_assured_s, .icmp = cfg->nat_icmp_s,
 	    .tcp_time_wait = cfg->nat_time_wait_s });
 	rc = worker_start(&d->w, d->tun_fd, d->udp_fd, &d->cur, d->ct,
-	    POOL_SIZE, BUF_SIZE, d->info.tun_mtu);
+	    cfg->offloads, POOL_SIZE, BUF_SIZE, d->info.tun_mtu);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot start the data-path worker: %s",
 		    strerror(-rc));

@@ -43,6 +43,7 @@ struct worker {
 	struct pkt_pool *seg_pool;
 	uint32_t buf_size, seg_size;
 	bool udp_gso;		/* the kernel takes UDP_SEGMENT */
+	bool offloads;		/* overlay.offloads: coalesce for the TUN */
 	struct ct_table *ct;	/* NAT flows (borrowed from the dplane) */
 	uint32_t now;		/* ct clock: monotonic seconds, per wake-up */
 	uint32_t expired_at;	/* last ct_expire() */
@@ -456,12 +457,14 @@ from_udp(struct worker *w, const struct dp_snapshot *s)
 			v.size = v.len;
 			dp_count(&w->st, DP_UDP_RX, 1);
 			outside_process(s, &v, &src, &r);
-			if (r.verdict == VERDICT_TO_TUN) {
+			if (r.verdict == VERDICT_TO_TUN && w->offloads) {
 				dp_count(&w->st, DP_DECAP, 1);
 				offload_gro_add(w->gro, v.data, v.len,
 				    on_gro_emit, w);
 				continue;
 			}
+			if (r.verdict == VERDICT_TO_TUN)
+				dp_count(&w->st, DP_DECAP, 1);
 			act(w, &v, &r);
 		}
 	}
@@ -526,7 +529,7 @@ run(void *arg)
 
 int
 worker_start(struct worker **out, int tun_fd, int udp_fd,
-    _Atomic(struct dp_snapshot *) *snap, struct ct_table *ct,
+    _Atomic(struct dp_snapshot *) *snap, struct ct_table *ct, bool offloads,
     uint32_t pool_size, uint32_t buf_size, uint32_t seg_size)
 {
 	struct worker *w;
@@ -541,10 +544,12 @@ worker_start(struct worker **out, int tun_fd, int udp_fd,
 	w->udp_fd = udp_fd;
 	w->snap = snap;
 	w->ct = ct;
+	w->offloads = offloads;
 	w->buf_size = buf_size;
 	w->seg_size = seg_size;
 	/* A kernel that knows UDP_SEGMENT answers for it (4.18+). */
-	w->udp_gso = getsockopt(udp_fd, SOL_UDP, UDP_SEGMENT, &seg, &sl) == 0;
+	w->udp_gso = offloads &&
+	    getsockopt(udp_fd, SOL_UDP, UDP_SEGMENT, &seg, &sl) == 0;
 	w->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	w->pool = pkt_pool_new(pool_size, buf_size);
 	w->seg_pool = pkt_pool_new(OUT_MAX + 1, seg_size);

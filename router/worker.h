@@ -16,6 +16,7 @@
 #define SLUICE_ROUTER_WORKER_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "overlay/offload.h"
@@ -42,7 +43,7 @@ struct worker_offload_stats {
  */
 struct ct_table;
 int worker_start(struct worker **out, int tun_fd, int udp_fd,
-    _Atomic(struct dp_snapshot *) *snap, struct ct_table *ct,
+    _Atomic(struct dp_snapshot *) *snap, struct ct_table *ct, bool offloads,
     uint32_t pool_size, uint32_t buf_size, uint32_t seg_size);
 /* Stops and joins the thread, then frees it. Accepts NULL. */
 void worker_stop(struct worker *w);

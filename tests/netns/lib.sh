@@ -219,6 +219,7 @@ logLevel: ${TB_LOGLEVEL:-info}
 manifestsDir: $TB_TMP/$n/manifests
 overlay:
   device: sluice0
+  offloads: ${TB_OFFLOADS:-true}
 cluster:
   secretFile: ${TB_SECRET:-$TB_TMP/secret}
   deadIntervalMs: ${TB_DEAD_MS:-1500}
