@@ -78,14 +78,23 @@ tb_exec k-pa ping -c 1 -W 2 -q 10.244.2.10 >/dev/null || tb_fail "kernel VXLAN p
 tb_exec s-pa ping -c 1 -W 2 -q 10.244.2.10 >/dev/null || tb_fail "sluiced path does not work"
 
 # --- measurements --------------------------------------------------------
-tcp() {	# tcp MODE STREAMS -> Gbit/s received
-	local srv
+# CPU time (user + system, clock ticks) of both sluiced daemons.
+sl_ticks() {
+	awk '{t += $14 + $15} END {print t}' "/proc/${TB_PID[s-a]}/stat" \
+	    "/proc/${TB_PID[s-b]}/stat"
+}
+
+tcp() {	# tcp MODE STREAMS -> Gbit/s received, and (sluiced) CPU s per GB
+	local srv c0 gbps
 	tb_exec "$1-pb" iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
 	srv=$!
 	sleep 0.3
-	tb_exec "$1-pa" iperf3 -c 10.244.2.10 -p 5201 -t "$SECS" -P "$2" -J 2>/dev/null |
-	    "$PY" -c 'import json,sys; print("%.3f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))'
+	c0=$(sl_ticks)
+	gbps=$(tb_exec "$1-pa" iperf3 -c 10.244.2.10 -p 5201 -t "$SECS" -P "$2" -J 2>/dev/null |
+	    "$PY" -c 'import json,sys; print("%.3f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))')
 	wait $srv 2>/dev/null || true
+	# Both nodes' daemons: CPU seconds over gigabytes moved.
+	"$PY" -c "g = $gbps * $SECS / 8; print('$gbps', '%.2f' % (($(sl_ticks) - $c0) / $(getconf CLK_TCK) / g) if '$1' == 's' and g > 0 else '-')"
 }
 
 udp64() {	# udp64 MODE -> packets/s received
@@ -109,8 +118,8 @@ rtt() {	# rtt MODE -> average ms over 200 pings
 declare -A R
 for round in $(seq "$ROUNDS"); do
 	for mode in s k; do
-		R[$mode,tcp1,$round]=$(tcp $mode 1)
-		R[$mode,tcp4,$round]=$(tcp $mode 4)
+		read -r R[$mode,tcp1,$round] R[$mode,cpu1,$round] < <(tcp $mode 1)
+		read -r R[$mode,tcp4,$round] R[$mode,cpu4,$round] < <(tcp $mode 4)
 		R[$mode,udp64,$round]=$(udp64 $mode)
 		R[$mode,rtt,$round]=$(rtt $mode)
 	done
@@ -146,6 +155,9 @@ row "TCP, 1 stream" tcp1 Gbit/s
 row "TCP, 4 streams" tcp4 Gbit/s
 row "UDP 64-byte packets" udp64 pkt/s
 row "ping RTT" rtt ms
+printf '%-28s %12s\n' "sluiced CPU, TCP 1 stream" "$(median s,cpu1) s/GB"
+printf '%-28s %12s\n' "sluiced CPU, TCP 4 streams" "$(median s,cpu4) s/GB"
+echo "(CPU: user + system seconds of both nodes' daemons per gigabyte received)"
 echo
 echo "restart of sluiced under load (SIGTERM, start, ready): ${restart_ms} ms;" \
     "pings lost at 5 ms intervals: $lost of 800 (gap about $((lost * 5)) ms)"
