@@ -173,4 +173,19 @@ for _ in range(5):
     time.sleep(0.2)' || true
 wait $leak
 tb_assert_eq "seen at far: the node before the stop, nothing after" "192.0.2.1" "$(cat "$TB_TMP/leak")"
+
+# --- a crash leaves the return path; --cleanup puts the node back ---------
+kill -KILL "${TB_PID[node-b]}"
+wait "${TB_PID[node-b]}" 2>/dev/null || true
+unset "TB_PID[node-b]"
+rules=$(tb_exec node-b ip -4 rule show)
+echo "$rules" | grep -qE '^2:[[:space:]]+from all lookup local' ||
+    tb_fail "after a crash the moved local rule should still be there: $rules"
+tb_exec node-b "$SLUICED" --cleanup -c "$TB_TMP/node-b/sluiced.yaml" >/dev/null 2>&1 ||
+    tb_fail "sluiced --cleanup failed"
+rules=$(tb_exec node-b ip -4 rule show)
+echo "$rules" | grep -qE '^0:[[:space:]]+from all lookup local' ||
+    tb_fail "--cleanup did not put the local rule back at 0: $rules"
+echo "$rules" | grep -q 'proto 83' && tb_fail "rules of sluiced left after --cleanup: $rules"
+tb_exec node-b ping -c 1 -W 2 -q 203.0.113.2 >/dev/null || tb_fail "node-b's own ping after --cleanup"
 tb_log "PASS"
