@@ -58,7 +58,7 @@ handle(char *buf, size_t size, long i)
 int
 main(int argc, char **argv)
 {
-	static const struct ipam_label node_labels[] = { { "zone", "a" } };
+	static const struct sluice_label node_labels[] = { { "zone", "a" } };
 	long count = argc > 1 ? strtol(argv[1], NULL, 10) : 5000;
 	const char *base = argc > 2 ? argv[2] : "/tmp";
 	struct ipam_pool pool = { 0 };

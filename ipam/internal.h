@@ -43,8 +43,8 @@ struct ipam__pool {
 	struct ipam_pool p;		/* pointers into the copies below */
 	char *name;
 	struct sluice_prefix *reserved;
-	struct ipam_selector nodesel;	/* owned copy; see selector.c */
-	struct ipam_selector nssel;
+	struct sluice_selector nodesel;	/* owned copy; see selector.c */
+	struct sluice_selector nssel;
 	unsigned int width;		/* 32 or 128 */
 	unsigned int host_bits;		/* of a block: width - block_size */
 	uint64_t nblocks;		/* capped at 2^62 */
@@ -63,11 +63,6 @@ struct ipam {
 	size_t navoid;
 };
 
-/* selector.c */
-int ipam__selector_copy(struct ipam_selector *dst,
-    const struct ipam_selector *src);
-void ipam__selector_free(struct ipam_selector *sel);
-bool ipam__selector_empty(const struct ipam_selector *sel);
 
 /* pool.c */
 struct ipam__u128 ipam__u128_of(const struct sluice_addr *a);

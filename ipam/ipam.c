@@ -507,7 +507,7 @@ info_from_req(const struct ipam_request *req, struct ipam_alloc_info *info,
 			return ipam__fail(err, errlen, -ENOMEM, "out of memory");
 		info->nlabels = req->nlabels;
 		for (size_t i = 0; i < req->nlabels; i++) {
-			const struct ipam_label *l = &req->labels[i];
+			const struct sluice_label *l = &req->labels[i];
 
 			if (l->key == NULL || l->key[0] == '\0' ||
 			    copy_str(info->labels[i].key,
@@ -537,12 +537,12 @@ pool_refuses(const struct ipam__pool *p, const struct ipam_request *req,
 		return ipam__fail(err, errlen, -EACCES,
 		    "%s: pool %s is disabled (no new allocations)",
 		    req->handle, p->name);
-	if (!ipam_selector_matches(&p->nodesel, req->node_labels,
+	if (!sluice_selector_matches(&p->nodesel, req->node_labels,
 	    req->nnode_labels))
 		return ipam__fail(err, errlen, -EACCES,
 		    "%s: pool %s's nodeSelector does not match node %s",
 		    req->handle, p->name, req->node);
-	if (!ipam_selector_matches(&p->nssel, req->namespace_labels,
+	if (!sluice_selector_matches(&p->nssel, req->namespace_labels,
 	    req->nnamespace_labels))
 		return ipam__fail(err, errlen, -EACCES,
 		    "%s: pool %s's namespaceSelector does not match namespace %s",
@@ -1055,7 +1055,7 @@ out:
 
 int
 ipam_block_claim(struct ipam *ipam, const char *pool, const char *node,
-    const struct ipam_label *node_labels, size_t nnode_labels,
+    const struct sluice_label *node_labels, size_t nnode_labels,
     struct sluice_prefix *out, char *err, size_t errlen)
 {
 	struct ipam_request req = {
@@ -1078,7 +1078,7 @@ ipam_block_claim(struct ipam *ipam, const char *pool, const char *node,
 	rc = -ENOSPC;
 	for (size_t i = 0; i < ipam->npools && rc == -ENOSPC; i++) {
 		const struct ipam__pool *p = &ipam->pools[i];
-		struct ipam_selector none = { 0 };
+		struct sluice_selector none = { 0 };
 		struct ipam__pool q;
 		int why;
 

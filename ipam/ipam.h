@@ -109,6 +109,7 @@
 #include <stdint.h>
 
 #include "common/addr.h"
+#include "common/selector.h"
 
 struct store;
 struct ipam;
@@ -125,50 +126,6 @@ struct ipam;
 #define IPAM_BLOCK_V4_MIN 20
 #define IPAM_BLOCK_V6_MIN 116
 
-/* ---- label selectors ------------------------------------------------ */
-
-/* A label; both strings are borrowed from whoever built the array. */
-struct ipam_label {
-	const char *key;
-	const char *value;
-};
-
-enum ipam_sel_op {
-	IPAM_SEL_IN = 0,		/* key present, value in values */
-	IPAM_SEL_NOT_IN,		/* key absent, or value not in values */
-	IPAM_SEL_EXISTS,		/* key present; no values */
-	IPAM_SEL_DOES_NOT_EXIST,	/* key absent; no values */
-};
-
-struct ipam_sel_expr {
-	const char *key;
-	enum ipam_sel_op op;
-	const char *const *values;	/* borrowed */
-	size_t nvalues;
-};
-
-/*
- * A Kubernetes label selector: every matchLabels pair and every
- * expression must hold. The empty selector (nothing in either) matches
- * every label set. All pointers are borrowed from the caller.
- */
-struct ipam_selector {
-	const struct ipam_label *match_labels;
-	size_t nmatch_labels;
-	const struct ipam_sel_expr *exprs;
-	size_t nexprs;
-};
-
-/*
- * Checks a selector's shape: keys non-empty, In/NotIn with at least one
- * value, Exists/DoesNotExist with none. Returns 0 or -EINVAL and why.
- */
-int ipam_selector_validate(const struct ipam_selector *sel, char *err,
-    size_t errlen);
-/* True if labels (n of them; keys unique) satisfy sel. Pure. */
-bool ipam_selector_matches(const struct ipam_selector *sel,
-    const struct ipam_label *labels, size_t n);
-
 /* ---- pools ---------------------------------------------------------- */
 
 /* One IPPool as the caller parsed it; IPAM copies what it keeps. */
@@ -178,8 +135,8 @@ struct ipam_pool {
 	unsigned int block_size;	/* prefix length; 0: the default */
 	bool nat_outgoing;		/* stored and reported only */
 	bool disabled;			/* no new allocations or claims */
-	struct ipam_selector node_selector;
-	struct ipam_selector namespace_selector;
+	struct sluice_selector node_selector;
+	struct sluice_selector namespace_selector;
 	/* Addresses (as /32 or /128) and ranges never handed out. */
 	const struct sluice_prefix *reserved;
 	size_t nreserved;
@@ -233,11 +190,11 @@ struct ipam_request {
 	const char *namespace;		/* pod namespace; may be NULL */
 	const char *pod;		/* pod name; may be NULL */
 	const char *node;		/* the node the pod runs on */
-	const struct ipam_label *namespace_labels; /* selection only */
+	const struct sluice_label *namespace_labels; /* selection only */
 	size_t nnamespace_labels;
-	const struct ipam_label *node_labels;	/* selection only */
+	const struct sluice_label *node_labels;	/* selection only */
 	size_t nnode_labels;
-	const struct ipam_label *labels;	/* stored with the endpoint */
+	const struct sluice_label *labels;	/* stored with the endpoint */
 	size_t nlabels;
 	int family;			/* AF_INET, AF_INET6, or 0: any */
 	const char *pool;		/* requested pool name, or NULL */
@@ -354,7 +311,7 @@ struct ipam_block_claim {
  * is disabled or its node selector does not match.
  */
 int ipam_block_claim(struct ipam *ipam, const char *pool, const char *node,
-    const struct ipam_label *node_labels, size_t nnode_labels,
+    const struct sluice_label *node_labels, size_t nnode_labels,
     struct sluice_prefix *out, char *err, size_t errlen);
 
 /*

@@ -219,8 +219,8 @@ ipam__pools_free(struct ipam__pool *pools, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		free(pools[i].name);
 		free(pools[i].reserved);
-		ipam__selector_free(&pools[i].nodesel);
-		ipam__selector_free(&pools[i].nssel);
+		sluice_selector_free(&pools[i].nodesel);
+		sluice_selector_free(&pools[i].nssel);
 	}
 	free(pools);
 }
@@ -230,13 +230,13 @@ static int
 pool_order(const void *a, const void *b)
 {
 	const struct ipam__pool *x = a, *y = b;
-	bool xn = !ipam__selector_empty(&x->nssel);
-	bool yn = !ipam__selector_empty(&y->nssel);
+	bool xn = !sluice_selector_empty(&x->nssel);
+	bool yn = !sluice_selector_empty(&y->nssel);
 
 	if (xn != yn)
 		return xn ? -1 : 1;
-	xn = !ipam__selector_empty(&x->nodesel);
-	yn = !ipam__selector_empty(&y->nodesel);
+	xn = !sluice_selector_empty(&x->nodesel);
+	yn = !sluice_selector_empty(&y->nodesel);
 	if (xn != yn)
 		return xn ? -1 : 1;
 	return strcmp(x->name, y->name);
@@ -301,12 +301,12 @@ check_one(const struct ipam_pool *p, char *err, size_t errlen)
 			return -EINVAL;
 		}
 	}
-	if ((rc = ipam_selector_validate(&p->node_selector, sub,
+	if ((rc = sluice_selector_validate(&p->node_selector, sub,
 	    sizeof(sub))) != 0) {
 		snprintf(err, errlen, "pool %s: nodeSelector: %s", p->name, sub);
 		return rc;
 	}
-	if ((rc = ipam_selector_validate(&p->namespace_selector, sub,
+	if ((rc = sluice_selector_validate(&p->namespace_selector, sub,
 	    sizeof(sub))) != 0) {
 		snprintf(err, errlen, "pool %s: namespaceSelector: %s",
 		    p->name, sub);
@@ -342,8 +342,8 @@ copy_one(struct ipam__pool *d, const struct ipam_pool *s)
 		    s->nreserved * sizeof(*d->reserved));
 	}
 	d->p.reserved = d->reserved;
-	if (ipam__selector_copy(&d->nodesel, &s->node_selector) != 0 ||
-	    ipam__selector_copy(&d->nssel, &s->namespace_selector) != 0)
+	if (sluice_selector_copy(&d->nodesel, &s->node_selector) != 0 ||
+	    sluice_selector_copy(&d->nssel, &s->namespace_selector) != 0)
 		return -ENOMEM;
 	d->p.node_selector = d->nodesel;
 	d->p.namespace_selector = d->nssel;

@@ -66,14 +66,14 @@ streq(const char *a, const char *b)
 
 /* An absent (nil) selector matches nothing (§1.1). */
 static bool
-sel_matches(const struct ipam_selector *sel, const struct ipam_label *l,
+sel_matches(const struct sluice_selector *sel, const struct sluice_label *l,
     size_t n)
 {
-	return sel != NULL && ipam_selector_matches(sel, l, n);
+	return sel != NULL && sluice_selector_matches(sel, l, n);
 }
 
 static bool
-ns_matches(const struct policy_world *w, const struct ipam_selector *sel,
+ns_matches(const struct policy_world *w, const struct sluice_selector *sel,
     const char *ns)
 {
 	for (size_t i = 0; i < w->nnamespaces; i++) {
@@ -132,7 +132,7 @@ ip_block_matches(const struct policy_ip_block *b, const struct sluice_addr *a)
  */
 static bool
 netsets_match(const struct policy_netset *sets, size_t n,
-    const struct ipam_selector *sel, const char *namespace,
+    const struct sluice_selector *sel, const char *namespace,
     const struct sluice_addr *a)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -150,7 +150,7 @@ netsets_match(const struct policy_netset *sets, size_t n,
 
 /* ANP `nodes`: a is an address of a node whose labels match. */
 static bool
-nodes_match(const struct policy_world *w, const struct ipam_selector *sel,
+nodes_match(const struct policy_world *w, const struct sluice_selector *sel,
     const struct sluice_addr *a)
 {
 	for (size_t i = 0; i < w->nnodes; i++) {
@@ -295,7 +295,7 @@ np_peer_matches(const struct policy_world *w, const struct policy_np_peer *x,
 		return false;		/* podSelector alone: own namespace */
 	}
 	if (x->pod_selector != NULL &&
-	    !ipam_selector_matches(x->pod_selector, q->labels, q->nlabels))
+	    !sluice_selector_matches(x->pod_selector, q->labels, q->nlabels))
 		return false;
 	return true;
 }
@@ -329,7 +329,7 @@ np_isolates(const struct policy_np *np, enum policy_dir dir,
 	if (!streq(np->namespace, P->namespace))
 		return false;
 	if (np->pod_selector != NULL &&
-	    !ipam_selector_matches(np->pod_selector, P->labels, P->nlabels))
+	    !sluice_selector_matches(np->pod_selector, P->labels, P->nlabels))
 		return false;
 	return (policy_np_types(np) & (unsigned int)dir) != 0;
 }

@@ -182,21 +182,21 @@ prefix_ok(const struct sluice_prefix *p, char *why, size_t whylen)
 	return true;
 }
 
-/* A label selector, when present: ipam's shape rules (§1.1). */
+/* A label selector, when present: its shape rules (§1.1). */
 static int
-check_sel(const struct ipam_selector *sel, const char *obj, const char *path,
+check_sel(const struct sluice_selector *sel, const char *obj, const char *path,
     char *err, size_t errlen)
 {
 	char why[WHY_MAX];
 
-	if (sel == NULL || ipam_selector_validate(sel, why, sizeof(why)) == 0)
+	if (sel == NULL || sluice_selector_validate(sel, why, sizeof(why)) == 0)
 		return 0;
 	return fail(err, errlen, "%s: %s: %s", obj, path, why);
 }
 
 /* Keys non-empty and unique, values present (matching needs unique keys). */
 static int
-check_labels(const struct ipam_label *l, size_t n, const char *obj,
+check_labels(const struct sluice_label *l, size_t n, const char *obj,
     char *err, size_t errlen)
 {
 	for (size_t i = 0; i < n; i++) {

@@ -13,7 +13,7 @@
  *
  * Absent versus empty: where SEMANTICS.md gives a field's absence its own
  * meaning, the field is a pointer and NULL means absent:
- *   - a label selector (const struct ipam_selector *): NULL is absent
+ *   - a label selector (const struct sluice_selector *): NULL is absent
  *     (nil), a pointer to a selector with nothing in it is {} (matches
  *     everything, §1.1);
  *   - ANP/BANP lists whose absence differs from [] (rule from/to, ports,
@@ -46,7 +46,7 @@
 #include <stdint.h>
 
 #include "common/addr.h"
-#include "ipam/ipam.h"
+#include "common/selector.h"
 
 /*
  * Caps. Upstream has none for NetworkPolicy (only the object size); sluice
@@ -98,13 +98,13 @@ struct policy_ip_block {
  * without pod_selector) means pods of the matching namespaces (§2.4).
  */
 struct policy_np_peer {
-	const struct ipam_selector *pod_selector;
-	const struct ipam_selector *namespace_selector;
+	const struct sluice_selector *pod_selector;
+	const struct sluice_selector *namespace_selector;
 	const struct policy_ip_block *ip_block;
 	/* [EXT] NetworkSets of the policy's namespace (§1.5). */
-	const struct ipam_selector *network_set_selector;
+	const struct sluice_selector *network_set_selector;
 	/* [EXT] GlobalNetworkSets. */
-	const struct ipam_selector *global_network_set_selector;
+	const struct sluice_selector *global_network_set_selector;
 };
 
 /* One ingress or egress rule: ports AND (any of the peers). */
@@ -118,7 +118,7 @@ struct policy_np_rule {
 struct policy_np {
 	const char *name;
 	const char *namespace;
-	const struct ipam_selector *pod_selector; /* NULL means {} (§3 E1) */
+	const struct sluice_selector *pod_selector; /* NULL means {} (§3 E1) */
 	/*
 	 * spec.policyTypes as written, each POLICY_INGRESS or POLICY_EGRESS
 	 * (other values are invalid: the loader's "Foo"). Empty: defaulted,
@@ -150,13 +150,13 @@ enum policy_action {
 
 /* `pods`: both selectors are required. */
 struct policy_anp_pods {
-	const struct ipam_selector *namespace_selector;
-	const struct ipam_selector *pod_selector;
+	const struct sluice_selector *namespace_selector;
+	const struct sluice_selector *pod_selector;
 };
 
 /* spec.subject: exactly one field. */
 struct policy_anp_subject {
-	const struct ipam_selector *namespaces;
+	const struct sluice_selector *namespaces;
 	const struct policy_anp_pods *pods;
 };
 
@@ -165,12 +165,12 @@ struct policy_anp_subject {
  * pods; networks, nodes and network_sets are egress peers.
  */
 struct policy_anp_peer {
-	const struct ipam_selector *namespaces;
+	const struct sluice_selector *namespaces;
 	const struct policy_anp_pods *pods;
 	const struct sluice_prefix *networks;	/* NULL: absent; 1..25 */
 	size_t nnetworks;
-	const struct ipam_selector *nodes;	/* experimental */
-	const struct ipam_selector *network_sets; /* [EXT] global sets */
+	const struct sluice_selector *nodes;	/* experimental */
+	const struct sluice_selector *network_sets; /* [EXT] global sets */
 };
 
 struct policy_anp_port_number {
@@ -231,7 +231,7 @@ int policy_banp_validate(const struct policy_banp *banp, char *err,
 struct policy_netset {
 	const char *name;
 	const char *namespace;
-	const struct ipam_label *labels;
+	const struct sluice_label *labels;
 	size_t nlabels;
 	const struct sluice_prefix *nets;	/* 0..4096; 0 matches nothing */
 	size_t nnets;
@@ -245,7 +245,7 @@ int policy_netset_validate(const struct policy_netset *set, char *err,
 /* Namespace labels must include POLICY_NS_NAME_LABEL=name (§1.1). */
 struct policy_namespace {
 	const char *name;
-	const struct ipam_label *labels;
+	const struct sluice_label *labels;
 	size_t nlabels;
 };
 
@@ -261,7 +261,7 @@ struct policy_pod {
 	const char *namespace;
 	const char *name;
 	const char *node;		/* may be NULL: unknown */
-	const struct ipam_label *labels;
+	const struct sluice_label *labels;
 	size_t nlabels;
 	const struct sluice_addr *ips;
 	size_t nips;
@@ -272,7 +272,7 @@ struct policy_pod {
 /* A node: its labels (ANP `nodes`) and status.addresses. */
 struct policy_node {
 	const char *name;
-	const struct ipam_label *labels;
+	const struct sluice_label *labels;
 	size_t nlabels;
 	const struct sluice_addr *addrs;
 	size_t naddrs;

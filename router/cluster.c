@@ -26,7 +26,7 @@ parse_mac(const char *s, uint8_t mac[6])
 /* metadata.labels, if any, into *labels and *n (owned). */
 static bool
 meta_labels(struct mctx *c, yaml_document_t *doc, yaml_node_t *meta,
-    struct ipam_label **labels, size_t *n)
+    struct sluice_label **labels, size_t *n)
 {
 	yaml_node_t *l = mf_get(doc, meta, "labels");
 

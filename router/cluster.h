@@ -44,7 +44,7 @@ struct cluster_node {
 	struct sluice_prefix pod_cidrs[CLUSTER_MAX_NODE_CIDRS];
 	unsigned int n_pod_cidrs;
 	bool managed;			/* runs sluiced (default) */
-	struct ipam_label *labels;	/* metadata.labels; owned */
+	struct sluice_label *labels;	/* metadata.labels; owned */
 	size_t nlabels;
 	bool has_vtep_mac;
 	uint8_t vtep_mac[6];
@@ -65,8 +65,8 @@ struct cluster_pool {
 	unsigned int block_size;	/* prefix length of its blocks */
 	bool nat_outgoing;
 	bool disabled;			/* no new allocations */
-	struct ipam_selector node_selector;	/* empty: every node */
-	struct ipam_selector namespace_selector; /* empty: every namespace */
+	struct sluice_selector node_selector;	/* empty: every node */
+	struct sluice_selector namespace_selector; /* empty: every namespace */
 	struct sluice_prefix reserved[CLUSTER_MAX_RESERVED];
 	size_t nreserved;		/* addresses (/32, /128) and ranges */
 	char file[256];
@@ -76,7 +76,7 @@ struct cluster_pool {
 /* A Namespace manifest: its labels select pools (and, later, policies). */
 struct cluster_namespace {
 	char name[64];
-	struct ipam_label *labels;	/* owned */
+	struct sluice_label *labels;	/* owned */
 	size_t nlabels;
 };
 

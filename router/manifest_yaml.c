@@ -272,11 +272,11 @@ scalar_dup(struct mctx *c, yaml_node_t *n, const char *path)
 }
 
 void
-mf_selector_free(struct ipam_selector *sel)
+mf_selector_free(struct sluice_selector *sel)
 {
 	if (sel == NULL)
 		return;
-	mf_labels_free((struct ipam_label *)sel->match_labels,
+	mf_labels_free((struct sluice_label *)sel->match_labels,
 	    sel->nmatch_labels);
 	for (size_t i = 0; i < sel->nexprs; i++) {
 		free((char *)sel->exprs[i].key);
@@ -289,7 +289,7 @@ mf_selector_free(struct ipam_selector *sel)
 }
 
 void
-mf_labels_free(struct ipam_label *labels, size_t n)
+mf_labels_free(struct sluice_label *labels, size_t n)
 {
 	for (size_t i = 0; labels != NULL && i < n; i++) {
 		free((char *)labels[i].key);
@@ -300,9 +300,9 @@ mf_labels_free(struct ipam_label *labels, size_t n)
 
 bool
 mf_labels(struct mctx *c, yaml_document_t *doc, yaml_node_t *m,
-    const char *path, struct ipam_label **out, size_t *nout)
+    const char *path, struct sluice_label **out, size_t *nout)
 {
-	struct ipam_label *labels;
+	struct sluice_label *labels;
 	size_t n = 0, cap;
 	bool ok = true;
 
@@ -360,17 +360,17 @@ mf_labels(struct mctx *c, yaml_document_t *doc, yaml_node_t *m,
 
 static bool
 parse_expression(struct mctx *c, yaml_document_t *doc, yaml_node_t *e,
-    const char *path, struct ipam_sel_expr *x)
+    const char *path, struct sluice_sel_expr *x)
 {
 	static const char *const keys[] = { "key", "operator", "values", NULL };
 	static const struct {
 		const char *name;
-		enum ipam_sel_op op;
+		enum sluice_sel_op op;
 	} ops[] = {
-		{ "In", IPAM_SEL_IN },
-		{ "NotIn", IPAM_SEL_NOT_IN },
-		{ "Exists", IPAM_SEL_EXISTS },
-		{ "DoesNotExist", IPAM_SEL_DOES_NOT_EXIST },
+		{ "In", SLUICE_SEL_IN },
+		{ "NotIn", SLUICE_SEL_NOT_IN },
+		{ "Exists", SLUICE_SEL_EXISTS },
+		{ "DoesNotExist", SLUICE_SEL_DOES_NOT_EXIST },
 	};
 	yaml_node_t *on, *vn;
 	char *op;
@@ -433,7 +433,7 @@ parse_expression(struct mctx *c, yaml_document_t *doc, yaml_node_t *e,
 
 bool
 mf_selector(struct mctx *c, yaml_document_t *doc, yaml_node_t *n,
-    const char *path, struct ipam_selector *sel)
+    const char *path, struct sluice_selector *sel)
 {
 	static const char *const keys[] = { "matchLabels", "matchExpressions",
 		NULL };
@@ -447,7 +447,7 @@ mf_selector(struct mctx *c, yaml_document_t *doc, yaml_node_t *n,
 	ok = true;
 	ml = mf_get(doc, n, "matchLabels");
 	if (ml != NULL) {
-		struct ipam_label *labels;
+		struct sluice_label *labels;
 		size_t nl;
 
 		snprintf(sub, sizeof(sub), "%s.matchLabels", path);
@@ -466,7 +466,7 @@ mf_selector(struct mctx *c, yaml_document_t *doc, yaml_node_t *n,
 	} else if (me != NULL) {
 		size_t cap = (size_t)(me->data.sequence.items.top -
 		    me->data.sequence.items.start);
-		struct ipam_sel_expr *x = calloc(cap ? cap : 1, sizeof(*x));
+		struct sluice_sel_expr *x = calloc(cap ? cap : 1, sizeof(*x));
 
 		if (x == NULL) {
 			mf_selector_free(sel);
@@ -482,7 +482,7 @@ mf_selector(struct mctx *c, yaml_document_t *doc, yaml_node_t *n,
 			    &x[sel->nexprs++]);
 		}
 	}
-	if (ok && ipam_selector_validate(sel, err, sizeof(err)) != 0) {
+	if (ok && sluice_selector_validate(sel, err, sizeof(err)) != 0) {
 		mf_report(c, &n->start_mark, path, "%s", err);
 		ok = false;
 	}

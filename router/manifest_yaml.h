@@ -60,9 +60,9 @@ bool mf_prefix(struct mctx *c, yaml_node_t *n, const char *path,
  * problem.
  */
 bool mf_selector(struct mctx *c, yaml_document_t *doc, yaml_node_t *n,
-    const char *path, struct ipam_selector *sel);
+    const char *path, struct sluice_selector *sel);
 /* Accepts an empty selector. */
-void mf_selector_free(struct ipam_selector *sel);
+void mf_selector_free(struct sluice_selector *sel);
 
 /*
  * A mapping of Kubernetes labels at n (checked as Kubernetes checks them)
@@ -71,7 +71,7 @@ void mf_selector_free(struct ipam_selector *sel);
  * problem.
  */
 bool mf_labels(struct mctx *c, yaml_document_t *doc, yaml_node_t *n,
-    const char *path, struct ipam_label **out, size_t *nout);
-void mf_labels_free(struct ipam_label *labels, size_t n);
+    const char *path, struct sluice_label **out, size_t *nout);
+void mf_labels_free(struct sluice_label *labels, size_t n);
 
 #endif

@@ -85,7 +85,7 @@ struct node {
 	char name[32];
 	struct store *st;
 	struct ipam *ipam;
-	struct ipam_label labels[1];
+	struct sluice_label labels[1];
 	char zone[16];
 };
 
@@ -138,7 +138,7 @@ static void
 request(struct ipam_request *r, const struct node *n, const char *handle,
     const char *ns)
 {
-	static const struct ipam_label team_b[] = { { "team", "b" } };
+	static const struct sluice_label team_b[] = { { "team", "b" } };
 
 	memset(r, 0, sizeof(*r));
 	r->handle = handle;
@@ -169,57 +169,57 @@ static void
 test_selector(void)
 {
 	static const char *const prod[] = { "prod", "staging" };
-	static const struct ipam_label l1[] = { { "env", "prod" },
+	static const struct sluice_label l1[] = { { "env", "prod" },
 		{ "tier", "web" } };
-	static const struct ipam_label l2[] = { { "env", "dev" } };
-	static const struct ipam_label ml[] = { { "tier", "web" } };
-	struct ipam_sel_expr ex;
-	struct ipam_selector s = { 0 };
+	static const struct sluice_label l2[] = { { "env", "dev" } };
+	static const struct sluice_label ml[] = { { "tier", "web" } };
+	struct sluice_sel_expr ex;
+	struct sluice_selector s = { 0 };
 
 	/* The empty selector matches everything, no labels included. */
-	ASSERT(ipam_selector_matches(&s, NULL, 0));
-	ASSERT(ipam_selector_matches(&s, l1, 2));
-	ASSERT_OK(ipam_selector_validate(&s, err, sizeof(err)));
+	ASSERT(sluice_selector_matches(&s, NULL, 0));
+	ASSERT(sluice_selector_matches(&s, l1, 2));
+	ASSERT_OK(sluice_selector_validate(&s, err, sizeof(err)));
 
 	s.match_labels = ml;
 	s.nmatch_labels = 1;
-	ASSERT(ipam_selector_matches(&s, l1, 2));
-	ASSERT(!ipam_selector_matches(&s, l2, 1));
-	ASSERT(!ipam_selector_matches(&s, NULL, 0));
+	ASSERT(sluice_selector_matches(&s, l1, 2));
+	ASSERT(!sluice_selector_matches(&s, l2, 1));
+	ASSERT(!sluice_selector_matches(&s, NULL, 0));
 
 	memset(&s, 0, sizeof(s));
 	s.exprs = &ex;
 	s.nexprs = 1;
-	ex = (struct ipam_sel_expr){ "env", IPAM_SEL_IN, prod, 2 };
-	ASSERT(ipam_selector_matches(&s, l1, 2));
-	ASSERT(!ipam_selector_matches(&s, l2, 1));
-	ASSERT(!ipam_selector_matches(&s, NULL, 0));	/* In needs the key */
-	ex.op = IPAM_SEL_NOT_IN;
-	ASSERT(!ipam_selector_matches(&s, l1, 2));
-	ASSERT(ipam_selector_matches(&s, l2, 1));
-	ASSERT(ipam_selector_matches(&s, NULL, 0));	/* NotIn: absent ok */
-	ex = (struct ipam_sel_expr){ "tier", IPAM_SEL_EXISTS, NULL, 0 };
-	ASSERT(ipam_selector_matches(&s, l1, 2));
-	ASSERT(!ipam_selector_matches(&s, l2, 1));
-	ex.op = IPAM_SEL_DOES_NOT_EXIST;
-	ASSERT(!ipam_selector_matches(&s, l1, 2));
-	ASSERT(ipam_selector_matches(&s, l2, 1));
+	ex = (struct sluice_sel_expr){ "env", SLUICE_SEL_IN, prod, 2 };
+	ASSERT(sluice_selector_matches(&s, l1, 2));
+	ASSERT(!sluice_selector_matches(&s, l2, 1));
+	ASSERT(!sluice_selector_matches(&s, NULL, 0));	/* In needs the key */
+	ex.op = SLUICE_SEL_NOT_IN;
+	ASSERT(!sluice_selector_matches(&s, l1, 2));
+	ASSERT(sluice_selector_matches(&s, l2, 1));
+	ASSERT(sluice_selector_matches(&s, NULL, 0));	/* NotIn: absent ok */
+	ex = (struct sluice_sel_expr){ "tier", SLUICE_SEL_EXISTS, NULL, 0 };
+	ASSERT(sluice_selector_matches(&s, l1, 2));
+	ASSERT(!sluice_selector_matches(&s, l2, 1));
+	ex.op = SLUICE_SEL_DOES_NOT_EXIST;
+	ASSERT(!sluice_selector_matches(&s, l1, 2));
+	ASSERT(sluice_selector_matches(&s, l2, 1));
 
 	/* matchLabels and expressions must all hold. */
 	s.match_labels = ml;
 	s.nmatch_labels = 1;
-	ex = (struct ipam_sel_expr){ "env", IPAM_SEL_IN, prod, 1 };
-	ASSERT(ipam_selector_matches(&s, l1, 2));
+	ex = (struct sluice_sel_expr){ "env", SLUICE_SEL_IN, prod, 1 };
+	ASSERT(sluice_selector_matches(&s, l1, 2));
 	ex.nvalues = 0;
-	ASSERT_EQ(ipam_selector_validate(&s, err, sizeof(err)), -EINVAL);
+	ASSERT_EQ(sluice_selector_validate(&s, err, sizeof(err)), -EINVAL);
 	ASSERT_STR_HAS(err, "need at least one value");
-	ex = (struct ipam_sel_expr){ "env", IPAM_SEL_EXISTS, prod, 1 };
-	ASSERT_EQ(ipam_selector_validate(&s, err, sizeof(err)), -EINVAL);
+	ex = (struct sluice_sel_expr){ "env", SLUICE_SEL_EXISTS, prod, 1 };
+	ASSERT_EQ(sluice_selector_validate(&s, err, sizeof(err)), -EINVAL);
 	ASSERT_STR_HAS(err, "take no values");
-	ex = (struct ipam_sel_expr){ "", IPAM_SEL_EXISTS, NULL, 0 };
-	ASSERT_EQ(ipam_selector_validate(&s, err, sizeof(err)), -EINVAL);
-	ex = (struct ipam_sel_expr){ "k", (enum ipam_sel_op)9, NULL, 0 };
-	ASSERT_EQ(ipam_selector_validate(&s, err, sizeof(err)), -EINVAL);
+	ex = (struct sluice_sel_expr){ "", SLUICE_SEL_EXISTS, NULL, 0 };
+	ASSERT_EQ(sluice_selector_validate(&s, err, sizeof(err)), -EINVAL);
+	ex = (struct sluice_sel_expr){ "k", (enum sluice_sel_op)9, NULL, 0 };
+	ASSERT_EQ(sluice_selector_validate(&s, err, sizeof(err)), -EINVAL);
 	ASSERT_STR_HAS(err, "unknown operator");
 }
 
@@ -234,33 +234,33 @@ test_selector_random(void)
 	static const char *const vals[] = { "x", "y", "z" };
 
 	for (int round = 0; round < 20000; round++) {
-		struct ipam_label labels[3], ml[2];
-		struct ipam_sel_expr ex[3];
+		struct sluice_label labels[3], ml[2];
+		struct sluice_sel_expr ex[3];
 		const char *ev[3][2];
-		struct ipam_selector s = { ml, 0, ex, 0 };
+		struct sluice_selector s = { ml, 0, ex, 0 };
 		size_t nl = 0;
 		bool want = true;
 
 		for (int k = 0; k < 3; k++) {
 			if (check_below(2))
-				labels[nl++] = (struct ipam_label){ keys[k],
+				labels[nl++] = (struct sluice_label){ keys[k],
 				    vals[check_below(3)] };
 		}
 		s.nmatch_labels = check_below(3);
 		for (size_t i = 0; i < s.nmatch_labels; i++)
-			ml[i] = (struct ipam_label){ keys[check_below(3)],
+			ml[i] = (struct sluice_label){ keys[check_below(3)],
 			    vals[check_below(3)] };
 		s.nexprs = check_below(4);
 		for (size_t i = 0; i < s.nexprs; i++) {
 			ex[i].key = keys[check_below(3)];
-			ex[i].op = (enum ipam_sel_op)check_below(4);
-			ex[i].nvalues = ex[i].op <= IPAM_SEL_NOT_IN ?
+			ex[i].op = (enum sluice_sel_op)check_below(4);
+			ex[i].nvalues = ex[i].op <= SLUICE_SEL_NOT_IN ?
 			    1 + check_below(2) : 0;
 			for (size_t j = 0; j < ex[i].nvalues; j++)
 				ev[i][j] = vals[check_below(3)];
 			ex[i].values = ev[i];
 		}
-		ASSERT_OK(ipam_selector_validate(&s, err, sizeof(err)));
+		ASSERT_OK(sluice_selector_validate(&s, err, sizeof(err)));
 		for (size_t i = 0; i < s.nmatch_labels; i++) {
 			bool hit = false;
 
@@ -278,16 +278,16 @@ test_selector_random(void)
 					v = labels[j].value;
 			for (size_t j = 0; v && j < ex[i].nvalues; j++)
 				inset |= strcmp(v, ev[i][j]) == 0;
-			if (ex[i].op == IPAM_SEL_IN)
+			if (ex[i].op == SLUICE_SEL_IN)
 				want &= v != NULL && inset;
-			else if (ex[i].op == IPAM_SEL_NOT_IN)
+			else if (ex[i].op == SLUICE_SEL_NOT_IN)
 				want &= !inset;
-			else if (ex[i].op == IPAM_SEL_EXISTS)
+			else if (ex[i].op == SLUICE_SEL_EXISTS)
 				want &= v != NULL;
 			else
 				want &= v == NULL;
 		}
-		ASSERT_EQ(ipam_selector_matches(&s, labels, nl), want);
+		ASSERT_EQ(sluice_selector_matches(&s, labels, nl), want);
 	}
 }
 
@@ -298,7 +298,7 @@ test_pool_validation(void)
 {
 	struct sluice_prefix res_out = P("10.1.0.0/24");
 	struct sluice_prefix res_v6 = P("fd00::1/128");
-	struct ipam_sel_expr bad = { "zone", IPAM_SEL_IN, NULL, 0 };
+	struct sluice_sel_expr bad = { "zone", SLUICE_SEL_IN, NULL, 0 };
 	struct ipam_pool p[2];
 	struct ipam_result r;
 	struct node n;
@@ -407,8 +407,8 @@ test_rules(void)
 {
 	struct sluice_prefix reserved[] = { P("10.0.0.1/32"),
 		P("10.0.0.4/30") };
-	static const struct ipam_label team_b = { "team", "b" };
-	static const struct ipam_label pod_labels[] = { { "app", "web" },
+	static const struct sluice_label team_b = { "team", "b" };
+	static const struct sluice_label pod_labels[] = { { "app", "web" },
 		{ "tier", "front" } };
 	struct ipam_pool p[3];
 	struct ipam_request rq;
@@ -712,11 +712,11 @@ model_pools(const struct model *m, struct ipam_pool *out,
 {
 	static const char *const z3[] = { "z3" };
 	static const char *const b[] = { "b" };
-	static const struct ipam_sel_expr not_z3 = { "zone",
-		IPAM_SEL_NOT_IN, z3, 1 };
-	static const struct ipam_sel_expr in_z3 = { "zone", IPAM_SEL_IN,
+	static const struct sluice_sel_expr not_z3 = { "zone",
+		SLUICE_SEL_NOT_IN, z3, 1 };
+	static const struct sluice_sel_expr in_z3 = { "zone", SLUICE_SEL_IN,
 		z3, 1 };
-	static const struct ipam_sel_expr team_b = { "team", IPAM_SEL_IN,
+	static const struct sluice_sel_expr team_b = { "team", SLUICE_SEL_IN,
 		b, 1 };
 	/* Declared out of order on purpose: IPAM sorts them. */
 	static const int decl[M_POOLS] = { 3, 1, 2, 0 };

@@ -44,25 +44,25 @@
 #define COUNT(type, ...) (sizeof((const type[]){__VA_ARGS__}) / sizeof(type))
 #define ARR(type, ...) (const type[]){__VA_ARGS__}, COUNT(type, __VA_ARGS__)
 
-#define SEL_ALL (&(const struct ipam_selector){0})
-#define SEL(k, v) (&(const struct ipam_selector){                             \
-	.match_labels = (const struct ipam_label[]){{(k), (v)}},              \
+#define SEL_ALL (&(const struct sluice_selector){0})
+#define SEL(k, v) (&(const struct sluice_selector){                             \
+	.match_labels = (const struct sluice_label[]){{(k), (v)}},              \
 	.nmatch_labels = 1,                                                   \
 })
-#define SEL2(k1, v1, k2, v2) (&(const struct ipam_selector){                  \
+#define SEL2(k1, v1, k2, v2) (&(const struct sluice_selector){                  \
 	.match_labels =                                                       \
-	    (const struct ipam_label[]){{(k1), (v1)}, {(k2), (v2)}},          \
+	    (const struct sluice_label[]){{(k1), (v1)}, {(k2), (v2)}},          \
 	.nmatch_labels = 2,                                                   \
 })
-#define SEL_EXPR(k, o, ...) (&(const struct ipam_selector){                   \
-	.exprs = (const struct ipam_sel_expr[]){{                             \
+#define SEL_EXPR(k, o, ...) (&(const struct sluice_selector){                   \
+	.exprs = (const struct sluice_sel_expr[]){{                             \
 		.key = (k), .op = (o),                                        \
 		.values = ARR(char *, __VA_ARGS__),                     \
 	}},                                                                   \
 	.nexprs = 1,                                                          \
 })
-#define SEL_OP(k, o) (&(const struct ipam_selector){                          \
-	.exprs = (const struct ipam_sel_expr[]){{ .key = (k), .op = (o) }},   \
+#define SEL_OP(k, o) (&(const struct sluice_selector){                          \
+	.exprs = (const struct sluice_sel_expr[]){{ .key = (k), .op = (o) }},   \
 	.nexprs = 1,                                                          \
 })
 
@@ -113,7 +113,7 @@ static const char *const pod_ns[NPODS] = {
 static const char *const pod_name[NPODS] = {
 	"a", "b", "c", "a", "b", "c", "a", "b", "c", "a", "dns",
 };
-static struct ipam_label pod_labels[NPODS][1];
+static struct sluice_label pod_labels[NPODS][1];
 static struct sluice_addr pod_ips[NPODS][2];
 static struct policy_pod pods[NPODS];
 
@@ -126,17 +126,17 @@ static const struct policy_container_port dns_ports[] = {
 	{ "dns", UDP, 53 }, { "dns-tcp", TCP, 53 },
 };
 
-static const struct ipam_label ns_x[] = {
+static const struct sluice_label ns_x[] = {
 	{ "ns", "x" }, { POLICY_NS_NAME_LABEL, "x" },
 };
-static const struct ipam_label ns_y[] = {
+static const struct sluice_label ns_y[] = {
 	{ "ns", "y" }, { POLICY_NS_NAME_LABEL, "y" },
 };
-static const struct ipam_label ns_z[] = {
+static const struct sluice_label ns_z[] = {
 	{ "ns", "z" }, { POLICY_NS_NAME_LABEL, "z" },
 };
-static const struct ipam_label ns_w[] = { { POLICY_NS_NAME_LABEL, "w" } };
-static const struct ipam_label ns_ks[] = {
+static const struct sluice_label ns_w[] = { { POLICY_NS_NAME_LABEL, "w" } };
+static const struct sluice_label ns_ks[] = {
 	{ POLICY_NS_NAME_LABEL, "kube-system" },
 };
 static const struct policy_namespace namespaces[] = {
@@ -144,10 +144,10 @@ static const struct policy_namespace namespaces[] = {
 	{ "w", ns_w, 1 }, { "kube-system", ns_ks, 1 },
 };
 
-static const struct ipam_label n1_labels[] = {
+static const struct sluice_label n1_labels[] = {
 	{ "kubernetes.io/hostname", "n1" }, { "zone", "one" },
 };
-static const struct ipam_label n2_labels[] = {
+static const struct sluice_label n2_labels[] = {
 	{ "kubernetes.io/hostname", "n2" }, { "zone", "two" },
 };
 static struct sluice_addr node_addrs[2];
@@ -492,7 +492,7 @@ test_peers(void)
 	SET(w, nps, struct policy_np, {
 		META("not-x", "x", SEL("pod", "a")),
 		NP_IN({ PEERS({ .namespace_selector =
-		    SEL_EXPR("ns", IPAM_SEL_NOT_IN, "x") }) }),
+		    SEL_EXPR("ns", SLUICE_SEL_NOT_IN, "x") }) }),
 	});
 	EXPECT(w, "w/a", "x/a", TCP, 80, ALLOW, "x/not-x ingress[0]");
 	EXPECT(w, "x/b", "x/a", TCP, 80, DENY, "x/not-x, no rule");
@@ -502,7 +502,7 @@ test_peers(void)
 	SET(w, nps, struct policy_np, {
 		META("by-name", "x", SEL("pod", "a")),
 		NP_IN({ PEERS({ .namespace_selector = SEL_EXPR(
-		    POLICY_NS_NAME_LABEL, IPAM_SEL_IN, "y") }) }),
+		    POLICY_NS_NAME_LABEL, SLUICE_SEL_IN, "y") }) }),
 	});
 	EXPECT(w, "y/a", "x/a", TCP, 80, ALLOW, "x/by-name ingress[0]");
 	EXPECT(w, "z/a", "x/a", TCP, 80, DENY, "x/by-name, no rule");
@@ -511,8 +511,8 @@ test_peers(void)
 	SET(w, nps, struct policy_np, {
 		META("exprs", "x", SEL("pod", "a")),
 		NP_IN({ PEERS({
-		    .pod_selector = SEL_EXPR("pod", IPAM_SEL_IN, "b", "c"),
-		    .namespace_selector = SEL_EXPR("ns", IPAM_SEL_NOT_IN, "x"),
+		    .pod_selector = SEL_EXPR("pod", SLUICE_SEL_IN, "b", "c"),
+		    .namespace_selector = SEL_EXPR("ns", SLUICE_SEL_NOT_IN, "x"),
 		}) }),
 	});
 	EXPECT(w, "y/b", "x/a", TCP, 80, ALLOW, "x/exprs ingress[0]");
@@ -527,9 +527,9 @@ test_peers(void)
 	SET(w, nps, struct policy_np, {
 		META("exists", "x", SEL("pod", "a")),
 		NP_IN({ PEERS({ .namespace_selector =
-		    SEL_OP("ns", IPAM_SEL_DOES_NOT_EXIST) },
+		    SEL_OP("ns", SLUICE_SEL_DOES_NOT_EXIST) },
 		    { .namespace_selector =
-		    SEL_OP("nope", IPAM_SEL_EXISTS) }) }),
+		    SEL_OP("nope", SLUICE_SEL_EXISTS) }) }),
 	});
 	EXPECT(w, "w/a", "x/a", TCP, 80, ALLOW, "x/exists ingress[0]");
 	EXPECT(w, "kube-system/dns", "x/a", TCP, 80, ALLOW, "x/exists");
@@ -837,10 +837,10 @@ test_label_changes(void)
 {
 	struct policy_world w = base();
 	struct policy_pod p[NPODS];
-	const struct ipam_label xb2[] = {
+	const struct sluice_label xb2[] = {
 		{ "pod", "b" }, { "pod2", "updated" },
 	};
-	const struct ipam_label xa2[] = {
+	const struct sluice_label xa2[] = {
 		{ "pod", "a" }, { "target", "isolated" },
 	};
 
@@ -1220,8 +1220,8 @@ static void
 test_netsets(void)
 {
 	struct policy_world w = base();
-	const struct ipam_label intranet[] = { { "zone", "intranet" } };
-	const struct ipam_label db[] = { { "role", "db" } };
+	const struct sluice_label intranet[] = { { "zone", "intranet" } };
+	const struct sluice_label db[] = { { "role", "db" } };
 	struct sluice_prefix corp_nets[] = { P("203.0.113.0/24") };
 	struct policy_netset corp = {
 		"corp", NULL, intranet, 1, corp_nets, 1,
@@ -1639,15 +1639,15 @@ test_validate_np(void)
 	/* Selectors. */
 	BAD_NP("spec.podSelector: matchExpressions entry 0 (pod): In and NotIn "
 	    "need at least one value", .pod_selector = &(const struct
-	    ipam_selector){ .exprs = &(const struct ipam_sel_expr){
-	    .key = "pod", .op = IPAM_SEL_IN }, .nexprs = 1 });
+	    sluice_selector){ .exprs = &(const struct sluice_sel_expr){
+	    .key = "pod", .op = SLUICE_SEL_IN }, .nexprs = 1 });
 	BAD_NP_PEER("spec.ingress[0].from[0].namespaceSelector: "
 	    "matchExpressions entry 0 (ns): Exists and DoesNotExist take no "
-	    "values", .namespace_selector = SEL_EXPR("ns", IPAM_SEL_EXISTS,
+	    "values", .namespace_selector = SEL_EXPR("ns", SLUICE_SEL_EXISTS,
 	    "x"));
 	BAD_NP_PEER("from[0].podSelector: matchExpressions entry 0 (n): "
 	    "unknown operator 9", .pod_selector = SEL_OP("n",
-	    (enum ipam_sel_op)9));
+	    (enum sluice_sel_op)9));
 	BAD_NP_PEER("networkSetSelector: matchLabels entry 0 has an empty "
 	    "key", .network_set_selector = SEL("", "v"));
 	/* Names. */
@@ -1780,8 +1780,8 @@ test_validate_anp(void)
 	BAD_ANP_EGRESS("spec.egress[0].to[0].networkSets: matchExpressions "
 	    "entry 0 (zone): In and NotIn need at least one value",
 	    .action = DENY_, APEERS({ .network_sets = &(const struct
-	    ipam_selector){ .exprs = &(const struct ipam_sel_expr){
-	    .key = "zone", .op = IPAM_SEL_NOT_IN }, .nexprs = 1 } }));
+	    sluice_selector){ .exprs = &(const struct sluice_sel_expr){
+	    .key = "zone", .op = SLUICE_SEL_NOT_IN }, .nexprs = 1 } }));
 	BAD_ANP_EGRESS("spec.egress[0].name is 101 characters, at most 100",
 	    .name = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" "a",
@@ -1854,7 +1854,7 @@ test_validate_banp_netset(void)
 			    addr_of("10.0.0.0"), 33 }, 1,
 		};
 		const struct policy_netset bad_label = {
-			"corp", NULL, (const struct ipam_label[]){ { "a", "1" },
+			"corp", NULL, (const struct sluice_label[]){ { "a", "1" },
 			    { "a", "2" } }, 2, NULL, 0,
 		};
 		const struct policy_netset ok = { "empty", NULL, NULL, 0, NULL,
@@ -1894,7 +1894,7 @@ test_validate_world(void)
 	struct policy_world w = base();
 	struct policy_pod p[NPODS];
 	struct problems got = { 0 };
-	const struct ipam_label bad_ns_labels[] = {
+	const struct sluice_label bad_ns_labels[] = {
 		{ POLICY_NS_NAME_LABEL, "y" },
 	};
 	char err[512];

@@ -466,9 +466,9 @@ test_pool_spec(void)
 	struct manifest_set set;
 	const struct cluster_pool *p;
 	char *errs = NULL;
-	struct ipam_label zone_a[] = { { "zone", "a" }, { "tier", "edge" } };
-	struct ipam_label zone_b[] = { { "zone", "b" }, { "tier", "edge" } };
-	struct ipam_label team[] = { { "team", "finance" } };
+	struct sluice_label zone_a[] = { { "zone", "a" }, { "tier", "edge" } };
+	struct sluice_label zone_b[] = { { "zone", "b" }, { "tier", "edge" } };
+	struct sluice_label team[] = { { "team", "finance" } };
 
 	ASSERT_OK(load("apiVersion: sluice.io/v1alpha1\nkind: IPPool\n"
 	    "metadata: {name: fin}\nspec:\n  cidr: 10.245.0.0/16\n"
@@ -484,10 +484,10 @@ test_pool_spec(void)
 	ASSERT(!p->disabled);
 	ASSERT_EQ(p->nreserved, 2);
 	ASSERT_EQ(p->reserved[1].len, 32);
-	ASSERT(ipam_selector_matches(&p->node_selector, zone_a, 2));
-	ASSERT(!ipam_selector_matches(&p->node_selector, zone_b, 2));
-	ASSERT(ipam_selector_matches(&p->namespace_selector, team, 1));
-	ASSERT(!ipam_selector_matches(&p->namespace_selector, zone_a, 1));
+	ASSERT(sluice_selector_matches(&p->node_selector, zone_a, 2));
+	ASSERT(!sluice_selector_matches(&p->node_selector, zone_b, 2));
+	ASSERT(sluice_selector_matches(&p->namespace_selector, team, 1));
+	ASSERT(!sluice_selector_matches(&p->namespace_selector, zone_a, 1));
 	manifest_set_free(&set);
 	free(errs);
 

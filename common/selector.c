@@ -2,8 +2,7 @@
  * selector.c - Kubernetes label selectors: matchLabels and
  * matchExpressions (In, NotIn, Exists, DoesNotExist).
  */
-#include "ipam/ipam.h"
-#include "ipam/internal.h"
+#include "common/selector.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -11,7 +10,7 @@
 #include <string.h>
 
 static const char *
-lookup(const struct ipam_label *labels, size_t n, const char *key)
+lookup(const struct sluice_label *labels, size_t n, const char *key)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(labels[i].key, key) == 0)
@@ -21,7 +20,7 @@ lookup(const struct ipam_label *labels, size_t n, const char *key)
 }
 
 static bool
-in(const struct ipam_sel_expr *e, const char *v)
+in(const struct sluice_sel_expr *e, const char *v)
 {
 	for (size_t i = 0; i < e->nvalues; i++) {
 		if (strcmp(e->values[i], v) == 0)
@@ -31,8 +30,8 @@ in(const struct ipam_sel_expr *e, const char *v)
 }
 
 bool
-ipam_selector_matches(const struct ipam_selector *sel,
-    const struct ipam_label *labels, size_t n)
+sluice_selector_matches(const struct sluice_selector *sel,
+    const struct sluice_label *labels, size_t n)
 {
 	for (size_t i = 0; i < sel->nmatch_labels; i++) {
 		const char *v = lookup(labels, n, sel->match_labels[i].key);
@@ -41,21 +40,21 @@ ipam_selector_matches(const struct ipam_selector *sel,
 			return false;
 	}
 	for (size_t i = 0; i < sel->nexprs; i++) {
-		const struct ipam_sel_expr *e = &sel->exprs[i];
+		const struct sluice_sel_expr *e = &sel->exprs[i];
 		const char *v = lookup(labels, n, e->key);
 		bool ok;
 
 		switch (e->op) {
-		case IPAM_SEL_IN:
+		case SLUICE_SEL_IN:
 			ok = v != NULL && in(e, v);
 			break;
-		case IPAM_SEL_NOT_IN:
+		case SLUICE_SEL_NOT_IN:
 			ok = v == NULL || !in(e, v);
 			break;
-		case IPAM_SEL_EXISTS:
+		case SLUICE_SEL_EXISTS:
 			ok = v != NULL;
 			break;
-		case IPAM_SEL_DOES_NOT_EXIST:
+		case SLUICE_SEL_DOES_NOT_EXIST:
 			ok = v == NULL;
 			break;
 		default:
@@ -69,11 +68,11 @@ ipam_selector_matches(const struct ipam_selector *sel,
 }
 
 int
-ipam_selector_validate(const struct ipam_selector *sel, char *err,
+sluice_selector_validate(const struct sluice_selector *sel, char *err,
     size_t errlen)
 {
 	for (size_t i = 0; i < sel->nmatch_labels; i++) {
-		const struct ipam_label *l = &sel->match_labels[i];
+		const struct sluice_label *l = &sel->match_labels[i];
 
 		if (l->key == NULL || l->key[0] == '\0' || l->value == NULL) {
 			snprintf(err, errlen,
@@ -83,7 +82,7 @@ ipam_selector_validate(const struct ipam_selector *sel, char *err,
 		}
 	}
 	for (size_t i = 0; i < sel->nexprs; i++) {
-		const struct ipam_sel_expr *e = &sel->exprs[i];
+		const struct sluice_sel_expr *e = &sel->exprs[i];
 
 		if (e->key == NULL || e->key[0] == '\0') {
 			snprintf(err, errlen,
@@ -99,8 +98,8 @@ ipam_selector_validate(const struct ipam_selector *sel, char *err,
 			}
 		}
 		switch (e->op) {
-		case IPAM_SEL_IN:
-		case IPAM_SEL_NOT_IN:
+		case SLUICE_SEL_IN:
+		case SLUICE_SEL_NOT_IN:
 			if (e->nvalues == 0) {
 				snprintf(err, errlen,
 				    "matchExpressions entry %zu (%s): In and NotIn need at least one value",
@@ -108,8 +107,8 @@ ipam_selector_validate(const struct ipam_selector *sel, char *err,
 				return -EINVAL;
 			}
 			break;
-		case IPAM_SEL_EXISTS:
-		case IPAM_SEL_DOES_NOT_EXIST:
+		case SLUICE_SEL_EXISTS:
+		case SLUICE_SEL_DOES_NOT_EXIST:
 			if (e->nvalues != 0) {
 				snprintf(err, errlen,
 				    "matchExpressions entry %zu (%s): Exists and DoesNotExist take no values",
@@ -128,20 +127,20 @@ ipam_selector_validate(const struct ipam_selector *sel, char *err,
 }
 
 bool
-ipam__selector_empty(const struct ipam_selector *sel)
+sluice_selector_empty(const struct sluice_selector *sel)
 {
 	return sel->nmatch_labels == 0 && sel->nexprs == 0;
 }
 
 /*
  * The copy is one allocation per array and per string, all owned through
- * the const pointers of dst; ipam__selector_free() casts them back.
+ * the const pointers of dst; sluice_selector_free() casts them back.
  */
 int
-ipam__selector_copy(struct ipam_selector *dst, const struct ipam_selector *src)
+sluice_selector_copy(struct sluice_selector *dst, const struct sluice_selector *src)
 {
-	struct ipam_label *ml = NULL;
-	struct ipam_sel_expr *ex = NULL;
+	struct sluice_label *ml = NULL;
+	struct sluice_sel_expr *ex = NULL;
 
 	memset(dst, 0, sizeof(*dst));
 	if (src->nmatch_labels > 0) {
@@ -163,7 +162,7 @@ ipam__selector_copy(struct ipam_selector *dst, const struct ipam_selector *src)
 			goto err;
 		dst->exprs = ex;
 		for (size_t i = 0; i < src->nexprs; i++) {
-			const struct ipam_sel_expr *e = &src->exprs[i];
+			const struct sluice_sel_expr *e = &src->exprs[i];
 			char **vals = NULL;
 
 			dst->nexprs = i + 1;
@@ -188,12 +187,12 @@ ipam__selector_copy(struct ipam_selector *dst, const struct ipam_selector *src)
 	return 0;
 
 err:
-	ipam__selector_free(dst);
+	sluice_selector_free(dst);
 	return -ENOMEM;
 }
 
 void
-ipam__selector_free(struct ipam_selector *sel)
+sluice_selector_free(struct sluice_selector *sel)
 {
 	if (sel == NULL)
 		return;
@@ -201,15 +200,15 @@ ipam__selector_free(struct ipam_selector *sel)
 		free((char *)sel->match_labels[i].key);
 		free((char *)sel->match_labels[i].value);
 	}
-	free((struct ipam_label *)sel->match_labels);
+	free((struct sluice_label *)sel->match_labels);
 	for (size_t i = 0; i < sel->nexprs; i++) {
-		const struct ipam_sel_expr *e = &sel->exprs[i];
+		const struct sluice_sel_expr *e = &sel->exprs[i];
 
 		for (size_t j = 0; j < e->nvalues; j++)
 			free((char *)e->values[j]);
 		free((char **)e->values);
 		free((char *)e->key);
 	}
-	free((struct ipam_sel_expr *)sel->exprs);
+	free((struct sluice_sel_expr *)sel->exprs);
 	memset(sel, 0, sizeof(*sel));
 }
