@@ -51,14 +51,12 @@
 #     block at used 0, no host veth or host route, no eth0 in any pod.
 . "$(dirname "$0")/lib.sh"
 
-CNI="$SLUICE_BUILD/cni/sluice-cni"
 [ -x "$CNI" ] || tb_fail "no sluice-cni at $CNI (build first)"
 H=40			# handles (pod netns) per round
 ROUNDS=3
 KILL_AT=(0 15 50 85)	# kill once this % of a round's invocations are done
 # Each handle's sequence of ops, by handle number modulo 8.
 PATTERNS=(A AD ADA AAD ADAD ADADA AA DA)
-CNI_TIMEOUT=120		# a whole run of the plugin; its calls time out at 30s
 STORM_TIMEOUT=90	# for the kill moment and for the end of a storm
 
 tb_switch
@@ -77,30 +75,6 @@ metadata: {name: node-a}
 spec: {address: 192.0.2.1}
 YAML
 tb_daemon_start node-a
-
-# The helpers of cni_attach.sh.
-conf() {
-	printf '{"cniVersion": "%s", "name": "sluice", "type": "sluice-cni", "socket": "%s"%s}\n' \
-	    "${2:-1.0.0}" "$(tb_sock "$1")" "${3:+, $3}"
-}
-
-# cni NODE COMMAND ID POD < config: runs the plugin in NODE as a runtime
-# would, for container ID in the pod netns POD.
-cni() {
-	local node=$1 cmd=$2 id=$3 pod=$4
-	tb_exec "$node" timeout -k 5 "$CNI_TIMEOUT" env CNI_COMMAND="$cmd" \
-	    CNI_CONTAINERID="$id" \
-	    CNI_NETNS="/var/run/netns/$(tb_ns_name "$pod")" CNI_IFNAME=eth0 \
-	    CNI_PATH=/nonexistent \
-	    CNI_ARGS="K8S_POD_NAMESPACE=default;K8S_POD_NAME=$id" "$CNI"
-}
-
-json() { "$PY" -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
-
-host_veths() {
-	tb_exec "$1" ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 |
-	    grep -cE '^sl[0-9a-f]{12}$' || true
-}
 
 host_routes() {
 	tb_exec "$1" ip -4 route show proto static | grep -c '^10\.245\.' || true
@@ -129,7 +103,7 @@ worker() {
 		    sleep "0.0$(printf '%02d' $((RANDOM % 30)))"
 		rc=0
 		t0=$EPOCHREALTIME
-		cni node-a "$cmd" "$id" "p$i" <"$TB_TMP/conf-a" \
+		tb_cni node-a "$cmd" "$id" "p$i" <"$TB_TMP/conf-a" \
 		    >"$D/$i.$k.out" 2>"$D/$i.$k.err" || rc=$?
 		t1=$EPOCHREALTIME
 		echo "$k $op $rc $t0 $t1" >>"$D/$i.log"
@@ -321,7 +295,7 @@ pod_of() {
 # allocated before the storm (the planted victim, see above).
 P=$((H + 1))
 for i in $(seq $P); do tb_ns "p$i"; done
-conf node-a >"$TB_TMP/conf-a"
+tb_cni_conf node-a >"$TB_TMP/conf-a"
 : >"$TB_TMP/empty"
 storm_ops=0
 for i in $(seq $H); do
@@ -338,7 +312,7 @@ for round in $(seq $ROUNDS); do
 	for i in $(seq $P); do : >"$D/$i.log"; done
 	kill_after=$((storm_ops * KILL_AT[round] / 100))
 	planted=$(tb_ctl node-a --json ipam allocate handle="r${round}c$P/eth0" \
-	    namespace=default pod="r${round}c$P" | json 'j["address"]') ||
+	    namespace=default pod="r${round}c$P" | tb_jq 'j["address"]') ||
 	    tb_fail "round $round: allocating the planted victim failed"
 	pids=()
 	for i in $(seq $H); do
@@ -359,7 +333,7 @@ for round in $(seq $ROUNDS); do
 	daemon_kill node-a
 	t_reaped=$EPOCHREALTIME
 	worker "$round" "$P" AD 0
-	# The rest of the storm meets the dead socket; bounded by CNI_TIMEOUT.
+	# The rest of the storm meets the dead socket; bounded by TB_CNI_TIMEOUT.
 	for pid in "${pids[@]}"; do wait "$pid"; done
 	n=$(cat "$D"/*.log | wc -l)
 	tb_assert_eq "round $round: invocations recorded" "$total" "$n"
@@ -389,18 +363,18 @@ for round in $(seq $ROUNDS); do
 	while read -r h a; do
 		pod=$(pod_of "$h")
 		if [ "$a" != - ]; then
-			r=$(cni node-a ADD "${h%/eth0}" "$pod" <"$TB_TMP/conf-a") ||
+			r=$(tb_cni node-a ADD "${h%/eth0}" "$pod" <"$TB_TMP/conf-a") ||
 			    tb_fail "round $round: retried ADD of $h (holding $a) failed: $r"
-			got=$(echo "$r" | json 'j["ips"][0]["address"]')
+			got=$(echo "$r" | tb_jq 'j["ips"][0]["address"]')
 			tb_assert_eq "round $round: retried ADD of $h" "$a/32" "$got"
 		fi
-		r=$(cni node-a DEL "${h%/eth0}" "$pod" <"$TB_TMP/conf-a") ||
+		r=$(tb_cni node-a DEL "${h%/eth0}" "$pod" <"$TB_TMP/conf-a") ||
 		    tb_fail "round $round: DEL of unsure $h failed: $r"
 	done <"$D/unsure"
 	check_state "round $round: after resolving the unsure handles" "$D/sure"
 	n_sure=$(wc -l <"$D/sure")
 	tb_assert_eq "round $round: host veths of the sure handles" "$n_sure" \
-	    "$(host_veths node-a)"
+	    "$(tb_host_veths node-a)"
 	tb_assert_eq "round $round: host routes of the sure handles" "$n_sure" \
 	    "$(host_routes node-a)"
 	sure_pods=()
@@ -426,7 +400,7 @@ for round in $(seq $ROUNDS); do
 	# DEL of every handle, in parallel: everything is free again.
 	pids=()
 	for i in $(seq $P); do
-		cni node-a DEL "r${round}c$i" "p$i" <"$TB_TMP/conf-a" \
+		tb_cni node-a DEL "r${round}c$i" "p$i" <"$TB_TMP/conf-a" \
 		    >"$D/del$i" 2>&1 &
 		pids+=($!)
 	done
@@ -434,7 +408,7 @@ for round in $(seq $ROUNDS); do
 	for pid in "${pids[@]}"; do wait "$pid" || fails=$((fails + 1)); done
 	[ $fails -eq 0 ] || tb_fail "round $round: $fails of $P final DELs failed: $(cat "$D"/del* | sort | uniq -c | head -3)"
 	check_state "round $round: after DEL of every handle" "$TB_TMP/empty"
-	tb_assert_eq "round $round: host veths after DEL" 0 "$(host_veths node-a)"
+	tb_assert_eq "round $round: host veths after DEL" 0 "$(tb_host_veths node-a)"
 	tb_assert_eq "round $round: host routes after DEL" 0 "$(host_routes node-a)"
 	for i in $(seq $P); do
 		left=$(ip -n "$(tb_ns_name "p$i")" -o link show | grep -vc ': lo:' || true)

@@ -34,7 +34,6 @@
 #     and the test removes it. No cgroup controller is turned on anywhere.
 . "$(dirname "$0")/lib.sh"
 
-CNI="$SLUICE_BUILD/cni/sluice-cni"
 [ -x "$CNI" ] || tb_fail "no sluice-cni at $CNI (build first)"
 for t in podman runc conmon nsenter; do
 	command -v "$t" >/dev/null ||
@@ -111,16 +110,10 @@ tb_daemon_start node-b
 tb_wait_peers node-a 1
 tb_wait_peers node-b 1
 
-# jq-like: json EXPR < JSON
-json() { "$PY" -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
-
-# The pod on node-b, attached as cni_attach.sh does.
+# The pod on node-b, attached by sluice-cni directly.
 tb_ns pb1
-out=$(printf '{"cniVersion": "1.0.0", "name": "sluice", "type": "sluice-cni", "socket": "%s"}' \
-    "$(tb_sock node-b)" | tb_exec node-b env CNI_COMMAND=ADD CNI_CONTAINERID=pb1 \
-    CNI_NETNS="/var/run/netns/$(tb_ns_name pb1)" CNI_IFNAME=eth0 \
-    CNI_PATH=/nonexistent "$CNI") || tb_fail "ADD pb1: $out"
-pb=$(echo "$out" | json 'j["ips"][0]["address"].split("/")[0]')
+out=$(tb_cni_conf node-b | tb_cni node-b ADD pb1) || tb_fail "ADD pb1: $out"
+pb=$(echo "$out" | tb_jq 'j["ips"][0]["address"].split("/")[0]')
 
 # --- podman's world under $TB_TMP ---------------------------------------
 mkdir -p "$PD"/{net.d,plugins,root,runroot,tmp}
@@ -226,14 +219,6 @@ run() {
 	    tb_fail "podman run $n: $out"
 }
 
-# host_veths: the plugin's host ends on node-a ("sl" + 12 hex).
-host_veths() {
-	local links
-	links=$(tb_exec node-a ip -o link show) || return 1
-	awk -F': ' '{print $2}' <<<"$links" | cut -d@ -f1 |
-	    grep -cE '^sl[0-9a-f]{12}$' || true
-}
-
 # The host end sluice-cni names after a handle (cni_host_ifname()).
 host_ifname() {
 	"$PY" -c '
@@ -296,7 +281,7 @@ run c1
 c1_id=$(pm inspect -f '{{.Id}}' c1)
 attached c1
 a1=$addr
-tb_assert_eq "host veths on node-a with c1" 1 "$(host_veths)"
+tb_assert_eq "host veths on node-a with c1" 1 "$(tb_host_veths node-a)"
 ping_ok c1 "$pb" || tb_fail "c1 ($a1) -> pb1 ($pb) on node-b"
 tb_exec pb1 ping -c 2 -W 2 -q "$a1" >/dev/null || tb_fail "pb1 ($pb) -> c1 ($a1)"
 run c2
@@ -312,7 +297,7 @@ run c3 --ip "$want"
 attached c3
 tb_assert_eq "c3's address (podman run --ip)" "$want" "$addr"
 ping_ok c3 "$pb" || tb_fail "c3 ($addr) -> pb1 ($pb) on node-b"
-tb_assert_eq "host veths on node-a with c1, c2, c3" 3 "$(host_veths)"
+tb_assert_eq "host veths on node-a with c1, c2, c3" 3 "$(tb_host_veths node-a)"
 
 # --- restart: DEL, then ADD ------------------------------------------------
 hv1=$(host_ifname "$c1_id/eth0")
@@ -323,7 +308,7 @@ a1r=$addr
 now=$(ifindex "$hv1")
 [ "$now" != "$idx" ] ||
     tb_fail "c1's host veth $hv1 is the one from before the restart (no DEL and ADD?)"
-tb_assert_eq "host veths on node-a after the restart" 3 "$(host_veths)"
+tb_assert_eq "host veths on node-a after the restart" 3 "$(tb_host_veths node-a)"
 ping_ok c1 "$pb" || tb_fail "c1 ($a1r) -> pb1 after the restart"
 tb_exec pb1 ping -c 1 -W 2 -q "$a1r" >/dev/null || tb_fail "pb1 -> c1 ($a1r) after the restart"
 
@@ -331,7 +316,7 @@ tb_exec pb1 ping -c 1 -W 2 -q "$a1r" >/dev/null || tb_fail "pb1 -> c1 ($a1r) aft
 out=$(pm stop -t 0 c1 2>&1) || tb_fail "podman stop c1: $out"
 al=$(alloc_of "$c1_id/eth0")
 tb_assert_eq "c1's allocation after podman stop" "" "$al"
-tb_assert_eq "host veths on node-a with c1 stopped" 2 "$(host_veths)"
+tb_assert_eq "host veths on node-a with c1 stopped" 2 "$(tb_host_veths node-a)"
 
 # --- network reload: DEL, then ADD with IP=<the old address> ---------------
 # c1's address is free now and lower than c2's, so an ADD that does not
@@ -360,7 +345,7 @@ ping_ok c3 "$pb" || tb_fail "c3 ($want) -> pb1 after network reload"
 out=$(pm start c1 2>&1) || tb_fail "podman start c1: $out"
 attached c1
 a1s=$addr
-tb_assert_eq "host veths on node-a with c1 started again" 3 "$(host_veths)"
+tb_assert_eq "host veths on node-a with c1 started again" 3 "$(tb_host_veths node-a)"
 ping_ok c1 "$a2" || tb_fail "c1 ($a1s) -> c2 ($a2) after podman start"
 
 # --- rm: DEL frees the address and the host veth -----------------------------
@@ -369,12 +354,12 @@ al=$(alloc_of "$c1_id/eth0")
 tb_assert_eq "c1's allocation after podman rm" "" "$al"
 tb_exec node-a ip link show "$hv1" >/dev/null 2>&1 &&
     tb_fail "c1's host veth $hv1 is still on node-a after podman rm"
-tb_assert_eq "host veths on node-a after podman rm c1" 2 "$(host_veths)"
+tb_assert_eq "host veths on node-a after podman rm c1" 2 "$(tb_host_veths node-a)"
 ping_ok c2 "$pb" || tb_fail "c2 ($a2) -> pb1 after c1 was removed"
 out=$(pm rm -f -t 0 c2 c3 2>&1) || tb_fail "podman rm c2 c3: $out"
 tb_assert_eq "allocations of node-a after podman rm c2 c3" 0 \
     "$(tb_json node-a 'len([a for a in j["allocations"] if a["node"] == "node-a"])' ipam)"
-tb_assert_eq "host veths on node-a after podman rm c2 c3" 0 "$(host_veths)"
+tb_assert_eq "host veths on node-a after podman rm c2 c3" 0 "$(tb_host_veths node-a)"
 tb_assert_eq "containers left" "" "$(pm ps -a -q)"
 t1=$(date +%s%N)
 tb_log "PASS (c1 $a1, $a1r after restart, $a1s after stop and start; c2 $a2 kept through network reload; c3 $want asked for; pb1 $pb; podman part $(((t1 - t0) / 1000000)) ms)"

@@ -16,12 +16,10 @@
 # and of the DELs are printed.
 . "$(dirname "$0")/lib.sh"
 
-CNI="$SLUICE_BUILD/cni/sluice-cni"
 [ -x "$CNI" ] || tb_fail "no sluice-cni at $CNI (build first)"
 N=200
 PAR_PING=16	# pings in flight at a time
 # A whole run of the plugin is bounded; its own calls time out at 30s.
-CNI_TIMEOUT=120
 
 tb_switch
 tb_node node-a 192.0.2.1
@@ -48,33 +46,6 @@ tb_daemon_start node-a
 tb_daemon_start node-b
 tb_wait_peers node-a 1
 tb_wait_peers node-b 1
-
-# The helpers of cni_attach.sh.
-# conf NODE [VERSION [EXTRA JSON MEMBERS]]: a network config for NODE.
-conf() {
-	printf '{"cniVersion": "%s", "name": "sluice", "type": "sluice-cni", "socket": "%s"%s}\n' \
-	    "${2:-1.0.0}" "$(tb_sock "$1")" "${3:+, $3}"
-}
-
-# cni NODE COMMAND ID [POD] < config: runs the plugin in NODE as a runtime
-# would; stdout is the plugin's, the exit status too.
-cni() {
-	local node=$1 cmd=$2 id=$3 pod=${4:-$3}
-	tb_exec "$node" timeout -k 5 "$CNI_TIMEOUT" env CNI_COMMAND="$cmd" \
-	    CNI_CONTAINERID="$id" \
-	    CNI_NETNS="/var/run/netns/$(tb_ns_name "$pod")" CNI_IFNAME=eth0 \
-	    CNI_PATH=/nonexistent \
-	    CNI_ARGS="K8S_POD_NAMESPACE=default;K8S_POD_NAME=$id" "$CNI"
-}
-
-# jq-like: json EXPR < JSON
-json() { "$PY" -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
-
-# host_veths NODE: the plugin's host ends on NODE ("sl" + 12 hex).
-host_veths() {
-	tb_exec "$1" ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 |
-	    grep -cE '^sl[0-9a-f]{12}$' || true
-}
 
 now() { echo "$EPOCHREALTIME"; }
 secs() { echo "$2 - $1" | bc; }
@@ -110,17 +81,17 @@ retry() {
 
 # --- the peer on node-b ---------------------------------------------------
 tb_ns pb1
-rb=$(conf node-b | cni node-b ADD pb1) || tb_fail "ADD pb1: $rb"
-pb=$(echo "$rb" | json 'j["ips"][0]["address"].split("/")[0]')
+rb=$(tb_cni_conf node-b | tb_cni node-b ADD pb1) || tb_fail "ADD pb1: $rb"
+pb=$(echo "$rb" | tb_jq 'j["ips"][0]["address"].split("/")[0]')
 
 # --- 200 ADDs in parallel ---------------------------------------------------
 for i in $(seq $N); do tb_ns "p$i"; done
-conf node-a >"$TB_TMP/conf-a"
+tb_cni_conf node-a >"$TB_TMP/conf-a"
 mkdir "$TB_TMP/add" "$TB_TMP/del"
 t0=$(now)
 pids=()
 for i in $(seq $N); do
-	cni node-a ADD "p$i" <"$TB_TMP/conf-a" >"$TB_TMP/add/$i" \
+	tb_cni node-a ADD "p$i" <"$TB_TMP/conf-a" >"$TB_TMP/add/$i" \
 	    2>"$TB_TMP/add/$i.err" &
 	pids+=($!)
 done
@@ -168,9 +139,9 @@ if used != n:
 PY
 ) || tb_fail "checking the ADD results failed: $problems"
 [ -z "$problems" ] || tb_fail "after $N ADDs: $problems"
-nblocks=$(json 'len([b for b in j["blocks"] if b["owner"] == "node-a"])' \
+nblocks=$(tb_jq 'len([b for b in j["blocks"] if b["owner"] == "node-a"])' \
     <"$TB_TMP/ipam-add.json")
-tb_assert_eq "host veths on node-a" $N "$(host_veths node-a)"
+tb_assert_eq "host veths on node-a" $N "$(tb_host_veths node-a)"
 tb_assert_eq "host /32 routes on node-a" $N \
     "$(tb_exec node-a ip -4 route show proto static | grep -c '^10\.246\.' || true)"
 declare -A pod_of=()
@@ -199,7 +170,7 @@ tb_log "$N pods <-> pb1 pinged in $(secs "$t2" "$t3")s"
 t0=$(now)
 pids=()
 for i in $(seq $N); do
-	cni node-a DEL "p$i" <"$TB_TMP/conf-a" >"$TB_TMP/del/$i" \
+	tb_cni node-a DEL "p$i" <"$TB_TMP/conf-a" >"$TB_TMP/del/$i" \
 	    2>"$TB_TMP/del/$i.err" &
 	pids+=($!)
 done
@@ -226,7 +197,7 @@ for b in blocks:
 PY
 ) || tb_fail "checking the IPAM after the DELs failed: $problems"
 [ -z "$problems" ] || tb_fail "after $N DELs: $problems"
-tb_assert_eq "host veths on node-a after DEL" 0 "$(host_veths node-a)"
+tb_assert_eq "host veths on node-a after DEL" 0 "$(tb_host_veths node-a)"
 tb_assert_eq "host /32 routes on node-a after DEL" 0 \
     "$(tb_exec node-a ip -4 route show proto static | grep -c '^10\.246\.' || true)"
 for i in $(seq $N); do

@@ -21,6 +21,7 @@
 #   tb_daemon_start NAME    writes NAME's config and starts sluiced in it
 #   tb_ctl NAME ARGS...     sluicectl against NAME's socket
 #   tb_bg NAME CMD...       a background process in NAME, ended at cleanup
+#   tb_cni_conf, tb_cni     run sluice-cni as a runtime would (see below)
 # Assertions: tb_assert, tb_assert_eq, tb_assert_match, tb_fail.
 
 set -euo pipefail
@@ -300,6 +301,42 @@ tb_json() {
 	shift 2
 	tb_ctl "$n" --json "$@" | "$PY" -c "import json,sys; j=json.load(sys.stdin); print($expr)"
 }
+
+# --- sluice-cni, run as a runtime would ------------------------------------
+CNI="$SLUICE_BUILD/cni/sluice-cni"
+# How long one plugin run may take (a runtime's timeout; bounded loops).
+: "${TB_CNI_TIMEOUT:=120}"
+
+# tb_cni_conf NODE [VERSION [EXTRA JSON MEMBERS]]: a network config for
+# NODE's sluiced.
+tb_cni_conf() {
+	printf '{"cniVersion": "%s", "name": "sluice", "type": "sluice-cni", "socket": "%s"%s}\n' \
+	    "${2:-1.0.0}" "$(tb_sock "$1")" "${3:+, $3}"
+}
+
+# tb_cni NODE COMMAND ID [POD] < config: runs the plugin in NODE for
+# container ID, eth0 in the netns of POD (a tb_ns name, default ID; "-"
+# leaves CNI_NETNS out); stdout and exit status are the plugin's.
+tb_cni() {
+	local node=$1 cmd=$2 id=$3 pod=${4:-$3} netns
+	netns="/var/run/netns/$(tb_ns_name "$pod")"
+	[ "$pod" = - ] && netns=
+	tb_exec "$node" timeout -k 5 "$TB_CNI_TIMEOUT" env CNI_COMMAND="$cmd" \
+	    CNI_CONTAINERID="$id" CNI_NETNS="$netns" CNI_IFNAME=eth0 \
+	    CNI_PATH=/nonexistent \
+	    CNI_ARGS="K8S_POD_NAMESPACE=default;K8S_POD_NAME=$id" "$CNI"
+}
+
+# tb_host_veths NODE: how many host ends of sluice-cni ("sl" + 12 hex).
+tb_host_veths() {
+	local links
+	links=$(tb_exec "$1" ip -o link show) || return 1
+	awk -F': ' '{print $2}' <<<"$links" | cut -d@ -f1 |
+	    grep -cE '^sl[0-9a-f]{12}$' || true
+}
+
+# jq-like: tb_jq EXPR < JSON (the parsed document is j).
+tb_jq() { "$PY" -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
 
 [ -x "$SLUICED" ] || tb_fail "no sluiced at $SLUICED (build first, or set SLUICE_BUILD)"
 [ "$(id -u)" -eq 0 ] || tb_fail "the test bed needs root (network namespaces)"
