@@ -11,6 +11,8 @@
 
 #include <yaml.h>
 
+#include "common/suggest.h"
+
 enum ftype {
 	F_NAME,		/* DNS-1123 subdomain-ish name */
 	F_IFNAME,
@@ -131,35 +133,6 @@ report(struct ctx *c, const yaml_mark_t *m, const char *kpath,
 	fputc('\n', c->errs);
 }
 
-/* Levenshtein distance, capped; for "did you mean" hints. */
-static size_t
-distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), row[65];
-
-	if (la > 64 || lb > 64)
-		return 99;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t prev = row[0];
-
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t cur = row[j];
-			size_t best = prev + (tolower((unsigned char)a[i - 1]) !=
-			    tolower((unsigned char)b[j - 1]));
-
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			prev = cur;
-		}
-	}
-	return row[lb];
-}
 
 /*
  * Is `prefix.key` a leaf (returns its index), a section (returns -2) or
@@ -200,7 +173,7 @@ suggest(const char *prefix, const char *key, char *buf, size_t size)
 		dot = strchr(p, '.');
 		snprintf(cand, sizeof(cand), "%.*s",
 		    (int)(dot ? (size_t)(dot - p) : strlen(p)), p);
-		d = distance(key, cand);
+		d = sluice_edit_distance(key, cand);
 		if (d < best) {
 			best = d;
 			snprintf(buf, size, "%s", cand);

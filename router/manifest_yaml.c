@@ -1,5 +1,7 @@
 #include "router/manifest_yaml.h"
 
+#include "common/suggest.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -40,6 +42,25 @@ mf_get(yaml_document_t *doc, yaml_node_t *map, const char *key)
 			return yaml_document_get_node(doc, p->value);
 	}
 	return NULL;
+}
+
+
+/* The allowed key closest to key (as config.c suggests), or NULL. */
+static const char *
+suggest(const char *key, const char *const allowed[])
+{
+	const char *found = NULL;
+	size_t best = 3;
+
+	for (const char *const *a = allowed; *a; a++) {
+		size_t d = sluice_edit_distance(key, *a);
+
+		if (d < best) {
+			best = d;
+			found = *a;
+		}
+	}
+	return found;
 }
 
 bool
@@ -90,8 +111,17 @@ mf_known_keys(struct mctx *c, yaml_document_t *doc, yaml_node_t *map,
 			}
 		}
 		if (!known) {
-			mf_report(c, &k->start_mark, path, "unknown key \"%s\"",
-			    (const char *)k->data.scalar.value);
+			const char *hint = suggest(
+			    (const char *)k->data.scalar.value, allowed);
+
+			if (hint != NULL)
+				mf_report(c, &k->start_mark, path,
+				    "unknown key \"%s\" (did you mean \"%s\"?)",
+				    (const char *)k->data.scalar.value, hint);
+			else
+				mf_report(c, &k->start_mark, path,
+				    "unknown key \"%s\"",
+				    (const char *)k->data.scalar.value);
 			ok = false;
 		}
 	}

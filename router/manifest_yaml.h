@@ -29,7 +29,8 @@ void mf_report(struct mctx *c, const yaml_mark_t *m, const char *path,
 yaml_node_t *mf_get(yaml_document_t *doc, yaml_node_t *map, const char *key);
 
 /*
- * Reports every key of map not in allowed (NULL-terminated) as unknown.
+ * Reports every key of map not in allowed (NULL-terminated) as unknown,
+ * with a "did you mean" when an allowed key is close to it.
  * Returns false if map is not a mapping (reported) or a key was unknown.
  */
 bool mf_known_keys(struct mctx *c, yaml_document_t *doc, yaml_node_t *map,

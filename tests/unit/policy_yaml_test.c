@@ -1,0 +1,718 @@
+/*
+ * policy_yaml_test.c - router/policy_yaml.c: NetworkPolicy documents into
+ * the policy model, field by field (with the absent/empty cases of
+ * policy/SEMANTICS.md §3), and refused documents with their exact error
+ * lines.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "router/policy_yaml.h"
+#include "tests/unit/check.h"
+
+/* The envelope; spec's content starts on line 7. */
+#define HDR                                                                   \
+	"apiVersion: networking.k8s.io/v1\n"                                  \
+	"kind: NetworkPolicy\n"                                               \
+	"metadata:\n"                                                         \
+	"  name: web\n"                                                       \
+	"  namespace: shop\n"                                                 \
+	"spec:\n"
+
+struct result {
+	int rc;
+	char *errs;
+	size_t nlines;
+	struct policy_yaml_np *y;
+};
+
+/* Parses text (in an allocation of exactly its size, for ASan). */
+static struct result
+parse(const char *text)
+{
+	struct policy_yaml_np *again;
+	struct result r;
+	size_t len = 0, n = strlen(text);
+	char *copy = malloc(n ? n : 1);
+	FILE *f;
+
+	ASSERT(copy != NULL);
+	memcpy(copy, text, n);
+	f = open_memstream(&r.errs, &len);
+	ASSERT(f != NULL);
+	r.rc = policy_yaml_np_parse("p.yaml", (const unsigned char *)copy, n,
+	    f, &r.y);
+	ASSERT_OK(fclose(f));
+	r.nlines = 0;
+	for (const char *p = r.errs; *p != '\0'; p++)
+		r.nlines += *p == '\n';
+	ASSERT((r.rc == 0) == (r.y != NULL));
+	ASSERT((r.rc == 0) == (r.nlines == 0));
+	/* The verdict does not depend on having somewhere to write. */
+	ASSERT_EQ(policy_yaml_np_parse("p.yaml", (const unsigned char *)copy,
+	    n, NULL, &again), r.rc);
+	policy_yaml_np_destroy(again);
+	free(copy);
+	return r;
+}
+
+/* Parses a document that must be accepted; returns its model. */
+static const struct policy_np *
+good(struct result *r, const char *text)
+{
+	*r = parse(text);
+	if (r->rc != 0)
+		CHECK_FAIL("refused:\n%s", r->errs);
+	return policy_yaml_np_get(r->y);
+}
+
+static void
+done(struct result *r)
+{
+	policy_yaml_np_destroy(r->y);
+	free(r->errs);
+}
+
+/* Expects a refusal with exactly these error lines. */
+static void
+expect_lines(const char *text, const char *const lines[], size_t n)
+{
+	struct result r = parse(text);
+	const char *p = r.errs;
+
+	ASSERT_EQ(r.rc, -EINVAL);
+	if (r.nlines != n)
+		CHECK_FAIL("want %zu lines, got %zu:\n%s", n, r.nlines, r.errs);
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(lines[i]);
+
+		if (strncmp(p, lines[i], l) != 0 || p[l] != '\n')
+			CHECK_FAIL("line %zu: want\n  %s\ngot\n  %.*s", i + 1,
+			    lines[i], (int)(strchr(p, '\n') - p), p);
+		p += l + 1;
+	}
+	done(&r);
+}
+
+#define REFUSED(text, ...)                                                    \
+	do {                                                                  \
+		const char *const l_[] = { __VA_ARGS__ };                     \
+		expect_lines((text), l_, sizeof(l_) / sizeof(l_[0]));         \
+	} while (0)
+
+static void
+expect_label(const struct sluice_selector *s, size_t i, const char *k,
+    const char *v)
+{
+	ASSERT(s != NULL && i < s->nmatch_labels);
+	ASSERT_STR_EQ(s->match_labels[i].key, k);
+	ASSERT_STR_EQ(s->match_labels[i].value, v);
+}
+
+static void
+expect_prefix(const struct sluice_prefix *p, const char *want)
+{
+	char buf[SLUICE_PREFIXSTRLEN];
+
+	ASSERT_STR_EQ(sluice_prefix_str(p, buf, sizeof(buf)), want);
+}
+
+/* The documentation's example, extended with every kind of peer and port. */
+static void
+test_full(void)
+{
+	const struct policy_np *np;
+	const struct policy_np_rule *r;
+	const struct policy_np_peer *x;
+	struct result res;
+
+	np = good(&res, HDR
+	    "  podSelector:\n"
+	    "    matchLabels: {role: db}\n"
+	    "    matchExpressions:\n"
+	    "    - {key: tier, operator: In, values: [a, b]}\n"
+	    "  policyTypes: [Ingress, Egress]\n"
+	    "  ingress:\n"
+	    "  - from:\n"
+	    "    - ipBlock:\n"
+	    "        cidr: 172.17.0.0/16\n"
+	    "        except: [172.17.1.0/24, 172.17.2.0/24]\n"
+	    "    - namespaceSelector:\n"
+	    "        matchLabels: {project: myproject}\n"
+	    "    - podSelector:\n"
+	    "        matchLabels: {role: frontend}\n"
+	    "    - namespaceSelector: {matchLabels: {team: a}}\n"
+	    "      podSelector: {matchLabels: {app: b}}\n"
+	    "    ports:\n"
+	    "    - protocol: TCP\n"
+	    "      port: 6379\n"
+	    "    - {protocol: UDP, port: 1000, endPort: 2000}\n"
+	    "    - {protocol: SCTP, port: serve-80}\n"
+	    "  egress:\n"
+	    "  - to:\n"
+	    "    - ipBlock: {cidr: '2001:db8::/32'}\n"
+	    "    - networkSetSelector: {matchLabels: {role: db}}\n"
+	    "    - globalNetworkSetSelector: {}\n"
+	    "    ports:\n"
+	    "    - port: 5978\n");
+	ASSERT_STR_EQ(np->name, "web");
+	ASSERT_STR_EQ(np->namespace, "shop");
+	ASSERT(np->pod_selector != NULL);
+	ASSERT_EQ(np->pod_selector->nmatch_labels, 1);
+	expect_label(np->pod_selector, 0, "role", "db");
+	ASSERT_EQ(np->pod_selector->nexprs, 1);
+	ASSERT_STR_EQ(np->pod_selector->exprs[0].key, "tier");
+	ASSERT_EQ(np->pod_selector->exprs[0].op, SLUICE_SEL_IN);
+	ASSERT_EQ(np->pod_selector->exprs[0].nvalues, 2);
+	ASSERT_STR_EQ(np->pod_selector->exprs[0].values[1], "b");
+	ASSERT_EQ(np->npolicy_types, 2);
+	ASSERT_EQ(np->policy_types[0], POLICY_INGRESS);
+	ASSERT_EQ(np->policy_types[1], POLICY_EGRESS);
+	ASSERT_EQ(policy_np_types(np), POLICY_INGRESS | POLICY_EGRESS);
+
+	ASSERT_EQ(np->ningress, 1);
+	r = &np->ingress[0];
+	ASSERT_EQ(r->npeers, 4);
+	x = &r->peers[0];
+	ASSERT(x->pod_selector == NULL && x->namespace_selector == NULL);
+	ASSERT(x->ip_block != NULL);
+	expect_prefix(&x->ip_block->cidr, "172.17.0.0/16");
+	ASSERT_EQ(x->ip_block->nexcept, 2);
+	expect_prefix(&x->ip_block->except[0], "172.17.1.0/24");
+	expect_prefix(&x->ip_block->except[1], "172.17.2.0/24");
+	x = &r->peers[1];
+	ASSERT(x->pod_selector == NULL && x->ip_block == NULL);
+	expect_label(x->namespace_selector, 0, "project", "myproject");
+	x = &r->peers[2];
+	/* Missing namespaceSelector: the policy's namespace (E3). */
+	ASSERT(x->namespace_selector == NULL && x->ip_block == NULL);
+	expect_label(x->pod_selector, 0, "role", "frontend");
+	x = &r->peers[3];
+	expect_label(x->namespace_selector, 0, "team", "a");
+	expect_label(x->pod_selector, 0, "app", "b");
+	ASSERT(x->network_set_selector == NULL &&
+	    x->global_network_set_selector == NULL);
+
+	ASSERT_EQ(r->nports, 3);
+	ASSERT_EQ(r->ports[0].protocol, IPPROTO_TCP);
+	ASSERT(r->ports[0].has_port && r->ports[0].name == NULL);
+	ASSERT_EQ(r->ports[0].port, 6379);
+	ASSERT(!r->ports[0].has_end_port);
+	ASSERT_EQ(r->ports[1].protocol, IPPROTO_UDP);
+	ASSERT_EQ(r->ports[1].port, 1000);
+	ASSERT(r->ports[1].has_end_port);
+	ASSERT_EQ(r->ports[1].end_port, 2000);
+	ASSERT_EQ(r->ports[2].protocol, IPPROTO_SCTP);
+	ASSERT(r->ports[2].has_port);
+	ASSERT_STR_EQ(r->ports[2].name, "serve-80");
+
+	ASSERT_EQ(np->negress, 1);
+	r = &np->egress[0];
+	ASSERT_EQ(r->npeers, 3);
+	expect_prefix(&r->peers[0].ip_block->cidr, "2001:db8::/32");
+	ASSERT_EQ(r->peers[0].ip_block->nexcept, 0);
+	expect_label(r->peers[1].network_set_selector, 0, "role", "db");
+	ASSERT(r->peers[2].global_network_set_selector != NULL);
+	ASSERT(sluice_selector_empty(r->peers[2].global_network_set_selector));
+	ASSERT_EQ(r->nports, 1);
+	/* Protocol defaults to TCP (E13). */
+	ASSERT_EQ(r->ports[0].protocol, IPPROTO_TCP);
+	ASSERT_EQ(r->ports[0].port, 5978);
+	done(&res);
+}
+
+/* Absent, null and empty (SEMANTICS.md §3 E1-E16). */
+static void
+test_absent_and_empty(void)
+{
+	const struct policy_np *np;
+	struct result r;
+
+	/* Minimal: namespace defaults, podSelector absent (NULL means {}). */
+	np = good(&r,
+	    "apiVersion: networking.k8s.io/v1\n"
+	    "kind: NetworkPolicy\n"
+	    "metadata: {name: deny-all}\n"
+	    "spec: {}\n");
+	ASSERT_STR_EQ(np->name, "deny-all");
+	ASSERT_STR_EQ(np->namespace, "default");
+	ASSERT(np->pod_selector == NULL);
+	ASSERT_EQ(np->npolicy_types, 0);
+	ASSERT_EQ(np->ningress, 0);
+	ASSERT_EQ(np->negress, 0);
+	ASSERT_EQ(policy_np_types(np), POLICY_INGRESS);
+	done(&r);
+
+	/* podSelector: {} is present and empty (E1). */
+	np = good(&r, HDR "  podSelector: {}\n");
+	ASSERT(np->pod_selector != NULL);
+	ASSERT(sluice_selector_empty(np->pod_selector));
+	done(&r);
+
+	/* podSelector: (null) is absent (E1); ingress: [] and null (E6). */
+	np = good(&r, HDR "  podSelector:\n  ingress: []\n  egress: ~\n");
+	ASSERT(np->pod_selector == NULL);
+	ASSERT_EQ(np->ningress, 0);
+	ASSERT_EQ(np->negress, 0);
+	done(&r);
+
+	/* egress: [] without policyTypes does not add Egress (E8). */
+	np = good(&r, HDR "  egress: []\n  policyTypes: []\n");
+	ASSERT_EQ(np->negress, 0);
+	ASSERT_EQ(np->npolicy_types, 0);
+	ASSERT_EQ(policy_np_types(np), POLICY_INGRESS);
+	done(&r);
+
+	/* ingress: [{}]: one rule, no ports, no peers (E7). */
+	np = good(&r, HDR "  ingress: [{}]\n  egress:\n  - {}\n");
+	ASSERT_EQ(np->ningress, 1);
+	ASSERT_EQ(np->ingress[0].nports, 0);
+	ASSERT_EQ(np->ingress[0].npeers, 0);
+	ASSERT_EQ(np->negress, 1);
+	ASSERT_EQ(policy_np_types(np), POLICY_INGRESS | POLICY_EGRESS);
+	done(&r);
+
+	/* ports: [] and from: [] are "all" (E11, E15); ports: [{}] (E12). */
+	np = good(&r, HDR
+	    "  ingress:\n"
+	    "  - ports: []\n"
+	    "    from: []\n"
+	    "  - ports:\n"
+	    "    from:\n"
+	    "  - ports: [{}]\n"
+	    "    from: [{namespaceSelector: {}}]\n"
+	    "  - ports: [{protocol: UDP}]\n"
+	    "    from: [{podSelector: {}}]\n");
+	ASSERT_EQ(np->ningress, 4);
+	for (size_t i = 0; i < 2; i++) {
+		ASSERT_EQ(np->ingress[i].nports, 0);
+		ASSERT_EQ(np->ingress[i].npeers, 0);
+	}
+	ASSERT_EQ(np->ingress[2].nports, 1);
+	ASSERT_EQ(np->ingress[2].ports[0].protocol, IPPROTO_TCP);
+	ASSERT(!np->ingress[2].ports[0].has_port);
+	ASSERT(!np->ingress[2].ports[0].has_end_port);
+	ASSERT_EQ(np->ingress[2].npeers, 1);
+	/* namespaceSelector: {} alone: every namespace (E3). */
+	ASSERT(np->ingress[2].peers[0].namespace_selector != NULL);
+	ASSERT(sluice_selector_empty(np->ingress[2].peers[0].namespace_selector));
+	ASSERT(np->ingress[2].peers[0].pod_selector == NULL);
+	ASSERT_EQ(np->ingress[3].ports[0].protocol, IPPROTO_UDP);
+	ASSERT(!np->ingress[3].ports[0].has_port);
+	/* podSelector: {} alone: the policy's namespace (E2). */
+	ASSERT(np->ingress[3].peers[0].pod_selector != NULL);
+	ASSERT(np->ingress[3].peers[0].namespace_selector == NULL);
+	done(&r);
+
+	/* policyTypes: [Egress] with ingress rules: kept, ignored (E9). */
+	np = good(&r, HDR "  policyTypes: [Egress]\n  ingress: [{}]\n");
+	ASSERT_EQ(np->ningress, 1);
+	ASSERT_EQ(policy_np_types(np), POLICY_EGRESS);
+	done(&r);
+
+	/* endPort equal to port is one port (E19); labels are allowed. */
+	np = good(&r,
+	    "apiVersion: networking.k8s.io/v1\n"
+	    "kind: NetworkPolicy\n"
+	    "metadata:\n"
+	    "  name: a.b-c\n"
+	    "  labels: {app: web}\n"
+	    "  annotations: {note: anything}\n"
+	    "spec:\n"
+	    "  egress: [{ports: [{port: 53, endPort: 53, protocol: UDP}]}]\n");
+	ASSERT_EQ(np->egress[0].ports[0].port, 53);
+	ASSERT_EQ(np->egress[0].ports[0].end_port, 53);
+	done(&r);
+}
+
+/* Errors in the envelope. */
+static void
+test_bad_envelope(void)
+{
+	REFUSED("apiVersion: networking.k8s.io/v1beta1\n"
+	    "kind: NetworkPolicy\n"
+	    "metadata: {name: x}\n"
+	    "spec: {}\n",
+	    "p.yaml:1:13: apiVersion: expected networking.k8s.io/v1, not \"networking.k8s.io/v1beta1\"");
+	REFUSED("apiVersion: networking.k8s.io/v1\n"
+	    "kind: NetworkPolicies\n"
+	    "metadata: {name: x}\n"
+	    "spec: {}\n",
+	    "p.yaml:2:7: kind: expected NetworkPolicy, not \"NetworkPolicies\"");
+	/* Every problem is reported, typos with a suggestion. */
+	REFUSED("apiVersion: networking.k8s.io/v1\n"
+	    "metadata: {nmae: x, labels: {\"-bad\": x}}\n"
+	    "spek: {}\n",
+	    "p.yaml:3:1: unknown key \"spek\" (did you mean \"spec\"?)",
+	    "p.yaml:1:1: kind: required key is missing",
+	    "p.yaml:2:12: metadata: unknown key \"nmae\" (did you mean \"name\"?)",
+	    "p.yaml:2:11: metadata.name: required key is missing",
+	    "p.yaml:2:30: metadata.labels: \"-bad: x\" is not a valid label (key [prefix/]name, value up to 63 of A-Z a-z 0-9 - _ .)",
+	    "p.yaml:1:1: spec: required key is missing");
+	REFUSED("- not a mapping\n", "p.yaml:1:1: expected a mapping");
+	REFUSED("", "p.yaml:1:1: no NetworkPolicy document");
+	REFUSED("apiVersion: [networking.k8s.io/v1\n",
+	    "p.yaml:2:1: invalid YAML: did not find expected ',' or ']'");
+	REFUSED(HDR "  {}\n---\n" HDR "  {}\n",
+	    "p.yaml:9:1: a second document; one NetworkPolicy is parsed at a time");
+	/* Names are checked by policy_np_validate(), reported at the top. */
+	REFUSED("apiVersion: networking.k8s.io/v1\n"
+	    "kind: NetworkPolicy\n"
+	    "metadata: {name: Web, namespace: a.b}\n"
+	    "spec: {}\n",
+	    "p.yaml:1:1: NetworkPolicy a.b/Web: metadata.name \"Web\" is not a DNS-1123 subdomain (at most 253 of a-z, 0-9, '-' and '.', starting and ending with a letter or digit)");
+	REFUSED("apiVersion: networking.k8s.io/v1\n"
+	    "kind: NetworkPolicy\n"
+	    "metadata: {name: web, namespace: a.b}\n"
+	    "spec: {}\n",
+	    "p.yaml:1:1: NetworkPolicy a.b/web: metadata.namespace \"a.b\" is not a DNS-1123 label (at most 63 of a-z, 0-9 and '-')");
+}
+
+/* Errors in the spec, each at its place. */
+static void
+test_bad_spec(void)
+{
+	REFUSED(HDR "  podselector: {}\n  ingres: []\n  color: red\n",
+	    "p.yaml:7:3: spec: unknown key \"podselector\" (did you mean \"podSelector\"?)",
+	    "p.yaml:8:3: spec: unknown key \"ingres\" (did you mean \"ingress\"?)",
+	    "p.yaml:9:3: spec: unknown key \"color\"");
+	REFUSED(HDR "  policyTypes: [Ingress, Foo]\n  ingress: {}\n"
+	    "  egress: [[]]\n",
+	    "p.yaml:7:26: spec.policyTypes[1]: expected Ingress or Egress",
+	    "p.yaml:8:12: spec.ingress: expected a list",
+	    "p.yaml:9:12: spec.egress[0]: expected a mapping");
+	REFUSED(HDR "  policyTypes: [Ingress, Egress, Ingress]\n",
+	    "p.yaml:1:1: NetworkPolicy shop/web: spec.policyTypes: 3 items, at most 2 (Ingress, Egress)");
+	REFUSED(HDR "  podSelector: {matchExpressions: [{key: a, operator: Is}]}\n",
+	    "p.yaml:7:55: spec.podSelector.matchExpressions[0]: \"operator\" must be In, NotIn, Exists or DoesNotExist");
+	REFUSED(HDR "  podSelector: {matchLabel: {a: b}}\n",
+	    "p.yaml:7:17: spec.podSelector: unknown key \"matchLabel\" (did you mean \"matchLabels\"?)");
+}
+
+static void
+test_bad_ports(void)
+{
+	REFUSED(HDR
+	    "  ingress:\n"
+	    "  - ports:\n"
+	    "    - protocol: ICMP\n"
+	    "    - port: 0\n"
+	    "    - port: 65536\n"
+	    "    - {port: 80, endPort: 0}\n"
+	    "    - {prot: TCP}\n"
+	    "    - port: [80]\n",
+	    "p.yaml:9:17: spec.ingress[0].ports[0].protocol: \"ICMP\" is not TCP, UDP or SCTP",
+	    "p.yaml:10:13: spec.ingress[0].ports[1].port: \"0\" is not a whole number from 1 to 65535",
+	    "p.yaml:11:13: spec.ingress[0].ports[2].port: \"65536\" is not a whole number from 1 to 65535",
+	    "p.yaml:12:27: spec.ingress[0].ports[3].endPort: \"0\" is not a whole number from 1 to 65535",
+	    "p.yaml:13:8: spec.ingress[0].ports[4]: unknown key \"prot\" (did you mean \"port\"?)",
+	    "p.yaml:14:13: spec.ingress[0].ports[5].port: expected a single value");
+	/* A quoted number is a port name, and not a valid one (E20). */
+	REFUSED(HDR "  ingress: [{ports: [{port: \"80\"}]}]\n",
+	    "p.yaml:1:1: NetworkPolicy shop/web: spec.ingress[0].ports[0]: port \"80\" is neither a number nor a port name (1 to 15 of a-z, 0-9 and '-', at least one letter, no leading, trailing or doubled '-')");
+	REFUSED(HDR "  egress: [{ports: [{port: 443, endPort: 80}]}]\n",
+	    "p.yaml:1:1: NetworkPolicy shop/web: spec.egress[0].ports[0]: endPort 80 is below port 443");
+	REFUSED(HDR "  egress: [{ports: [{port: http, endPort: 80}]}]\n",
+	    "p.yaml:1:1: NetworkPolicy shop/web: spec.egress[0].ports[0]: endPort 80 cannot be used with the named port \"http\"");
+	REFUSED(HDR "  egress: [{ports: [{endPort: 80}]}]\n",
+	    "p.yaml:1:1: NetworkPolicy shop/web: spec.egress[0].ports[0]: endPort 80 needs a numeric port");
+}
+
+static void
+test_bad_peers(void)
+{
+	REFUSED(HDR "  ingress: [{from: [{}]}]\n",
+	    "p.yaml:1:1: NetworkPolicy shop/web: spec.ingress[0].from[0]: must specify a peer (podSelector, namespaceSelector, ipBlock, networkSetSelector or globalNetworkSetSelector)");
+	/* A null selector is an absent one, so this peer is empty too. */
+	REFUSED(HDR "  ingress: [{from: [{podSelector: null}]}]\n",
+	    "p.yaml:1:1: NetworkPolicy shop/web: spec.ingress[0].from[0]: must specify a peer (podSelector, namespaceSelector, ipBlock, networkSetSelector or globalNetworkSetSelector)");
+	REFUSED(HDR "  egress: [{to: [{ipBlock: {cidr: 10.0.0.0/8}, podSelector: {}}]}]\n",
+	    "p.yaml:1:1: NetworkPolicy shop/web: spec.egress[0].to[0]: may not specify both ipBlock and another peer");
+	REFUSED(HDR "  egress: [{to: [{ipBlock: {cidr: 10.0.0.0/8, except: [10.0.0.0/8]}}]}]\n",
+	    "p.yaml:1:1: NetworkPolicy shop/web: spec.egress[0].to[0].ipBlock.except[0]: 10.0.0.0/8 is not a strict subset of cidr 10.0.0.0/8");
+	REFUSED(HDR "  egress: [{to: [{ipBlock: {cidr: 10.0.0.0/8, except: ['::/64']}}]}]\n",
+	    "p.yaml:1:1: NetworkPolicy shop/web: spec.egress[0].to[0].ipBlock.except[0]: ::/64 is not a strict subset of cidr 10.0.0.0/8");
+	/* Host bits: refused with the CIDR meant (no warnings here). */
+	REFUSED(HDR
+	    "  egress:\n"
+	    "  - to:\n"
+	    "    - ipBlock:\n"
+	    "        cidr: 10.0.0.1/8\n"
+	    "        except: [10.1.2.3/16, 10.2.0.0/33, 010.3.0.0/16]\n"
+	    "    - ipBlock: {except: []}\n"
+	    "    - ipBlock: {cidr: [10.0.0.0/8], exept: []}\n"
+	    "    - {podSelector: {}, nameSpaceSelector: {}}\n",
+	    "p.yaml:10:15: spec.egress[0].to[0].ipBlock.cidr: \"10.0.0.1/8\" has host bits set; write 10.0.0.0/8, the CIDR it means",
+	    "p.yaml:11:18: spec.egress[0].to[0].ipBlock.except[0]: \"10.1.2.3/16\" has host bits set; write 10.1.0.0/16, the CIDR it means",
+	    "p.yaml:11:31: spec.egress[0].to[0].ipBlock.except[1]: \"10.2.0.0/33\" is not a CIDR with zero host bits, such as 10.244.0.0/16",
+	    "p.yaml:11:44: spec.egress[0].to[0].ipBlock.except[2]: \"010.3.0.0/16\" is not a CIDR with zero host bits, such as 10.244.0.0/16",
+	    "p.yaml:12:16: spec.egress[0].to[1].ipBlock.cidr: required key is missing",
+	    "p.yaml:13:37: spec.egress[0].to[2].ipBlock: unknown key \"exept\" (did you mean \"except\"?)",
+	    "p.yaml:13:23: spec.egress[0].to[2].ipBlock.cidr: expected a CIDR",
+	    "p.yaml:14:25: spec.egress[0].to[3]: unknown key \"nameSpaceSelector\" (did you mean \"namespaceSelector\"?)");
+	REFUSED(HDR "  ingress: [{to: []}]\n",
+	    "p.yaml:7:14: spec.ingress[0]: unknown key \"to\"");
+}
+
+/*
+ * Aliases nest: 100 uses of a rule of 64 uses of a 65-term selector are
+ * 416,000 selector terms from 2 KiB. Refused, not expanded without end.
+ */
+static void
+test_alias_bomb(void)
+{
+	char *doc = malloc(16384), *p;
+	struct result r;
+
+	ASSERT(doc != NULL);
+	p = doc + sprintf(doc, "%s", HDR "  podSelector: &s {matchExpressions: "
+	    "[{key: a, operator: In, values: [");
+	for (int i = 0; i < 64; i++)
+		p += sprintf(p, "%sv%d", i ? ", " : "", i);
+	p += sprintf(p, "]}]}\n  ingress:\n  - &r {from: [");
+	for (int i = 0; i < 64; i++)
+		p += sprintf(p, "%s{podSelector: *s}", i ? ", " : "");
+	p += sprintf(p, "]}\n");
+	for (int i = 0; i < 100; i++)
+		p += sprintf(p, "  - *r\n");
+	r = parse(doc);
+	ASSERT_EQ(r.rc, -EINVAL);
+	ASSERT_STR_EQ(r.errs, "p.yaml:1:1: NetworkPolicy too large: more than "
+	    "262144 list items, selector terms and string bytes (every use of "
+	    "a YAML alias counts)\n");
+	done(&r);
+	free(doc);
+}
+
+/* ---- AdminNetworkPolicy ---------------------------------------------- */
+
+/* The envelope; spec's content starts on line 5. */
+#define ANP_HDR                                                               \
+	"apiVersion: policy.networking.k8s.io/v1alpha1\n"                     \
+	"kind: AdminNetworkPolicy\n"                                          \
+	"metadata: {name: cluster-control}\n"                                 \
+	"spec:\n"
+
+static struct result
+parse_anp(const char *text)
+{
+	struct policy_yaml_anp *y, *again;
+	struct result r;
+	size_t len = 0, n = strlen(text);
+	char *copy = malloc(n ? n : 1);
+	FILE *f;
+
+	ASSERT(copy != NULL);
+	memcpy(copy, text, n);
+	f = open_memstream(&r.errs, &len);
+	ASSERT(f != NULL);
+	r.rc = policy_yaml_anp_parse("a.yaml", (const unsigned char *)copy, n,
+	    f, &y);
+	ASSERT_OK(fclose(f));
+	r.nlines = 0;
+	for (const char *p = r.errs; *p != '\0'; p++)
+		r.nlines += *p == '\n';
+	ASSERT((r.rc == 0) == (y != NULL));
+	ASSERT((r.rc == 0) == (r.nlines == 0));
+	ASSERT_EQ(policy_yaml_anp_parse("a.yaml", (const unsigned char *)copy,
+	    n, NULL, &again), r.rc);
+	policy_yaml_anp_destroy(again);
+	free(copy);
+	r.y = (struct policy_yaml_np *)(void *)y;	/* see anp_done() */
+	return r;
+}
+
+static void
+anp_done(struct result *r)
+{
+	policy_yaml_anp_destroy((struct policy_yaml_anp *)(void *)r->y);
+	free(r->errs);
+}
+
+static void
+anp_expect_lines(const char *text, const char *const lines[], size_t n)
+{
+	struct result r = parse_anp(text);
+	const char *p = r.errs;
+
+	ASSERT_EQ(r.rc, -EINVAL);
+	if (r.nlines != n)
+		CHECK_FAIL("want %zu lines, got %zu:\n%s", n, r.nlines, r.errs);
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(lines[i]);
+
+		if (strncmp(p, lines[i], l) != 0 || p[l] != '\n')
+			CHECK_FAIL("line %zu: want\n  %s\ngot\n  %.*s", i + 1,
+			    lines[i], (int)(strchr(p, '\n') - p), p);
+		p += l + 1;
+	}
+	anp_done(&r);
+}
+
+#define ANP_REFUSED(text, ...)                                                \
+	do {                                                                  \
+		const char *const l_[] = { __VA_ARGS__ };                     \
+		anp_expect_lines((text), l_, sizeof(l_) / sizeof(l_[0]));     \
+	} while (0)
+
+static void
+test_anp_good(void)
+{
+	const struct policy_anp *anp;
+	const struct policy_anp_rule *r;
+	struct result res = parse_anp(ANP_HDR
+	    "  priority: 0\n"
+	    "  subject:\n"
+	    "    namespaces: {}\n"
+	    "  ingress:\n"
+	    "  - name: allow-monitoring\n"
+	    "    action: Allow\n"
+	    "    from:\n"
+	    "    - namespaces: {matchLabels: {kubernetes.io/metadata.name: monitoring}}\n"
+	    "  - action: Pass\n"
+	    "    from:\n"
+	    "    - pods:\n"
+	    "        namespaceSelector: {}\n"
+	    "        podSelector: {matchLabels: {app: x}}\n"
+	    "    ports:\n"
+	    "    - portNumber: {port: 80}\n"
+	    "    - portRange: {protocol: UDP, start: 1000, end: 2000}\n"
+	    "    - namedPort: http\n"
+	    "  egress:\n"
+	    "  - action: Deny\n"
+	    "    to:\n"
+	    "    - networks: [0.0.0.0/0, \"::/0\"]\n"
+	    "    - nodes: {}\n"
+	    "    - networkSets: {matchLabels: {zone: intranet}}\n");
+
+	if (res.rc != 0)
+		CHECK_FAIL("refused:\n%s", res.errs);
+	anp = policy_yaml_anp_get((struct policy_yaml_anp *)(void *)res.y);
+	ASSERT_STR_EQ(anp->name, "cluster-control");
+	ASSERT_EQ(anp->priority, 0);
+	ASSERT(anp->subject.namespaces != NULL);
+	ASSERT(sluice_selector_empty(anp->subject.namespaces));
+	ASSERT(anp->subject.pods == NULL);
+	ASSERT_EQ(anp->ningress, 2);
+	r = &anp->ingress[0];
+	ASSERT_STR_EQ(r->name, "allow-monitoring");
+	ASSERT_EQ(r->action, POLICY_ACTION_ALLOW);
+	ASSERT_EQ(r->npeers, 1);
+	expect_label(r->peers[0].namespaces, 0, "kubernetes.io/metadata.name",
+	    "monitoring");
+	ASSERT(r->peers[0].pods == NULL && r->peers[0].networks == NULL);
+	/* Absent ports: every port, every protocol (NULL, not empty). */
+	ASSERT(r->ports == NULL);
+	ASSERT_EQ(r->nports, 0);
+	r = &anp->ingress[1];
+	ASSERT(r->name == NULL);
+	ASSERT_EQ(r->action, POLICY_ACTION_PASS);
+	ASSERT(r->peers[0].namespaces == NULL);
+	ASSERT(r->peers[0].pods != NULL);
+	ASSERT(sluice_selector_empty(r->peers[0].pods->namespace_selector));
+	expect_label(r->peers[0].pods->pod_selector, 0, "app", "x");
+	ASSERT_EQ(r->nports, 3);
+	ASSERT(r->ports[0].port_number != NULL);
+	ASSERT_EQ(r->ports[0].port_number->protocol, IPPROTO_TCP);
+	ASSERT_EQ(r->ports[0].port_number->port, 80);
+	ASSERT(r->ports[0].port_range == NULL && r->ports[0].named_port == NULL);
+	ASSERT(r->ports[1].port_range != NULL);
+	ASSERT_EQ(r->ports[1].port_range->protocol, IPPROTO_UDP);
+	ASSERT_EQ(r->ports[1].port_range->start, 1000);
+	ASSERT_EQ(r->ports[1].port_range->end, 2000);
+	ASSERT_STR_EQ(r->ports[2].named_port, "http");
+	ASSERT_EQ(anp->negress, 1);
+	r = &anp->egress[0];
+	ASSERT_EQ(r->action, POLICY_ACTION_DENY);
+	ASSERT_EQ(r->npeers, 3);
+	ASSERT_EQ(r->peers[0].nnetworks, 2);
+	expect_prefix(&r->peers[0].networks[0], "0.0.0.0/0");
+	expect_prefix(&r->peers[0].networks[1], "::/0");
+	ASSERT(r->peers[1].nodes != NULL);
+	ASSERT(sluice_selector_empty(r->peers[1].nodes));
+	expect_label(r->peers[2].network_sets, 0, "zone", "intranet");
+	anp_done(&res);
+
+	/* The subject as pods; no rules at all. */
+	res = parse_anp(ANP_HDR
+	    "  priority: 1000\n"
+	    "  subject: {pods: {namespaceSelector: {}, podSelector: {}}}\n");
+	ASSERT_OK(res.rc);
+	anp = policy_yaml_anp_get((struct policy_yaml_anp *)(void *)res.y);
+	ASSERT_EQ(anp->priority, 1000);
+	ASSERT(anp->subject.namespaces == NULL);
+	ASSERT(anp->subject.pods != NULL);
+	ASSERT_EQ(anp->ningress, 0);
+	ASSERT_EQ(anp->negress, 0);
+	anp_done(&res);
+}
+
+static void
+test_anp_bad(void)
+{
+	ANP_REFUSED("apiVersion: policy.networking.k8s.io/v1alpha1\n"
+	    "kind: AdminNetworkPolicy\n"
+	    "metadata: {name: a, namespace: default}\n"
+	    "spec:\n"
+	    "  priority: 1001\n"
+	    "  subjekt: {}\n"
+	    "  ingress:\n"
+	    "  - action: Block\n"
+	    "    from: [{pods: {podSelector: {}}}]\n"
+	    "  egress:\n"
+	    "  - to: [{domainNames: [a.example]}]\n"
+	    "    ports: [{portNumber: {protocol: ICMP}}, {portRange: {start: 0, end: 2}}]\n",
+	    "a.yaml:3:32: metadata.namespace: AdminNetworkPolicy is cluster-wide: no namespace",
+	    "a.yaml:6:3: spec: unknown key \"subjekt\" (did you mean \"subject\"?)",
+	    "a.yaml:5:13: spec.priority: \"1001\" is not a whole number from 0 to 1000",
+	    "a.yaml:5:3: spec.subject: required key is missing",
+	    "a.yaml:8:13: spec.ingress[0].action: \"Block\" is not Allow, Deny or Pass",
+	    "a.yaml:9:19: spec.ingress[0].from[0].pods.namespaceSelector: required key is missing",
+	    "a.yaml:11:5: spec.egress[0].action: required key is missing",
+	    "a.yaml:11:11: spec.egress[0].to[0]: unknown key \"domainNames\"",
+	    "a.yaml:12:26: spec.egress[0].ports[0].portNumber.port: required key is missing",
+	    "a.yaml:12:37: spec.egress[0].ports[0].portNumber.protocol: \"ICMP\" is not TCP, UDP or SCTP",
+	    "a.yaml:12:65: spec.egress[0].ports[1].portRange.start: \"0\" is not a whole number from 1 to 65535");
+	/* [] is not absent here (E29). */
+	ANP_REFUSED(ANP_HDR "  priority: 1\n  subject: {namespaces: {}}\n"
+	    "  ingress: [{action: Allow, from: [{namespaces: {}}], ports: []}]\n",
+	    "a.yaml:1:1: AdminNetworkPolicy cluster-control: spec.ingress[0].ports has 0 entries, needs 1 to 100 (leave it out for every port)");
+	ANP_REFUSED(ANP_HDR "  priority: 1\n  subject: {namespaces: {}}\n"
+	    "  egress: [{action: Allow, to: []}]\n",
+	    "a.yaml:1:1: AdminNetworkPolicy cluster-control: spec.egress[0].to has 0 peers, needs 1 to 100");
+	ANP_REFUSED(ANP_HDR "  priority: 1\n  subject: {namespaces: {}}\n"
+	    "  egress: [{action: Allow, to: [{networks: []}]}]\n",
+	    "a.yaml:1:1: AdminNetworkPolicy cluster-control: spec.egress[0].to[0].networks has 0 entries, needs 1 to 25");
+	ANP_REFUSED(ANP_HDR "  priority: 1\n"
+	    "  subject: {namespaces: {}, pods: {namespaceSelector: {}, podSelector: {}}}\n",
+	    "a.yaml:1:1: AdminNetworkPolicy cluster-control: spec.subject: set exactly one of namespaces and pods (2 set)");
+	ANP_REFUSED(ANP_HDR "  priority: 1\n  subject: {namespaces: {}}\n"
+	    "  ingress: [{action: Deny, from: [{networks: [10.0.0.0/8]}]}]\n",
+	    "a.yaml:1:1: AdminNetworkPolicy cluster-control: spec.ingress[0].from[0]: networks is an egress peer only (ingress peers are namespaces or pods)");
+	ANP_REFUSED(ANP_HDR "  priority: 1\n  subject: {namespaces: {}}\n"
+	    "  egress: [{action: Deny, to: [{networks: [10.0.0.0/8]}], ports: [{namedPort: http}]}]\n",
+	    "a.yaml:1:1: AdminNetworkPolicy cluster-control: spec.egress[0].to[0]: a namedPort cannot be used with a networks, nodes or networkSets peer: they have no named ports");
+	ANP_REFUSED(ANP_HDR "  priority: 1\n  subject: {namespaces: {}}\n"
+	    "  egress: [{action: Deny, to: [{}, {networks: [10.1.0.0/8]}]}]\n",
+	    "a.yaml:7:48: spec.egress[0].to[1].networks[0]: \"10.1.0.0/8\" has host bits set; write 10.0.0.0/8, the CIDR it means");
+}
+
+int
+main(void)
+{
+	RUN(test_full);
+	RUN(test_absent_and_empty);
+	RUN(test_bad_envelope);
+	RUN(test_bad_spec);
+	RUN(test_bad_ports);
+	RUN(test_bad_peers);
+	RUN(test_alias_bomb);
+	RUN(test_anp_good);
+	RUN(test_anp_bad);
+	printf("ok\n");
+	return 0;
+}
