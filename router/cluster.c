@@ -1,11 +1,14 @@
 #include "router/cluster.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "router/manifest_yaml.h"
 #include "router/cluster_parse.h"
+#include "router/policy_yaml.h"
 
 static bool
 parse_mac(const char *s, uint8_t mac[6])
@@ -282,6 +285,278 @@ err:
 	return -EINVAL;
 }
 
+/* ---- policy kinds ---------------------------------------------------- */
+
+/* One more entry in arr (n in use), or goto nomem. */
+#define GROW(arr, n)                                                          \
+	do {                                                                  \
+		void *g_ = realloc((arr), ((n) + 1) * sizeof(*(arr)));        \
+		if (g_ == NULL)                                               \
+			goto nomem;                                           \
+		(arr) = g_;                                                   \
+	} while (0)
+
+static void
+src_set(struct cluster_src *s, const struct mctx *c, size_t line)
+{
+	snprintf(s->file, sizeof(s->file), "%s", c->file);
+	s->line = line;
+}
+
+/*
+ * Each keeps the parsed object and a copy of its model; duplicates are
+ * cluster_validate()'s, once every file is read.
+ */
+int
+cluster_np_parse(struct mctx *c, yaml_document_t *doc, yaml_node_t *root,
+    size_t line, struct cluster *cl)
+{
+	struct cluster_policy *p = &cl->policy;
+	struct policy_yaml_np *y;
+	int rc = policy_yaml_np_from_doc(c, doc, root, &y);
+
+	if (rc != 0)
+		return rc;
+	GROW(p->nps, p->nnps);
+	GROW(p->np_owners, p->nnps);
+	GROW(p->np_srcs, p->nnps);
+	p->nps[p->nnps] = *policy_yaml_np_get(y);
+	p->np_owners[p->nnps] = y;
+	src_set(&p->np_srcs[p->nnps++], c, line);
+	return 0;
+nomem:
+	policy_yaml_np_destroy(y);
+	return -ENOMEM;
+}
+
+int
+cluster_anp_parse(struct mctx *c, yaml_document_t *doc, yaml_node_t *root,
+    size_t line, struct cluster *cl)
+{
+	struct cluster_policy *p = &cl->policy;
+	struct policy_yaml_anp *y;
+	int rc = policy_yaml_anp_from_doc(c, doc, root, &y);
+
+	if (rc != 0)
+		return rc;
+	GROW(p->anps, p->nanps);
+	GROW(p->anp_owners, p->nanps);
+	GROW(p->anp_srcs, p->nanps);
+	p->anps[p->nanps] = *policy_yaml_anp_get(y);
+	p->anp_owners[p->nanps] = y;
+	src_set(&p->anp_srcs[p->nanps++], c, line);
+	return 0;
+nomem:
+	policy_yaml_anp_destroy(y);
+	return -ENOMEM;
+}
+
+int
+cluster_banp_parse(struct mctx *c, yaml_document_t *doc, yaml_node_t *root,
+    size_t line, struct cluster *cl)
+{
+	struct cluster_policy *p = &cl->policy;
+	struct policy_yaml_banp *y;
+	int rc = policy_yaml_banp_from_doc(c, doc, root, &y);
+
+	if (rc != 0)
+		return rc;
+	GROW(p->banps, p->nbanps);
+	GROW(p->banp_owners, p->nbanps);
+	GROW(p->banp_srcs, p->nbanps);
+	p->banps[p->nbanps] = *policy_yaml_banp_get(y);
+	p->banp_owners[p->nbanps] = y;
+	src_set(&p->banp_srcs[p->nbanps++], c, line);
+	return 0;
+nomem:
+	policy_yaml_banp_destroy(y);
+	return -ENOMEM;
+}
+
+int
+cluster_netset_parse(struct mctx *c, yaml_document_t *doc, yaml_node_t *root,
+    size_t line, struct cluster *cl)
+{
+	struct cluster_policy *p = &cl->policy;
+	struct policy_yaml_netset *y;
+	int rc = policy_yaml_netset_from_doc(c, doc, root, false, &y);
+
+	if (rc != 0)
+		return rc;
+	GROW(p->netsets, p->nnetsets);
+	GROW(p->netset_owners, p->nnetsets);
+	GROW(p->netset_srcs, p->nnetsets);
+	p->netsets[p->nnetsets] = *policy_yaml_netset_get(y);
+	p->netset_owners[p->nnetsets] = y;
+	src_set(&p->netset_srcs[p->nnetsets++], c, line);
+	return 0;
+nomem:
+	policy_yaml_netset_destroy(y);
+	return -ENOMEM;
+}
+
+int
+cluster_global_netset_parse(struct mctx *c, yaml_document_t *doc,
+    yaml_node_t *root, size_t line, struct cluster *cl)
+{
+	struct cluster_policy *p = &cl->policy;
+	struct policy_yaml_netset *y;
+	int rc = policy_yaml_netset_from_doc(c, doc, root, true, &y);
+
+	if (rc != 0)
+		return rc;
+	GROW(p->global_netsets, p->nglobal_netsets);
+	GROW(p->global_netset_owners, p->nglobal_netsets);
+	GROW(p->global_netset_srcs, p->nglobal_netsets);
+	p->global_netsets[p->nglobal_netsets] = *policy_yaml_netset_get(y);
+	p->global_netset_owners[p->nglobal_netsets] = y;
+	src_set(&p->global_netset_srcs[p->nglobal_netsets++], c, line);
+	return 0;
+nomem:
+	policy_yaml_netset_destroy(y);
+	return -ENOMEM;
+}
+
+#undef GROW
+
+static void src_report(FILE *errs, const struct cluster_src *s,
+    const char *fmt, ...) LOG_PRINTF(3, 4);
+
+/* FILE:LINE:1: and the sentence, as cluster_validate() reports. */
+static void
+src_report(FILE *errs, const struct cluster_src *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (errs == NULL)
+		return;
+	fprintf(errs, "%s:%zu:1: ", s->file, s->line);
+	va_start(ap, fmt);
+	vfprintf(errs, fmt, ap);
+	va_end(ap);
+	fputc('\n', errs);
+}
+
+static bool
+same(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/*
+ * The first of sets[0..i) with the name (and namespace) of sets[i], or
+ * SIZE_MAX. NetworkSets and GlobalNetworkSets share the model type.
+ */
+static size_t
+netset_twin(const struct policy_netset *sets, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (same(sets[j].name, sets[i].name) &&
+		    same(sets[j].namespace, sets[i].namespace))
+			return j;
+	return SIZE_MAX;
+}
+
+/*
+ * Names unique per kind (per namespace where namespaced), one BANP.
+ * Each later declaration is reported, naming the first. Returns true if
+ * anything was.
+ */
+static bool
+policy_validate(const struct cluster_policy *p, FILE *errs)
+{
+	bool bad = false;
+	size_t j;
+
+	for (size_t i = 0; i < p->nnps; i++) {
+		for (j = 0; j < i; j++)
+			if (same(p->nps[j].namespace, p->nps[i].namespace) &&
+			    same(p->nps[j].name, p->nps[i].name))
+				break;
+		if (j < i) {
+			src_report(errs, &p->np_srcs[i],
+			    "metadata.name: NetworkPolicy %s/%s is declared "
+			    "twice (first at %s:%zu)", p->nps[i].namespace,
+			    p->nps[i].name, p->np_srcs[j].file,
+			    p->np_srcs[j].line);
+			bad = true;
+		}
+	}
+	for (size_t i = 0; i < p->nanps; i++) {
+		for (j = 0; j < i; j++)
+			if (same(p->anps[j].name, p->anps[i].name))
+				break;
+		if (j < i) {
+			src_report(errs, &p->anp_srcs[i],
+			    "metadata.name: AdminNetworkPolicy %s is declared "
+			    "twice (first at %s:%zu)", p->anps[i].name,
+			    p->anp_srcs[j].file, p->anp_srcs[j].line);
+			bad = true;
+		}
+	}
+	/* Its name is "default", so a second one is also a duplicate. */
+	for (size_t i = 1; i < p->nbanps; i++) {
+		src_report(errs, &p->banp_srcs[i],
+		    "a second BaselineAdminNetworkPolicy (the first is at "
+		    "%s:%zu): only one, named default, can exist",
+		    p->banp_srcs[0].file, p->banp_srcs[0].line);
+		bad = true;
+	}
+	for (size_t i = 0; i < p->nnetsets; i++) {
+		if ((j = netset_twin(p->netsets, i)) != SIZE_MAX) {
+			src_report(errs, &p->netset_srcs[i],
+			    "metadata.name: NetworkSet %s/%s is declared twice "
+			    "(first at %s:%zu)", p->netsets[i].namespace,
+			    p->netsets[i].name, p->netset_srcs[j].file,
+			    p->netset_srcs[j].line);
+			bad = true;
+		}
+	}
+	for (size_t i = 0; i < p->nglobal_netsets; i++) {
+		if ((j = netset_twin(p->global_netsets, i)) != SIZE_MAX) {
+			src_report(errs, &p->global_netset_srcs[i],
+			    "metadata.name: GlobalNetworkSet %s is declared "
+			    "twice (first at %s:%zu)",
+			    p->global_netsets[i].name,
+			    p->global_netset_srcs[j].file,
+			    p->global_netset_srcs[j].line);
+			bad = true;
+		}
+	}
+	return bad;
+}
+
+void
+cluster_policy_free(struct cluster_policy *p)
+{
+	for (size_t i = 0; i < p->nnps; i++)
+		policy_yaml_np_destroy(p->np_owners[i]);
+	for (size_t i = 0; i < p->nanps; i++)
+		policy_yaml_anp_destroy(p->anp_owners[i]);
+	for (size_t i = 0; i < p->nbanps; i++)
+		policy_yaml_banp_destroy(p->banp_owners[i]);
+	for (size_t i = 0; i < p->nnetsets; i++)
+		policy_yaml_netset_destroy(p->netset_owners[i]);
+	for (size_t i = 0; i < p->nglobal_netsets; i++)
+		policy_yaml_netset_destroy(p->global_netset_owners[i]);
+	free(p->nps);
+	free(p->np_owners);
+	free(p->np_srcs);
+	free(p->anps);
+	free(p->anp_owners);
+	free(p->anp_srcs);
+	free(p->banps);
+	free(p->banp_owners);
+	free(p->banp_srcs);
+	free(p->netsets);
+	free(p->netset_owners);
+	free(p->netset_srcs);
+	free(p->global_netsets);
+	free(p->global_netset_owners);
+	free(p->global_netset_srcs);
+	memset(p, 0, sizeof(*p));
+}
+
 const struct cluster_node *
 cluster_node_find(const struct cluster *cl, const char *name)
 {
@@ -364,6 +639,8 @@ cluster_validate(const struct cluster *cl, FILE *errs)
 		}
 	}
 #undef REPORT
+	if (policy_validate(&cl->policy, errs))
+		bad = 1;
 	return bad ? -EINVAL : 0;
 }
 
@@ -379,6 +656,7 @@ cluster_free(struct cluster *cl)
 	for (size_t i = 0; i < cl->nnamespaces; i++)
 		mf_labels_free(cl->namespaces[i].labels,
 		    cl->namespaces[i].nlabels);
+	cluster_policy_free(&cl->policy);
 	free(cl->namespaces);
 	free(cl->nodes);
 	free(cl->pools);

@@ -22,6 +22,10 @@
  * are always installed, and `vtepMAC` gives the MAC its VTEP answers to.
  * Until the IPAM issue makes block ownership dynamic, podCIDRs are the
  * blocks a node owns.
+ *
+ * The policy kinds (NetworkPolicy, AdminNetworkPolicy,
+ * BaselineAdminNetworkPolicy, NetworkSet, GlobalNetworkSet) are parsed by
+ * router/policy_yaml.c and kept here too, in struct cluster_policy.
  */
 #ifndef SLUICE_ROUTER_CLUSTER_H
 #define SLUICE_ROUTER_CLUSTER_H
@@ -33,6 +37,7 @@
 
 #include "common/addr.h"
 #include "ipam/ipam.h"
+#include "policy/model.h"
 
 #define CLUSTER_NAME_MAX 64
 #define CLUSTER_MAX_NODE_CIDRS 16
@@ -80,6 +85,63 @@ struct cluster_namespace {
 	size_t nlabels;
 };
 
+/* Where a document was declared, for reports that span documents. */
+struct cluster_src {
+	char file[256];
+	size_t line;
+};
+
+/* router/policy_yaml.h: each owns one parsed policy object. */
+struct policy_yaml_np;
+struct policy_yaml_anp;
+struct policy_yaml_banp;
+struct policy_yaml_netset;
+
+/*
+ * The policy objects of the manifests, in load order (files in name
+ * order, documents in file order). Each kind has three parallel arrays
+ * of n entries:
+ *   - the models (policy/model.h), values ready to serve as a struct
+ *     policy_world's arrays as they are: w.nps = p->nps, w.nnps = p->nnps,
+ *     and likewise anps, banps, netsets and global_netsets;
+ *   - their owners, which hold every string, selector and array a model
+ *     points to;
+ *   - where each was declared.
+ * Everything is owned by the cluster and freed by cluster_free(); models
+ * and anything they point to stay valid until then. A NetworkSet's
+ * namespace is set (defaulted to "default"), a GlobalNetworkSet's NULL.
+ * In a set cluster_validate() accepts, no name is declared twice per kind
+ * (and namespace) and there is at most one BANP. Loading is not
+ * enforcing: the daemon does not apply these yet.
+ */
+struct cluster_policy {
+	/* NetworkPolicy */
+	struct policy_np *nps;
+	struct policy_yaml_np **np_owners;
+	struct cluster_src *np_srcs;
+	size_t nnps;
+	/* AdminNetworkPolicy */
+	struct policy_anp *anps;
+	struct policy_yaml_anp **anp_owners;
+	struct cluster_src *anp_srcs;
+	size_t nanps;
+	/* BaselineAdminNetworkPolicy */
+	struct policy_banp *banps;
+	struct policy_yaml_banp **banp_owners;
+	struct cluster_src *banp_srcs;
+	size_t nbanps;
+	/* NetworkSet */
+	struct policy_netset *netsets;
+	struct policy_yaml_netset **netset_owners;
+	struct cluster_src *netset_srcs;
+	size_t nnetsets;
+	/* GlobalNetworkSet */
+	struct policy_netset *global_netsets;
+	struct policy_yaml_netset **global_netset_owners;
+	struct cluster_src *global_netset_srcs;
+	size_t nglobal_netsets;
+};
+
 struct cluster {
 	struct cluster_node *nodes;	/* owned */
 	size_t nnodes;
@@ -87,13 +149,16 @@ struct cluster {
 	size_t nnamespaces;
 	struct cluster_pool *pools;	/* owned */
 	size_t npools;
+	struct cluster_policy policy;	/* owned */
 };
 
 /*
  * Cross-document checks once every file is read: unique node names and
  * addresses, pools that do not overlap, podCIDRs inside a pool and owned
- * by one node only. Reports each problem with the file and line of the
- * document at fault; returns 0 or -EINVAL.
+ * by one node only; policy names unique per kind (per namespace for
+ * NetworkPolicy and NetworkSet) and at most one BaselineAdminNetworkPolicy.
+ * Reports each problem with the file and line of the document at fault;
+ * returns 0 or -EINVAL.
  */
 int cluster_validate(const struct cluster *cl, FILE *errs);
 
@@ -105,6 +170,12 @@ const struct cluster_namespace *cluster_namespace_find(
 /* The pool containing a, or NULL. */
 const struct cluster_pool *cluster_pool_find(const struct cluster *cl,
     const struct sluice_addr *a);
+
+/*
+ * Frees the policy objects and zeroes p (the daemon takes them out of a
+ * cluster to keep them alive for the data path: router/policyd.c).
+ */
+void cluster_policy_free(struct cluster_policy *p);
 
 void cluster_free(struct cluster *cl);
 

@@ -1,6 +1,6 @@
 /*
- * cluster_parse.h - internal to router/: the spec parsers of the Node and
- * IPPool kinds, called by manifest.c for each document of those kinds.
+ * cluster_parse.h - internal to router/: the parsers of the kinds kept in
+ * struct cluster, called by manifest.c for each document of those kinds.
  * Each reports problems through c and appends to cl; returns 0 or
  * -EINVAL/-ENOMEM.
  */
@@ -18,5 +18,19 @@ typedef int cluster_kind_parser(struct mctx *c, yaml_document_t *doc,
 cluster_kind_parser cluster_node_parse;
 cluster_kind_parser cluster_pool_parse;
 cluster_kind_parser cluster_namespace_parse;
+
+/*
+ * The policy kinds read the whole document (root, which starts at line):
+ * router/policy_yaml.c checks their envelope again, reads metadata
+ * (labels, the namespace default) and reports what it finds at its place.
+ */
+typedef int cluster_doc_parser(struct mctx *c, yaml_document_t *doc,
+    yaml_node_t *root, size_t line, struct cluster *cl);
+
+cluster_doc_parser cluster_np_parse;
+cluster_doc_parser cluster_anp_parse;
+cluster_doc_parser cluster_banp_parse;
+cluster_doc_parser cluster_netset_parse;
+cluster_doc_parser cluster_global_netset_parse;
 
 #endif

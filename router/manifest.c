@@ -15,9 +15,10 @@
 #include "common/log.h"
 #include "router/cluster_parse.h"
 #include "router/manifest_yaml.h"
+#include "router/policy_yaml.h"
 
 /*
- * The kinds this build understands, each with the parser of its spec.
+ * The kinds this build understands, each with its parser.
  * Any other kind is refused rather than accepted and ignored: an operator
  * must never believe something is in force that is not.
  */
@@ -26,15 +27,31 @@ struct manifest_kind {
 	const char *kind;
 	bool namespaced;
 	bool spec_required;
-	cluster_kind_parser *parse;
+	cluster_kind_parser *parse;	/* its spec, or NULL */
+	cluster_doc_parser *parse_doc;	/* the whole document, or NULL */
 };
 
 static const struct manifest_kind kinds[] = {
-	{ CLUSTER_API_VERSION, "IPPool", false, true, cluster_pool_parse },
-	{ CLUSTER_API_VERSION, "Node", false, true, cluster_node_parse },
+	{ CLUSTER_API_VERSION, "IPPool", false, true, cluster_pool_parse,
+	    NULL },
+	{ CLUSTER_API_VERSION, "Node", false, true, cluster_node_parse, NULL },
 	/* As Kubernetes has it; sluice reads its labels (pool selection). */
-	{ "v1", "Namespace", false, false, cluster_namespace_parse },
-	{ NULL, NULL, false, false, NULL },
+	{ "v1", "Namespace", false, false, cluster_namespace_parse, NULL },
+	/*
+	 * Policy (router/policy_yaml.h). Loaded and validated, not yet
+	 * enforced on the data path.
+	 */
+	{ POLICY_YAML_NP_API_VERSION, "NetworkPolicy", true, true, NULL,
+	    cluster_np_parse },
+	{ POLICY_YAML_ANP_API_VERSION, "AdminNetworkPolicy", false, true, NULL,
+	    cluster_anp_parse },
+	{ POLICY_YAML_BANP_API_VERSION, "BaselineAdminNetworkPolicy", false,
+	    true, NULL, cluster_banp_parse },
+	{ POLICY_YAML_NETSET_API_VERSION, "NetworkSet", true, true, NULL,
+	    cluster_netset_parse },
+	{ POLICY_YAML_NETSET_API_VERSION, "GlobalNetworkSet", false, true,
+	    NULL, cluster_global_netset_parse },
+	{ NULL, NULL, false, false, NULL, NULL },
 };
 
 /*
@@ -225,6 +242,8 @@ check_doc(struct mctx *c, yaml_document_t *doc, yaml_node_t *root,
 		mf_report(c, &root->start_mark, "spec", "required key is missing");
 		return -EINVAL;
 	}
+	if (k->parse_doc != NULL)
+		return k->parse_doc(c, doc, root, out->line, &set->cluster);
 	return k->parse(c, doc, meta, spec, out->name, out->line,
 	    &set->cluster);
 }
@@ -244,6 +263,7 @@ manifest_parse(const char *name, const unsigned char *buf, size_t len,
 		yaml_document_t doc;
 		yaml_node_t *root;
 		struct manifest_doc d;
+		int r;
 
 		if (!yaml_parser_load(&parser, &doc)) {
 			mf_report(&c, &parser.problem_mark, NULL,
@@ -258,7 +278,14 @@ manifest_parse(const char *name, const unsigned char *buf, size_t len,
 		}
 		memset(&d, 0, sizeof(d));
 		snprintf(d.file, sizeof(d.file), "%s", name);
-		if (check_doc(&c, &doc, root, &d, set) == 0) {
+		r = check_doc(&c, &doc, root, &d, set);
+		/* Not reported by the parser: it is no fault of the file. */
+		if (r == -ENOMEM) {
+			yaml_document_delete(&doc);
+			rc = r;
+			break;
+		}
+		if (r == 0) {
 			struct manifest_doc *nd;
 
 			if (set->ndocs >= MANIFEST_MAX_DOCS) {

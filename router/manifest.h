@@ -36,7 +36,8 @@ struct manifest_set {
 	size_t ndocs;
 	size_t nfiles;
 	uint64_t generation;		/* bumped by every accepted load */
-	struct cluster cluster;		/* Node and IPPool documents */
+	/* Node, IPPool, Namespace and the policy kinds' documents */
+	struct cluster cluster;
 };
 
 /*

@@ -44,6 +44,21 @@ struct policy_yaml_anp {
 	struct arena a;
 };
 
+struct policy_yaml_banp {
+	struct policy_banp banp;
+	char name[254];
+	struct arena a;
+};
+
+struct policy_yaml_netset {
+	struct policy_netset set;
+	char name[254];
+	char ns[64];
+	struct sluice_label *labels;	/* from mf_labels() */
+	size_t nlabels;
+	struct arena a;
+};
+
 /* Paths are at most "spec.egress[N].to[N].ipBlock.except[N]" and a key. */
 #define PATH_LEN 160
 
@@ -134,6 +149,37 @@ const struct policy_anp *
 policy_yaml_anp_get(const struct policy_yaml_anp *y)
 {
 	return &y->anp;
+}
+
+void
+policy_yaml_banp_destroy(struct policy_yaml_banp *y)
+{
+	if (y == NULL)
+		return;
+	arena_free(&y->a);
+	free(y);
+}
+
+const struct policy_banp *
+policy_yaml_banp_get(const struct policy_yaml_banp *y)
+{
+	return &y->banp;
+}
+
+void
+policy_yaml_netset_destroy(struct policy_yaml_netset *y)
+{
+	if (y == NULL)
+		return;
+	mf_labels_free(y->labels, y->nlabels);
+	arena_free(&y->a);
+	free(y);
+}
+
+const struct policy_netset *
+policy_yaml_netset_get(const struct policy_yaml_netset *y)
+{
+	return &y->set;
 }
 
 const struct policy_np *
@@ -554,17 +600,20 @@ expect(struct mctx *c, yaml_document_t *doc, yaml_node_t *root,
 
 /*
  * metadata into name (254 bytes) and, for a namespaced kind, ns (64
- * bytes, left alone if absent); ns is NULL for a cluster-wide kind.
+ * bytes, left alone if absent); ns is NULL for a cluster-wide kind. The
+ * labels go to *labels and *nlabels (mf_labels_free() frees them) if
+ * labels is not NULL, and are only checked otherwise.
  */
 static void
 metadata(struct mctx *c, yaml_document_t *doc, yaml_node_t *meta,
-    const char *kind, char *name, char *ns)
+    const char *kind, char *name, char *ns, struct sluice_label **labels,
+    size_t *nlabels)
 {
 	static const char *const keys[] = { "name", "namespace", "labels",
 		"annotations", NULL };
-	struct sluice_label *labels;
+	struct sluice_label *l;
 	yaml_node_t *n;
-	size_t nlabels;
+	size_t nl;
 
 	if (!mapping(c, doc, meta, "metadata", keys))
 		return;
@@ -577,10 +626,16 @@ metadata(struct mctx *c, yaml_document_t *doc, yaml_node_t *meta,
 	else if (n != NULL)
 		mf_str(c, doc, meta, "namespace", "metadata.namespace", false,
 		    ns, 64);
-	/* Labels must be well formed; the model has no use for them. */
+	/* Labels must be well formed even where the model has no use. */
 	if ((n = get(doc, meta, "labels")) != NULL &&
-	    mf_labels(c, doc, n, "metadata.labels", &labels, &nlabels))
-		mf_labels_free(labels, nlabels);
+	    mf_labels(c, doc, n, "metadata.labels", &l, &nl)) {
+		if (labels != NULL) {
+			*labels = l;
+			*nlabels = nl;
+		} else {
+			mf_labels_free(l, nl);
+		}
+	}
 	if ((n = get(doc, meta, "annotations")) != NULL &&
 	    n->type != YAML_MAPPING_NODE)
 		mf_report(c, &n->start_mark, "metadata.annotations",
@@ -611,7 +666,8 @@ policy_yaml_np_from_doc(struct mctx *c, yaml_document_t *doc,
 		mf_report(c, &root->start_mark, "metadata",
 		    "required key is missing");
 	else
-		metadata(c, doc, n, "NetworkPolicy", y->name, y->ns);
+		metadata(c, doc, n, "NetworkPolicy", y->name, y->ns, NULL,
+		    NULL);
 	/* Upstream reads an absent spec as {}: deny all ingress. Too quiet. */
 	if ((n = get(doc, root, "spec")) == NULL)
 		mf_report(c, &root->start_mark, "spec",
@@ -796,9 +852,10 @@ anp_port(struct mctx *c, struct arena *a, yaml_document_t *doc,
 		p->named_port = dup(a, name);
 }
 
+/* One rule; a BANP's (banp) has no Pass. */
 static void
 anp_rule(struct mctx *c, struct arena *a, yaml_document_t *doc,
-    yaml_node_t *m, const char *path, enum policy_dir dir,
+    yaml_node_t *m, const char *path, enum policy_dir dir, bool banp,
     struct policy_anp_rule *r)
 {
 	static const struct {
@@ -825,9 +882,15 @@ anp_rule(struct mctx *c, struct arena *a, yaml_document_t *doc,
 	if (mf_str(c, doc, m, "action", sub, true, buf, sizeof(buf))) {
 		for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]);
 		    i++)
-			if (strcmp(buf, actions[i].name) == 0)
+			if (strcmp(buf, actions[i].name) == 0 && (!banp ||
+			    actions[i].action != POLICY_ACTION_PASS))
 				r->action = actions[i].action;
-		if (r->action == 0)
+		if (r->action == 0 && banp)
+			mf_report(c, &mf_get(doc, m, "action")->start_mark,
+			    sub, "\"%s\" is not Allow or Deny%s", buf,
+			    strcmp(buf, "Pass") == 0 ?
+			    " (Pass is for AdminNetworkPolicy)" : "");
+		else if (r->action == 0)
 			mf_report(c, &mf_get(doc, m, "action")->start_mark,
 			    sub, "\"%s\" is not Allow, Deny or Pass", buf);
 	}
@@ -868,7 +931,7 @@ anp_rule(struct mctx *c, struct arena *a, yaml_document_t *doc,
 
 static void
 anp_rules(struct mctx *c, struct arena *a, yaml_document_t *doc,
-    yaml_node_t *spec, enum policy_dir dir,
+    yaml_node_t *spec, enum policy_dir dir, bool banp,
     const struct policy_anp_rule **out, size_t *nout)
 {
 	const char *key = dir == POLICY_INGRESS ? "ingress" : "egress";
@@ -887,7 +950,7 @@ anp_rules(struct mctx *c, struct arena *a, yaml_document_t *doc,
 	for (size_t i = 0; i < n; i++) {
 		pathf(path, sizeof(path), "spec.%s[%zu]", key, i);
 		anp_rule(c, a, doc, yaml_document_get_node(doc, items[i]),
-		    path, dir, &r[i]);
+		    path, dir, banp, &r[i]);
 	}
 }
 
@@ -917,7 +980,8 @@ policy_yaml_anp_from_doc(struct mctx *c, yaml_document_t *doc,
 		mf_report(c, &root->start_mark, "metadata",
 		    "required key is missing");
 	else
-		metadata(c, doc, n, "AdminNetworkPolicy", y->name, NULL);
+		metadata(c, doc, n, "AdminNetworkPolicy", y->name, NULL,
+		    NULL, NULL);
 	if ((n = get(doc, root, "spec")) == NULL) {
 		mf_report(c, &root->start_mark, "spec",
 		    "required key is missing");
@@ -929,10 +993,10 @@ policy_yaml_anp_from_doc(struct mctx *c, yaml_document_t *doc,
 		    POLICY_ANP_PRIORITY_MAX, &prio))
 			y->anp.priority = (int32_t)prio;
 		anp_subject(c, &y->a, doc, n, &y->anp.subject);
-		anp_rules(c, &y->a, doc, n, POLICY_INGRESS, &y->anp.ingress,
-		    &y->anp.ningress);
-		anp_rules(c, &y->a, doc, n, POLICY_EGRESS, &y->anp.egress,
-		    &y->anp.negress);
+		anp_rules(c, &y->a, doc, n, POLICY_INGRESS, false,
+		    &y->anp.ingress, &y->anp.ningress);
+		anp_rules(c, &y->a, doc, n, POLICY_EGRESS, false,
+		    &y->anp.egress, &y->anp.negress);
 	}
 	if (y->a.oom) {
 		rc = -ENOMEM;
@@ -952,6 +1016,160 @@ invalid:
 	rc = -EINVAL;
 err:
 	policy_yaml_anp_destroy(y);
+	return rc;
+}
+
+/* ---- BaselineAdminNetworkPolicy ------------------------------------- */
+
+int
+policy_yaml_banp_from_doc(struct mctx *c, yaml_document_t *doc,
+    yaml_node_t *root, struct policy_yaml_banp **out)
+{
+	static const char *const keys[] = { "apiVersion", "kind", "metadata",
+		"spec", NULL };
+	/* No priority: the baseline is below every ANP and NetworkPolicy. */
+	static const char *const spec_keys[] = { "subject", "ingress",
+		"egress", NULL };
+	struct policy_yaml_banp *y;
+	yaml_node_t *n;
+	char err[512];
+	int before = c->nerr, rc = 0;
+
+	*out = NULL;
+	y = calloc(1, sizeof(*y));
+	if (y == NULL)
+		return -ENOMEM;
+	if (!mapping(c, doc, root, NULL, keys))
+		goto invalid;
+	expect(c, doc, root, "apiVersion", POLICY_YAML_BANP_API_VERSION);
+	expect(c, doc, root, "kind", "BaselineAdminNetworkPolicy");
+	if ((n = get(doc, root, "metadata")) == NULL)
+		mf_report(c, &root->start_mark, "metadata",
+		    "required key is missing");
+	else
+		metadata(c, doc, n, "BaselineAdminNetworkPolicy", y->name,
+		    NULL, NULL, NULL);
+	if ((n = get(doc, root, "spec")) == NULL) {
+		mf_report(c, &root->start_mark, "spec",
+		    "required key is missing");
+	} else if (mapping(c, doc, n, "spec", spec_keys)) {
+		anp_subject(c, &y->a, doc, n, &y->banp.subject);
+		anp_rules(c, &y->a, doc, n, POLICY_INGRESS, true,
+		    &y->banp.ingress, &y->banp.ningress);
+		anp_rules(c, &y->a, doc, n, POLICY_EGRESS, true,
+		    &y->banp.egress, &y->banp.negress);
+	}
+	if (y->a.oom) {
+		rc = -ENOMEM;
+		goto err;
+	}
+	if (too_big(c, &y->a, root, "BaselineAdminNetworkPolicy") ||
+	    c->nerr != before)
+		goto invalid;
+	y->banp.name = y->name;
+	if (policy_banp_validate(&y->banp, err, sizeof(err)) != 0) {
+		mf_report(c, &root->start_mark, NULL, "%s", err);
+		goto invalid;
+	}
+	*out = y;
+	return 0;
+invalid:
+	rc = -EINVAL;
+err:
+	policy_yaml_banp_destroy(y);
+	return rc;
+}
+
+/* ---- NetworkSet, GlobalNetworkSet ------------------------------------ */
+
+/* spec.nets: at most POLICY_NETSET_NETS_MAX CIDRs, absent or null is []. */
+static void
+netset_nets(struct mctx *c, struct policy_yaml_netset *y,
+    yaml_document_t *doc, yaml_node_t *spec)
+{
+	char path[PATH_LEN];
+	yaml_node_item_t *items;
+	struct sluice_prefix *nets;
+	size_t n;
+
+	if (!list(c, doc, spec, "nets", "spec.nets", &items, &n))
+		return;
+	/*
+	 * Refused as a whole: a line per item past the cap would bury the
+	 * one that matters.
+	 */
+	if (n > POLICY_NETSET_NETS_MAX) {
+		mf_report(c, &get(doc, spec, "nets")->start_mark, "spec.nets",
+		    "%zu entries, at most %d", n, POLICY_NETSET_NETS_MAX);
+		return;
+	}
+	if ((nets = alloc(&y->a, n, sizeof(*nets))) == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		pathf(path, sizeof(path), "spec.nets[%zu]", i);
+		cidr(c, yaml_document_get_node(doc, items[i]), path, &nets[i]);
+	}
+	y->set.nets = nets;
+	y->set.nnets = n;
+}
+
+int
+policy_yaml_netset_from_doc(struct mctx *c, yaml_document_t *doc,
+    yaml_node_t *root, bool global, struct policy_yaml_netset **out)
+{
+	static const char *const keys[] = { "apiVersion", "kind", "metadata",
+		"spec", NULL };
+	static const char *const spec_keys[] = { "nets", NULL };
+	const char *kind = global ? "GlobalNetworkSet" : "NetworkSet";
+	struct policy_yaml_netset *y;
+	yaml_node_t *n;
+	char err[512];
+	int before = c->nerr, rc = 0;
+
+	*out = NULL;
+	y = calloc(1, sizeof(*y));
+	if (y == NULL)
+		return -ENOMEM;
+	snprintf(y->ns, sizeof(y->ns), "default");
+	if (!mapping(c, doc, root, NULL, keys))
+		goto invalid;
+	expect(c, doc, root, "apiVersion", POLICY_YAML_NETSET_API_VERSION);
+	expect(c, doc, root, "kind", kind);
+	if ((n = get(doc, root, "metadata")) == NULL)
+		mf_report(c, &root->start_mark, "metadata",
+		    "required key is missing");
+	else
+		metadata(c, doc, n, kind, y->name, global ? NULL : y->ns,
+		    &y->labels, &y->nlabels);
+	/*
+	 * An absent spec would be an empty set, harmless, but more likely
+	 * a mistake; every sluice kind but Namespace requires its spec.
+	 */
+	if ((n = get(doc, root, "spec")) == NULL)
+		mf_report(c, &root->start_mark, "spec",
+		    "required key is missing");
+	else if (mapping(c, doc, n, "spec", spec_keys))
+		netset_nets(c, y, doc, n);
+	if (y->a.oom) {
+		rc = -ENOMEM;
+		goto err;
+	}
+	if (too_big(c, &y->a, root, kind) || c->nerr != before)
+		goto invalid;
+	y->set.name = y->name;
+	y->set.namespace = global ? NULL : y->ns;
+	y->set.labels = y->labels;
+	y->set.nlabels = y->nlabels;
+	if (policy_netset_validate(&y->set, err, sizeof(err)) != 0) {
+		mf_report(c, &root->start_mark, NULL, "%s", err);
+		goto invalid;
+	}
+	*out = y;
+	return 0;
+invalid:
+	rc = -EINVAL;
+err:
+	policy_yaml_netset_destroy(y);
 	return rc;
 }
 
@@ -1066,6 +1284,76 @@ policy_yaml_anp_parse(const char *file, const unsigned char *buf,
 	void *y;
 	int rc = parse_one(file, buf, len, errs, "AdminNetworkPolicy",
 	    anp_from_doc, anp_destroy, &y);
+
+	*out = y;
+	return rc;
+}
+
+static int
+banp_from_doc(struct mctx *c, yaml_document_t *doc, yaml_node_t *root,
+    void **out)
+{
+	struct policy_yaml_banp *y;
+	int rc = policy_yaml_banp_from_doc(c, doc, root, &y);
+
+	*out = y;
+	return rc;
+}
+
+static void
+banp_destroy(void *y)
+{
+	policy_yaml_banp_destroy(y);
+}
+
+int
+policy_yaml_banp_parse(const char *file, const unsigned char *buf,
+    size_t len, FILE *errs, struct policy_yaml_banp **out)
+{
+	void *y;
+	int rc = parse_one(file, buf, len, errs, "BaselineAdminNetworkPolicy",
+	    banp_from_doc, banp_destroy, &y);
+
+	*out = y;
+	return rc;
+}
+
+static int
+netset_from_doc(struct mctx *c, yaml_document_t *doc, yaml_node_t *root,
+    void **out)
+{
+	struct policy_yaml_netset *y;
+	int rc = policy_yaml_netset_from_doc(c, doc, root, false, &y);
+
+	*out = y;
+	return rc;
+}
+
+static int
+gnetset_from_doc(struct mctx *c, yaml_document_t *doc, yaml_node_t *root,
+    void **out)
+{
+	struct policy_yaml_netset *y;
+	int rc = policy_yaml_netset_from_doc(c, doc, root, true, &y);
+
+	*out = y;
+	return rc;
+}
+
+static void
+netset_destroy(void *y)
+{
+	policy_yaml_netset_destroy(y);
+}
+
+int
+policy_yaml_netset_parse(const char *file, const unsigned char *buf,
+    size_t len, bool global, FILE *errs, struct policy_yaml_netset **out)
+{
+	void *y;
+	int rc = parse_one(file, buf, len, errs,
+	    global ? "GlobalNetworkSet" : "NetworkSet",
+	    global ? gnetset_from_doc : netset_from_doc, netset_destroy, &y);
 
 	*out = y;
 	return rc;

@@ -7,11 +7,14 @@
  * loader reports every problem of shape, type and range at its place;
  * what only validation sees (relations between fields: endPort below
  * port, a peer with no field, except outside cidr, port names) is one
- * sentence, and only once the loader found nothing else.
+ * sentence, and only once the loader found nothing else. The other kinds
+ * below (AdminNetworkPolicy, BaselineAdminNetworkPolicy, NetworkSet,
+ * GlobalNetworkSet) are read the same way.
  *
- * Not registered in manifest.c's kinds table: policy is not enforced yet,
- * and a kind stays refused until a module handles it. These functions are
- * for that future registration and for the tests.
+ * manifest.c registers every kind here (through cluster.c, which keeps
+ * the parsed objects in struct cluster); the *_parse() functions take one
+ * standalone document, for the tests and the fuzzer. Loading is not
+ * enforcing: nothing on the data path applies these objects yet.
  *
  * What the loader decides (policy/SEMANTICS.md §1.2, §3):
  *   - metadata.namespace defaults to "default";
@@ -34,12 +37,14 @@
 #ifndef SLUICE_ROUTER_POLICY_YAML_H
 #define SLUICE_ROUTER_POLICY_YAML_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
 #include <yaml.h>
 
 #include "policy/model.h"
+#include "router/cluster.h"
 #include "router/manifest_yaml.h"
 
 #define POLICY_YAML_NP_API_VERSION "networking.k8s.io/v1"
@@ -95,5 +100,61 @@ int policy_yaml_anp_parse(const char *file, const unsigned char *buf,
 const struct policy_anp *policy_yaml_anp_get(const struct policy_yaml_anp *y);
 /* Accepts NULL. */
 void policy_yaml_anp_destroy(struct policy_yaml_anp *y);
+
+/*
+ * BaselineAdminNetworkPolicy (same group and version), cluster-wide, the
+ * same way as an AdminNetworkPolicy but without spec.priority, and with
+ * actions Allow and Deny only: Pass is reported at the rule's action.
+ * The name "default" and the singleton are policy_banp_validate()'s and
+ * cluster_validate()'s to check.
+ */
+#define POLICY_YAML_BANP_API_VERSION POLICY_YAML_ANP_API_VERSION
+
+struct policy_yaml_banp;
+
+int policy_yaml_banp_from_doc(struct mctx *c, yaml_document_t *doc,
+    yaml_node_t *root, struct policy_yaml_banp **out);
+int policy_yaml_banp_parse(const char *file, const unsigned char *buf,
+    size_t len, FILE *errs, struct policy_yaml_banp **out);
+/* Borrowed from y, valid until policy_yaml_banp_destroy(y). */
+const struct policy_banp *policy_yaml_banp_get(
+    const struct policy_yaml_banp *y);
+/* Accepts NULL. */
+void policy_yaml_banp_destroy(struct policy_yaml_banp *y);
+
+/*
+ * NetworkSet (namespaced, metadata.namespace defaulting to "default") and
+ * GlobalNetworkSet (cluster-wide), sluice's own kinds (SEMANTICS.md §1.5)
+ * in the project's API group:
+ *
+ *   apiVersion: sluice.io/v1alpha1
+ *   kind: NetworkSet                  # or GlobalNetworkSet, no namespace
+ *   metadata: {name: external-db, namespace: shop, labels: {role: db}}
+ *   spec:
+ *     nets: [198.51.100.0/28, 2001:db8:1::/64]
+ *
+ * Policies select sets by metadata.labels, which the model keeps (owned,
+ * like everything else, by the object). spec is required (spec: {} is an
+ * empty set, which matches nothing); spec.nets is a list of at most
+ * POLICY_NETSET_NETS_MAX IPv4 or IPv6 CIDRs, absent or null meaning [],
+ * duplicates kept as written. A CIDR with host bits set is refused with
+ * the CIDR it means, as for ipBlock. global chooses the kind expected.
+ */
+#define POLICY_YAML_NETSET_API_VERSION CLUSTER_API_VERSION
+
+struct policy_yaml_netset;
+
+int policy_yaml_netset_from_doc(struct mctx *c, yaml_document_t *doc,
+    yaml_node_t *root, bool global, struct policy_yaml_netset **out);
+int policy_yaml_netset_parse(const char *file, const unsigned char *buf,
+    size_t len, bool global, FILE *errs, struct policy_yaml_netset **out);
+/*
+ * Borrowed from y, valid until policy_yaml_netset_destroy(y); namespace
+ * is NULL for a GlobalNetworkSet.
+ */
+const struct policy_netset *policy_yaml_netset_get(
+    const struct policy_yaml_netset *y);
+/* Accepts NULL. */
+void policy_yaml_netset_destroy(struct policy_yaml_netset *y);
 
 #endif

@@ -1,8 +1,9 @@
 /*
- * fuzz_policy_yaml.c - policy_yaml_np_parse() and policy_yaml_anp_parse()
- * (router/policy_yaml.c) on one YAML document meant to be a NetworkPolicy
- * or an AdminNetworkPolicy (each input goes to both), then the reference
- * evaluator (policy/eval.c) on a small world holding what was accepted.
+ * fuzz_policy_yaml.c - the parsers of router/policy_yaml.c on one YAML
+ * document meant to be a NetworkPolicy, an AdminNetworkPolicy, a
+ * BaselineAdminNetworkPolicy, a NetworkSet or a GlobalNetworkSet (each
+ * input goes to all five), then the reference evaluator (policy/eval.c)
+ * on a small world holding what was accepted.
  *
  * Besides what ASan and UBSan catch, it aborts when the result breaks the
  * contract of policy_yaml.h: an unknown return code, an object returned
@@ -15,11 +16,12 @@
  * documentation's example, the absent/empty edge cases of SEMANTICS.md §3,
  * every peer and port form, flow style and anchors, and refused
  * documents (typos, bad ports, host bits, empty peers, two documents);
- * anp-*.yaml the same for AdminNetworkPolicy.
+ * anp-*.yaml, banp-*.yaml and netset-*.yaml the same for the other kinds.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,10 +82,32 @@ check_rules(const struct policy_np_rule *r, size_t n)
 	}
 }
 
-/* Two namespaces, a pod in each, and the policy; a few connections. */
+/*
+ * Two namespaces, a pod in each, and the policy or set (at most one of
+ * them non-NULL); a few connections. A set comes with a NetworkPolicy
+ * and an AdminNetworkPolicy that select it, so that its nets are looked
+ * at.
+ */
 static void
-evaluate(const struct policy_np *np, const struct policy_anp *anp)
+evaluate(const struct policy_np *np, const struct policy_anp *anp,
+    const struct policy_banp *banp, const struct policy_netset *set)
 {
+	static const struct sluice_selector all = { 0 };
+	static const struct policy_np_peer np_peers[] = {
+		{ .network_set_selector = &all },
+		{ .global_network_set_selector = &all },
+	};
+	static const struct policy_np_rule np_rule = { .peers = np_peers,
+		.npeers = 2 };
+	static const struct policy_np set_np = { .name = "sets",
+		.namespace = "default", .egress = &np_rule, .negress = 1,
+		.ingress = &np_rule, .ningress = 1 };
+	static const struct policy_anp_peer anp_peer = { .network_sets = &all };
+	static const struct policy_anp_rule anp_rule = {
+		.action = POLICY_ACTION_DENY, .peers = &anp_peer, .npeers = 1 };
+	static const struct policy_anp set_anp = { .name = "sets",
+		.priority = 1, .subject = { .namespaces = &all },
+		.egress = &anp_rule, .negress = 1 };
 	static const char *const names[] = { "default", "shop" };
 	static const char *const ips[] = { "10.0.0.1", "10.0.1.1",
 		"192.0.2.1" };
@@ -116,10 +140,23 @@ evaluate(const struct policy_np *np, const struct policy_anp *anp)
 	w.nnamespaces = 2;
 	w.pods = pods;
 	w.npods = 2;
+	if (set != NULL) {
+		np = &set_np;
+		anp = &set_anp;
+		if (set->namespace != NULL) {
+			w.netsets = set;
+			w.nnetsets = 1;
+		} else {
+			w.global_netsets = set;
+			w.nglobal_netsets = 1;
+		}
+	}
 	w.nps = np;
 	w.nnps = np != NULL;
 	w.anps = anp;
 	w.nanps = anp != NULL;
+	w.banps = banp;
+	w.nbanps = banp != NULL;
 	CHECK(policy_world_validate(&w, NULL, NULL, NULL, 0) == 0);
 	for (size_t s = 0; s < 3; s++) {
 		for (size_t d = 0; d < 3; d++) {
@@ -173,10 +210,67 @@ fuzz_anp(const uint8_t *data, size_t size)
 		CHECK(policy_anp_validate(anp, NULL, 0) == 0);
 		check_anp_rules(anp->ingress, anp->ningress);
 		check_anp_rules(anp->egress, anp->negress);
-		evaluate(NULL, anp);
+		evaluate(NULL, anp, NULL, NULL);
 	}
 	policy_yaml_anp_destroy(y);
 	policy_yaml_anp_destroy(NULL);
+}
+
+static void
+fuzz_banp(const uint8_t *data, size_t size)
+{
+	struct policy_yaml_banp *y, *again;
+	const struct policy_banp *banp;
+	int rc;
+
+	rc = policy_yaml_banp_parse("fuzz.yaml", data, size, errs(), &y);
+	CHECK(rc == 0 || rc == -EINVAL || rc == -ENOMEM);
+	CHECK((rc == 0) == (y != NULL));
+	CHECK(policy_yaml_banp_parse("fuzz.yaml", data, size, NULL, &again) ==
+	    rc);
+	policy_yaml_banp_destroy(again);
+	if (rc == 0) {
+		banp = policy_yaml_banp_get(y);
+		CHECK(banp->name != NULL && strcmp(banp->name, "default") == 0);
+		CHECK(policy_banp_validate(banp, NULL, 0) == 0);
+		check_anp_rules(banp->ingress, banp->ningress);
+		check_anp_rules(banp->egress, banp->negress);
+		for (size_t i = 0; i < banp->ningress; i++)
+			CHECK(banp->ingress[i].action != POLICY_ACTION_PASS);
+		for (size_t i = 0; i < banp->negress; i++)
+			CHECK(banp->egress[i].action != POLICY_ACTION_PASS);
+		evaluate(NULL, NULL, banp, NULL);
+	}
+	policy_yaml_banp_destroy(y);
+	policy_yaml_banp_destroy(NULL);
+}
+
+static void
+fuzz_netset(const uint8_t *data, size_t size, bool global)
+{
+	struct policy_yaml_netset *y, *again;
+	const struct policy_netset *set;
+	int rc;
+
+	rc = policy_yaml_netset_parse("fuzz.yaml", data, size, global, errs(),
+	    &y);
+	CHECK(rc == 0 || rc == -EINVAL || rc == -ENOMEM);
+	CHECK((rc == 0) == (y != NULL));
+	CHECK(policy_yaml_netset_parse("fuzz.yaml", data, size, global, NULL,
+	    &again) == rc);
+	policy_yaml_netset_destroy(again);
+	if (rc == 0) {
+		set = policy_yaml_netset_get(y);
+		CHECK(set->name != NULL && set->name[0] != '\0');
+		CHECK(global == (set->namespace == NULL));
+		CHECK(set->nlabels == 0 || set->labels != NULL);
+		CHECK(set->nnets == 0 || set->nets != NULL);
+		CHECK(set->nnets <= POLICY_NETSET_NETS_MAX);
+		CHECK(policy_netset_validate(set, NULL, 0) == 0);
+		evaluate(NULL, NULL, NULL, set);
+	}
+	policy_yaml_netset_destroy(y);
+	policy_yaml_netset_destroy(NULL);
 }
 
 int
@@ -202,10 +296,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(policy_np_types(np) != 0);
 		check_rules(np->ingress, np->ningress);
 		check_rules(np->egress, np->negress);
-		evaluate(np, NULL);
+		evaluate(np, NULL, NULL, NULL);
 	}
 	policy_yaml_np_destroy(y);
 	policy_yaml_np_destroy(NULL);
 	fuzz_anp(data, size);
+	fuzz_banp(data, size);
+	fuzz_netset(data, size, false);
+	fuzz_netset(data, size, true);
 	return 0;
 }

@@ -2,10 +2,11 @@
  * manifest_test.c - router/manifest.c: the apiVersion/kind/metadata
  * envelope, error positions, and loading a directory all or nothing.
  *
- * No module of this build handles a kind yet, so every well-formed
- * manifest must be refused by name rather than accepted and ignored. The
- * kinds used here belong to no module, so these tests keep holding when
- * modules add theirs.
+ * A well-formed manifest of a kind no module handles must be refused by
+ * name rather than accepted and ignored. The envelope tests use kinds
+ * that belong to no module, so they keep holding when modules add
+ * theirs. The policy kinds (router/policy_yaml.h) are loaded at the end:
+ * each kind, the cross-document checks, and a bad one refusing the set.
  */
 #include <errno.h>
 #include <ftw.h>
@@ -16,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "policy/model.h"
 #include "router/manifest.h"
 #include "tests/unit/check.h"
 
@@ -560,6 +562,298 @@ test_load_dir(void)
 	manifest_set_free(&set);
 }
 
+
+/* ------------------------------------------------------------------ */
+/* The policy kinds */
+
+#define NP(ns, name)                                                          \
+	"apiVersion: networking.k8s.io/v1\n"                                  \
+	"kind: NetworkPolicy\n"                                               \
+	"metadata: {name: " name ns "}\n"                                     \
+	"spec:\n"                                                             \
+	"  podSelector: {matchLabels: {app: db}}\n"                           \
+	"  ingress: [{from: [{networkSetSelector: {matchLabels: {role: db}}}]}]\n"
+#define ANP(name)                                                             \
+	"apiVersion: policy.networking.k8s.io/v1alpha1\n"                     \
+	"kind: AdminNetworkPolicy\n"                                          \
+	"metadata: {name: " name "}\n"                                        \
+	"spec:\n"                                                             \
+	"  priority: 10\n"                                                    \
+	"  subject: {namespaces: {}}\n"                                       \
+	"  egress:\n"                                                         \
+	"  - {action: Allow, to: [{networkSets: {matchLabels: {zone: intranet}}}]}\n"
+#define BANP                                                                  \
+	"apiVersion: policy.networking.k8s.io/v1alpha1\n"                     \
+	"kind: BaselineAdminNetworkPolicy\n"                                  \
+	"metadata: {name: default}\n"                                         \
+	"spec:\n"                                                             \
+	"  subject: {namespaces: {}}\n"                                       \
+	"  ingress: [{action: Deny, from: [{namespaces: {}}]}]\n"
+#define NETSET(ns, name)                                                      \
+	"apiVersion: sluice.io/v1alpha1\n"                                    \
+	"kind: NetworkSet\n"                                                  \
+	"metadata: {name: " name ns ", labels: {role: db}}\n"                 \
+	"spec: {nets: [198.51.100.0/28, \"2001:db8:1::/64\"]}\n"
+#define GNETSET(name)                                                         \
+	"apiVersion: sluice.io/v1alpha1\n"                                    \
+	"kind: GlobalNetworkSet\n"                                            \
+	"metadata: {name: " name ", labels: {zone: intranet}}\n"              \
+	"spec:\n"                                                             \
+	"  nets: [192.0.2.0/24]\n"
+#define IN(ns) ", namespace: " ns
+
+static void
+expect_src(const struct cluster_src *s, const char *file, size_t line)
+{
+	ASSERT_STR_EQ(s->file, file);
+	ASSERT_EQ(s->line, line);
+}
+
+/* Every policy kind loads, into models ready for a struct policy_world. */
+static void
+test_policy_kinds(void)
+{
+	const struct cluster_policy *p;
+	struct manifest_set set;
+	struct policy_world w;
+	char dir[4200], *errs;
+
+	snprintf(dir, sizeof(dir), "%s/policy", top);
+	ASSERT_OK(mkdir(dir, 0700));
+	write_file(dir, "a-np.yaml",
+	    NP(IN("shop"), "web")		/* line 1 */
+	    "---\n"
+	    NP("", "web")			/* line 8, in "default" */
+	    "---\n"
+	    NP(IN("other"), "web"));		/* line 15 */
+	write_file(dir, "b-admin.yaml",
+	    ANP("cluster-control")		/* line 1 */
+	    "---\n"
+	    ANP("second")			/* line 10 */
+	    "---\n"
+	    BANP);				/* line 19 */
+	write_file(dir, "c-sets.yml",
+	    "# sets\n"
+	    NETSET(IN("shop"), "external-db")	/* line 2 */
+	    "---\n"
+	    NETSET(IN("other"), "external-db")	/* line 7 */
+	    "---\n"
+	    GNETSET("corp-intranet")		/* line 12 */
+	    "---\n"
+	    "apiVersion: v1\n"
+	    "kind: Namespace\n"
+	    "metadata: {name: shop, labels: {team: a}}\n");
+	if (load(dir, &set, &errs) != 0)
+		CHECK_FAIL("refused:\n%s", errs);
+	ASSERT_STR_EQ(errs, "");
+	free(errs);
+	ASSERT_EQ(set.nfiles, 3);
+	ASSERT_EQ(set.ndocs, 10);
+	ASSERT_EQ(set.cluster.nnamespaces, 1);
+	p = &set.cluster.policy;
+
+	ASSERT_EQ(p->nnps, 3);
+	ASSERT_STR_EQ(p->nps[0].namespace, "shop");
+	ASSERT_STR_EQ(p->nps[1].namespace, "default");
+	ASSERT_STR_EQ(p->nps[2].namespace, "other");
+	for (size_t i = 0; i < 3; i++) {
+		ASSERT_STR_EQ(p->nps[i].name, "web");
+		ASSERT(p->np_owners[i] != NULL);
+		expect_src(&p->np_srcs[i], "a-np.yaml", 1 + 7 * i);
+	}
+	ASSERT_STR_EQ(p->nps[0].pod_selector->match_labels[0].value, "db");
+	ASSERT(p->nps[0].ingress[0].peers[0].network_set_selector != NULL);
+
+	ASSERT_EQ(p->nanps, 2);
+	ASSERT_STR_EQ(p->anps[0].name, "cluster-control");
+	ASSERT_STR_EQ(p->anps[1].name, "second");
+	ASSERT_EQ(p->anps[1].priority, 10);
+	expect_src(&p->anp_srcs[0], "b-admin.yaml", 1);
+	expect_src(&p->anp_srcs[1], "b-admin.yaml", 10);
+	ASSERT_EQ(p->nbanps, 1);
+	ASSERT_STR_EQ(p->banps[0].name, "default");
+	ASSERT_EQ(p->banps[0].ingress[0].action, POLICY_ACTION_DENY);
+	expect_src(&p->banp_srcs[0], "b-admin.yaml", 19);
+
+	ASSERT_EQ(p->nnetsets, 2);
+	ASSERT_STR_EQ(p->netsets[0].name, "external-db");
+	ASSERT_STR_EQ(p->netsets[0].namespace, "shop");
+	ASSERT_STR_EQ(p->netsets[1].namespace, "other");
+	ASSERT_EQ(p->netsets[0].nlabels, 1);
+	ASSERT_STR_EQ(p->netsets[0].labels[0].key, "role");
+	ASSERT_EQ(p->netsets[0].nnets, 2);
+	expect_src(&p->netset_srcs[0], "c-sets.yml", 2);
+	expect_src(&p->netset_srcs[1], "c-sets.yml", 7);
+	ASSERT_EQ(p->nglobal_netsets, 1);
+	ASSERT_STR_EQ(p->global_netsets[0].name, "corp-intranet");
+	ASSERT(p->global_netsets[0].namespace == NULL);
+	ASSERT_EQ(p->global_netsets[0].nnets, 1);
+	expect_src(&p->global_netset_srcs[0], "c-sets.yml", 12);
+
+	/* The arrays are a world's as they are. */
+	memset(&w, 0, sizeof(w));
+	w.nps = p->nps;
+	w.nnps = p->nnps;
+	w.anps = p->anps;
+	w.nanps = p->nanps;
+	w.banps = p->banps;
+	w.nbanps = p->nbanps;
+	w.netsets = p->netsets;
+	w.nnetsets = p->nnetsets;
+	w.global_netsets = p->global_netsets;
+	w.nglobal_netsets = p->nglobal_netsets;
+	ASSERT_OK(policy_world_validate(&w, NULL, NULL, NULL, 0));
+	manifest_set_free(&set);
+	ASSERT_EQ(set.cluster.policy.nnps, 0);
+	ASSERT(set.cluster.policy.nps == NULL);
+
+	/* The same kinds with the wrong apiVersion are someone else's. */
+	write_file(dir, "d.yaml",
+	    "apiVersion: projectcalico.org/v3\n"
+	    "kind: NetworkSet\n"
+	    "metadata: {name: x}\n"
+	    "spec: {nets: []}\n");
+	ASSERT_EQ(load(dir, &set, &errs), -EINVAL);
+	ASSERT_STR_HAS(errs, "d.yaml:2:7: kind: NetworkSet (apiVersion "
+	    "projectcalico.org/v3) is not a kind this sluiced");
+	free(errs);
+	manifest_set_free(&set);
+	ASSERT_OK(nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS));
+}
+
+/* Names unique per kind (and namespace), one BANP: file:line of both. */
+static void
+test_policy_duplicates(void)
+{
+	struct manifest_set set;
+	char dir[4200], path[8400], *errs;
+	const char *want =
+	    "b.yaml:1:1: metadata.name: NetworkPolicy shop/web is declared twice (first at a.yaml:1)\n"
+	    "b.yaml:8:1: metadata.name: NetworkPolicy default/web is declared twice (first at a.yaml:8)\n"
+	    "b.yaml:15:1: metadata.name: AdminNetworkPolicy second is declared twice (first at a.yaml:15)\n"
+	    "b.yaml:24:1: a second BaselineAdminNetworkPolicy (the first is at a.yaml:24): only one, named default, can exist\n"
+	    "b.yaml:31:1: metadata.name: NetworkSet shop/external-db is declared twice (first at a.yaml:31)\n"
+	    "b.yaml:36:1: metadata.name: GlobalNetworkSet corp-intranet is declared twice (first at a.yaml:36)\n";
+	const char *docs =
+	    NP(IN("shop"), "web")		/* line 1 */
+	    "---\n"
+	    NP(IN("default"), "web")		/* line 8 */
+	    "---\n"
+	    ANP("second")			/* line 15 */
+	    "---\n"
+	    BANP				/* line 24 */
+	    "---\n"
+	    NETSET(IN("shop"), "external-db")	/* line 31 */
+	    "---\n"
+	    GNETSET("corp-intranet");		/* line 36 */
+
+	snprintf(dir, sizeof(dir), "%s/dups", top);
+	ASSERT_OK(mkdir(dir, 0700));
+	/*
+	 * b.yaml repeats a.yaml. What differs only by namespace, or by
+	 * kind (a NetworkSet and a GlobalNetworkSet), is no duplicate.
+	 */
+	write_file(dir, "a.yaml", docs);
+	write_file(dir, "b.yaml", docs);
+	write_file(dir, "c.yaml",
+	    NP(IN("other"), "web")
+	    "---\n"
+	    NETSET(IN("other"), "external-db")
+	    "---\n"
+	    NETSET(IN("shop"), "corp-intranet")
+	    "---\n"
+	    GNETSET("external-db"));
+	ASSERT_EQ(load(dir, &set, &errs), -EINVAL);
+	ASSERT_STR_EQ(errs, want);
+	free(errs);
+	/* Refused whole: nothing is kept. */
+	ASSERT(set.docs == NULL);
+	ASSERT_EQ(set.ndocs, 0);
+	ASSERT_EQ(set.cluster.policy.nnps, 0);
+	ASSERT_EQ(set.cluster.policy.nbanps, 0);
+	manifest_set_free(&set);
+
+	/* Within one file, and a BANP twice in the same one. */
+	snprintf(path, sizeof(path), "%s/b.yaml", dir);
+	ASSERT_OK(unlink(path));
+	write_file(dir, "c.yaml", "---\n" BANP "---\n" BANP);
+	ASSERT_EQ(load(dir, &set, &errs), -EINVAL);
+	ASSERT_STR_EQ(errs,
+	    "c.yaml:2:1: a second BaselineAdminNetworkPolicy (the first is at a.yaml:24): only one, named default, can exist\n"
+	    "c.yaml:9:1: a second BaselineAdminNetworkPolicy (the first is at a.yaml:24): only one, named default, can exist\n");
+	free(errs);
+	manifest_set_free(&set);
+	ASSERT_OK(nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS));
+}
+
+/* A bad policy document anywhere refuses every file of the set. */
+static void
+test_policy_refused(void)
+{
+	struct manifest_set set;
+	char dir[4200], *errs;
+
+	snprintf(dir, sizeof(dir), "%s/bad-policy", top);
+	ASSERT_OK(mkdir(dir, 0700));
+	write_file(dir, "a.yaml", NP(IN("shop"), "web") "---\n" BANP);
+	write_file(dir, "c.yaml",
+	    "apiVersion: sluice.io/v1alpha1\n"
+	    "kind: IPPool\n"
+	    "metadata: {name: p}\n"
+	    "spec: {cidr: 10.244.0.0/16}\n");
+	ASSERT_OK(load(dir, &set, &errs));
+	ASSERT_EQ(set.cluster.policy.nnps, 1);
+	ASSERT_EQ(set.cluster.npools, 1);
+	free(errs);
+	manifest_set_free(&set);
+
+	/* Every problem of the bad file, at its place. */
+	write_file(dir, "b.yaml",
+	    GNETSET("ok")
+	    "---\n"
+	    "apiVersion: networking.k8s.io/v1\n"	/* line 7 */
+	    "kind: NetworkPolicy\n"
+	    "metadata: {name: db, namespace: shop}\n"
+	    "spec:\n"
+	    "  egress: [{to: [{ipBlock: {cidr: 10.0.0.1/8}}]}]\n"
+	    "  ingres: []\n"
+	    "---\n"
+	    "apiVersion: policy.networking.k8s.io/v1alpha1\n"	/* line 14 */
+	    "kind: AdminNetworkPolicy\n"
+	    "metadata: {name: a, namespace: shop}\n"
+	    "spec: {priority: 1, subject: {namespaces: {}}}\n"
+	    "---\n"
+	    "apiVersion: sluice.io/v1alpha1\n"	/* line 19 */
+	    "kind: NetworkSet\n"
+	    "metadata: {name: s}\n");
+	ASSERT_EQ(load(dir, &set, &errs), -EINVAL);
+	ASSERT_STR_EQ(errs,
+	    "b.yaml:12:3: spec: unknown key \"ingres\" (did you mean \"ingress\"?)\n"
+	    "b.yaml:11:35: spec.egress[0].to[0].ipBlock.cidr: \"10.0.0.1/8\" has host bits set; write 10.0.0.0/8, the CIDR it means\n"
+	    "b.yaml:16:32: metadata.namespace: AdminNetworkPolicy is cluster-wide: no namespace\n"
+	    "b.yaml:19:1: spec: required key is missing\n");
+	ASSERT(set.docs == NULL);
+	ASSERT_EQ(set.cluster.policy.nnps, 0);
+	ASSERT_EQ(set.cluster.policy.nglobal_netsets, 0);
+	ASSERT_EQ(set.cluster.npools, 0);
+	free(errs);
+	manifest_set_free(&set);
+
+	/* What only validation sees refuses the set too. */
+	write_file(dir, "b.yaml",
+	    "apiVersion: policy.networking.k8s.io/v1alpha1\n"
+	    "kind: BaselineAdminNetworkPolicy\n"
+	    "metadata: {name: other}\n"
+	    "spec: {subject: {namespaces: {}}}\n");
+	ASSERT_EQ(load(dir, &set, &errs), -EINVAL);
+	ASSERT_STR_EQ(errs,
+	    "b.yaml:1:1: BaselineAdminNetworkPolicy other: metadata.name must be \"default\": only one BaselineAdminNetworkPolicy, named default, can exist\n");
+	ASSERT_EQ(set.cluster.policy.nbanps, 0);
+	free(errs);
+	manifest_set_free(&set);
+	ASSERT_OK(nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS));
+}
+
 int
 main(void)
 {
@@ -577,6 +871,9 @@ main(void)
 	RUN(test_documents);
 	RUN(test_empty);
 	RUN(test_load_dir);
+	RUN(test_policy_kinds);
+	RUN(test_policy_duplicates);
+	RUN(test_policy_refused);
 	ASSERT_OK(nftw(top, rm_one, 16, FTW_DEPTH | FTW_PHYS));
 	printf("ok\n");
 	return 0;

@@ -1,8 +1,9 @@
 /*
- * policy_yaml_test.c - router/policy_yaml.c: NetworkPolicy documents into
- * the policy model, field by field (with the absent/empty cases of
- * policy/SEMANTICS.md §3), and refused documents with their exact error
- * lines.
+ * policy_yaml_test.c - router/policy_yaml.c: NetworkPolicy,
+ * AdminNetworkPolicy, BaselineAdminNetworkPolicy, NetworkSet and
+ * GlobalNetworkSet documents into the policy model, field by field (with
+ * the absent/empty cases of policy/SEMANTICS.md §3), and refused
+ * documents with their exact error lines.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -701,6 +702,412 @@ test_anp_bad(void)
 	    "a.yaml:7:48: spec.egress[0].to[1].networks[0]: \"10.1.0.0/8\" has host bits set; write 10.0.0.0/8, the CIDR it means");
 }
 
+
+/* ---- BaselineAdminNetworkPolicy, NetworkSet, GlobalNetworkSet -------- */
+
+enum kind {
+	KIND_BANP,
+	KIND_NETSET,
+	KIND_GLOBAL_NETSET,
+};
+
+struct kresult {
+	int rc;
+	char *errs;
+	size_t nlines;
+	enum kind kind;
+	void *y;		/* a struct policy_yaml_banp or _netset */
+};
+
+static int
+kind_parse(enum kind k, const char *buf, size_t n, FILE *f, void **out)
+{
+	struct policy_yaml_banp *b;
+	struct policy_yaml_netset *s;
+	int rc;
+
+	if (k == KIND_BANP) {
+		rc = policy_yaml_banp_parse("b.yaml",
+		    (const unsigned char *)buf, n, f, &b);
+		*out = b;
+	} else {
+		rc = policy_yaml_netset_parse("s.yaml",
+		    (const unsigned char *)buf, n, k == KIND_GLOBAL_NETSET, f,
+		    &s);
+		*out = s;
+	}
+	return rc;
+}
+
+static void
+kind_destroy(enum kind k, void *y)
+{
+	if (k == KIND_BANP)
+		policy_yaml_banp_destroy(y);
+	else
+		policy_yaml_netset_destroy(y);
+}
+
+/* As parse(), for the kinds of enum kind. */
+static struct kresult
+kparse(enum kind k, const char *text)
+{
+	struct kresult r = { .kind = k };
+	size_t len = 0, n = strlen(text);
+	char *copy = malloc(n ? n : 1);
+	void *again;
+	FILE *f;
+
+	ASSERT(copy != NULL);
+	memcpy(copy, text, n);
+	f = open_memstream(&r.errs, &len);
+	ASSERT(f != NULL);
+	r.rc = kind_parse(k, copy, n, f, &r.y);
+	ASSERT_OK(fclose(f));
+	for (const char *p = r.errs; *p != '\0'; p++)
+		r.nlines += *p == '\n';
+	ASSERT((r.rc == 0) == (r.y != NULL));
+	ASSERT((r.rc == 0) == (r.nlines == 0));
+	ASSERT_EQ(kind_parse(k, copy, n, NULL, &again), r.rc);
+	kind_destroy(k, again);
+	free(copy);
+	return r;
+}
+
+static void
+kdone(struct kresult *r)
+{
+	kind_destroy(r->kind, r->y);
+	free(r->errs);
+}
+
+static const struct policy_banp *
+banp_good(struct kresult *r, const char *text)
+{
+	*r = kparse(KIND_BANP, text);
+	if (r->rc != 0)
+		CHECK_FAIL("refused:\n%s", r->errs);
+	return policy_yaml_banp_get(r->y);
+}
+
+static const struct policy_netset *
+netset_good(struct kresult *r, enum kind k, const char *text)
+{
+	*r = kparse(k, text);
+	if (r->rc != 0)
+		CHECK_FAIL("refused:\n%s", r->errs);
+	return policy_yaml_netset_get(r->y);
+}
+
+static void
+kexpect_lines(enum kind k, const char *text, const char *const lines[],
+    size_t n)
+{
+	struct kresult r = kparse(k, text);
+	const char *p = r.errs;
+
+	ASSERT_EQ(r.rc, -EINVAL);
+	if (r.nlines != n)
+		CHECK_FAIL("want %zu lines, got %zu:\n%s", n, r.nlines, r.errs);
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(lines[i]);
+
+		if (strncmp(p, lines[i], l) != 0 || p[l] != '\n')
+			CHECK_FAIL("line %zu: want\n  %s\ngot\n  %.*s", i + 1,
+			    lines[i], (int)(strchr(p, '\n') - p), p);
+		p += l + 1;
+	}
+	kdone(&r);
+}
+
+#define KREFUSED(k, text, ...)                                                \
+	do {                                                                  \
+		const char *const l_[] = { __VA_ARGS__ };                     \
+		kexpect_lines((k), (text), l_, sizeof(l_) / sizeof(l_[0]));   \
+	} while (0)
+
+/* The envelope; spec's content starts on line 5. */
+#define BANP_HDR                                                              \
+	"apiVersion: policy.networking.k8s.io/v1alpha1\n"                     \
+	"kind: BaselineAdminNetworkPolicy\n"                                  \
+	"metadata: {name: default}\n"                                         \
+	"spec:\n"
+
+static void
+test_banp_good(void)
+{
+	const struct policy_banp *b;
+	const struct policy_anp_rule *r;
+	struct kresult res;
+
+	b = banp_good(&res, BANP_HDR
+	    "  subject:\n"
+	    "    pods:\n"
+	    "      namespaceSelector: {matchLabels: {tenant: a}}\n"
+	    "      podSelector: {}\n"
+	    "  ingress:\n"
+	    "  - name: deny-other-tenants\n"
+	    "    action: Deny\n"
+	    "    from:\n"
+	    "    - namespaces: {matchExpressions: [{key: tenant, operator: NotIn, values: [a]}]}\n"
+	    "  - action: Allow\n"
+	    "    from: [{pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: mon}}}}]\n"
+	    "    ports: [{portNumber: {protocol: UDP, port: 161}}]\n"
+	    "  egress:\n"
+	    "  - action: Deny\n"
+	    "    to:\n"
+	    "    - networks: [10.0.0.0/8, \"fd00::/8\"]\n"
+	    "    - nodes: {matchLabels: {role: control}}\n"
+	    "    - networkSets: {}\n"
+	    "    ports: [{portRange: {start: 1, end: 1023}}]\n");
+	ASSERT_STR_EQ(b->name, "default");
+	ASSERT(b->subject.namespaces == NULL);
+	ASSERT(b->subject.pods != NULL);
+	expect_label(b->subject.pods->namespace_selector, 0, "tenant", "a");
+	ASSERT(sluice_selector_empty(b->subject.pods->pod_selector));
+	ASSERT_EQ(b->ningress, 2);
+	r = &b->ingress[0];
+	ASSERT_STR_EQ(r->name, "deny-other-tenants");
+	ASSERT_EQ(r->action, POLICY_ACTION_DENY);
+	ASSERT_EQ(r->npeers, 1);
+	ASSERT_EQ(r->peers[0].namespaces->nexprs, 1);
+	ASSERT_EQ(r->peers[0].namespaces->exprs[0].op, SLUICE_SEL_NOT_IN);
+	ASSERT(r->ports == NULL);
+	r = &b->ingress[1];
+	ASSERT(r->name == NULL);
+	ASSERT_EQ(r->action, POLICY_ACTION_ALLOW);
+	expect_label(r->peers[0].pods->pod_selector, 0, "app", "mon");
+	ASSERT_EQ(r->nports, 1);
+	ASSERT_EQ(r->ports[0].port_number->protocol, IPPROTO_UDP);
+	ASSERT_EQ(r->ports[0].port_number->port, 161);
+	ASSERT_EQ(b->negress, 1);
+	r = &b->egress[0];
+	ASSERT_EQ(r->action, POLICY_ACTION_DENY);
+	ASSERT_EQ(r->npeers, 3);
+	ASSERT_EQ(r->peers[0].nnetworks, 2);
+	expect_prefix(&r->peers[0].networks[0], "10.0.0.0/8");
+	expect_prefix(&r->peers[0].networks[1], "fd00::/8");
+	expect_label(r->peers[1].nodes, 0, "role", "control");
+	ASSERT(sluice_selector_empty(r->peers[2].network_sets));
+	ASSERT_EQ(r->ports[0].port_range->protocol, IPPROTO_TCP);
+	ASSERT_EQ(r->ports[0].port_range->start, 1);
+	ASSERT_EQ(r->ports[0].port_range->end, 1023);
+	kdone(&res);
+
+	/* A subject and nothing else: affects no traffic, but valid. */
+	b = banp_good(&res, BANP_HDR "  subject: {namespaces: {}}\n"
+	    "  ingress: []\n  egress: ~\n");
+	ASSERT(sluice_selector_empty(b->subject.namespaces));
+	ASSERT_EQ(b->ningress, 0);
+	ASSERT_EQ(b->negress, 0);
+	kdone(&res);
+}
+
+static void
+test_banp_bad(void)
+{
+	/* Shape, type and range problems, every one at its place. */
+	KREFUSED(KIND_BANP,
+	    "apiVersion: policy.networking.k8s.io/v1alpha1\n"
+	    "kind: BaselineAdminNetworkPolicy\n"
+	    "metadata: {name: default, namespace: kube-system}\n"
+	    "spec:\n"
+	    "  priority: 10\n"
+	    "  subject: {namespace: {}}\n"
+	    "  ingress:\n"
+	    "  - action: Pass\n"
+	    "    from: [{namespaces: {}}]\n"
+	    "  - action: allow\n"
+	    "    from: [{namespaces: {}}]\n"
+	    "  egress:\n"
+	    "  - action: Allow\n"
+	    "    to: [{domainNames: [a.example]}, {networks: [10.0.0.1/8]}]\n",
+	    "b.yaml:3:38: metadata.namespace: BaselineAdminNetworkPolicy is cluster-wide: no namespace",
+	    "b.yaml:5:3: spec: unknown key \"priority\"",
+	    "b.yaml:6:13: spec.subject: unknown key \"namespace\" (did you mean \"namespaces\"?)",
+	    "b.yaml:8:13: spec.ingress[0].action: \"Pass\" is not Allow or Deny (Pass is for AdminNetworkPolicy)",
+	    "b.yaml:10:13: spec.ingress[1].action: \"allow\" is not Allow or Deny",
+	    "b.yaml:14:11: spec.egress[0].to[0]: unknown key \"domainNames\"",
+	    "b.yaml:14:50: spec.egress[0].to[1].networks[0]: \"10.0.0.1/8\" has host bits set; write 10.0.0.0/8, the CIDR it means");
+	KREFUSED(KIND_BANP,
+	    "apiVersion: policy.networking.k8s.io/v1\n"
+	    "kind: AdminNetworkPolicy\n"
+	    "metadata: {name: default}\n",
+	    "b.yaml:1:13: apiVersion: expected policy.networking.k8s.io/v1alpha1, not \"policy.networking.k8s.io/v1\"",
+	    "b.yaml:2:7: kind: expected BaselineAdminNetworkPolicy, not \"AdminNetworkPolicy\"",
+	    "b.yaml:1:1: spec: required key is missing");
+	KREFUSED(KIND_BANP, BANP_HDR "  ingress: []\n",
+	    "b.yaml:5:3: spec.subject: required key is missing");
+	KREFUSED(KIND_BANP, "",
+	    "b.yaml:1:1: no BaselineAdminNetworkPolicy document");
+	/* What only validation sees: one sentence, at the document. */
+	KREFUSED(KIND_BANP,
+	    "apiVersion: policy.networking.k8s.io/v1alpha1\n"
+	    "kind: BaselineAdminNetworkPolicy\n"
+	    "metadata: {name: baseline}\n"
+	    "spec: {subject: {namespaces: {}}}\n",
+	    "b.yaml:1:1: BaselineAdminNetworkPolicy baseline: metadata.name must be \"default\": only one BaselineAdminNetworkPolicy, named default, can exist");
+	KREFUSED(KIND_BANP, BANP_HDR "  subject: {namespaces: {}}\n"
+	    "  egress: [{action: Deny, to: [{networks: [10.0.0.0/8], nodes: {}}]}]\n",
+	    "b.yaml:1:1: BaselineAdminNetworkPolicy default: spec.egress[0].to[0]: set exactly one of namespaces, pods, networks, nodes and networkSets (2 set)");
+	KREFUSED(KIND_BANP, BANP_HDR "  subject: {namespaces: {}}\n"
+	    "  ingress: [{action: Allow, from: [{namespaces: {}}], ports: []}]\n",
+	    "b.yaml:1:1: BaselineAdminNetworkPolicy default: spec.ingress[0].ports has 0 entries, needs 1 to 100 (leave it out for every port)");
+}
+
+/* The envelopes; spec's content starts on line 5 (6 for NS_HDR). */
+#define NS_HDR                                                                \
+	"apiVersion: sluice.io/v1alpha1\n"                                    \
+	"kind: NetworkSet\n"                                                  \
+	"metadata:\n"                                                         \
+	"  name: external-db\n"                                               \
+	"  namespace: shop\n"                                                 \
+	"spec:\n"
+#define GNS_HDR                                                               \
+	"apiVersion: sluice.io/v1alpha1\n"                                    \
+	"kind: GlobalNetworkSet\n"                                            \
+	"metadata: {name: corp-intranet, labels: {zone: intranet}}\n"          \
+	"spec:\n"
+
+static void
+test_netset_good(void)
+{
+	const struct policy_netset *s;
+	struct kresult r;
+
+	/* SEMANTICS.md §1.5's examples. */
+	s = netset_good(&r, KIND_NETSET,
+	    "apiVersion: sluice.io/v1alpha1\n"
+	    "kind: NetworkSet\n"
+	    "metadata: {name: external-db, namespace: shop, labels: {role: db, tier: \"\"}}\n"
+	    "spec:\n"
+	    "  nets: [198.51.100.0/28, 2001:db8:1::/64, 198.51.100.0/28]\n");
+	ASSERT_STR_EQ(s->name, "external-db");
+	ASSERT_STR_EQ(s->namespace, "shop");
+	ASSERT_EQ(s->nlabels, 2);
+	ASSERT_STR_EQ(s->labels[0].key, "role");
+	ASSERT_STR_EQ(s->labels[0].value, "db");
+	ASSERT_STR_EQ(s->labels[1].key, "tier");
+	ASSERT_STR_EQ(s->labels[1].value, "");
+	/* Duplicates are kept as written; the matcher collapses them. */
+	ASSERT_EQ(s->nnets, 3);
+	expect_prefix(&s->nets[0], "198.51.100.0/28");
+	expect_prefix(&s->nets[1], "2001:db8:1::/64");
+	expect_prefix(&s->nets[2], "198.51.100.0/28");
+	kdone(&r);
+
+	s = netset_good(&r, KIND_GLOBAL_NETSET, GNS_HDR
+	    "  nets:\n"
+	    "  - 192.0.2.0/24\n"
+	    "  - 203.0.113.7/32\n"
+	    "  - ::/0\n");
+	ASSERT_STR_EQ(s->name, "corp-intranet");
+	ASSERT(s->namespace == NULL);
+	ASSERT_EQ(s->nlabels, 1);
+	ASSERT_STR_EQ(s->labels[0].key, "zone");
+	ASSERT_STR_EQ(s->labels[0].value, "intranet");
+	ASSERT_EQ(s->nnets, 3);
+	expect_prefix(&s->nets[1], "203.0.113.7/32");
+	expect_prefix(&s->nets[2], "::/0");
+	kdone(&r);
+
+	/* No namespace: "default"; no labels; empty sets match nothing. */
+	s = netset_good(&r, KIND_NETSET,
+	    "apiVersion: sluice.io/v1alpha1\n"
+	    "kind: NetworkSet\n"
+	    "metadata: {name: nothing}\n"
+	    "spec: {}\n");
+	ASSERT_STR_EQ(s->namespace, "default");
+	ASSERT_EQ(s->nlabels, 0);
+	ASSERT_EQ(s->nnets, 0);
+	kdone(&r);
+	s = netset_good(&r, KIND_GLOBAL_NETSET, GNS_HDR "  nets: []\n");
+	ASSERT_EQ(s->nnets, 0);
+	kdone(&r);
+	s = netset_good(&r, KIND_GLOBAL_NETSET, GNS_HDR "  nets:\n");
+	ASSERT_EQ(s->nnets, 0);
+	kdone(&r);
+}
+
+static void
+test_netset_bad(void)
+{
+	char *doc, *p;
+
+	KREFUSED(KIND_NETSET, NS_HDR
+	    "  net: []\n"
+	    "  nets:\n"
+	    "  - 10.1.2.3/16\n"
+	    "  - 10.0.0.0/33\n"
+	    "  - 10.0.0.0\n"
+	    "  - [10.0.0.0/8]\n"
+	    "  - \"2001:db8::1/64\"\n",
+	    "s.yaml:7:3: spec: unknown key \"net\" (did you mean \"nets\"?)",
+	    "s.yaml:9:5: spec.nets[0]: \"10.1.2.3/16\" has host bits set; write 10.1.0.0/16, the CIDR it means",
+	    "s.yaml:10:5: spec.nets[1]: \"10.0.0.0/33\" is not a CIDR with zero host bits, such as 10.244.0.0/16",
+	    "s.yaml:11:5: spec.nets[2]: \"10.0.0.0\" is not a CIDR with zero host bits, such as 10.244.0.0/16",
+	    "s.yaml:12:5: spec.nets[3]: expected a CIDR",
+	    "s.yaml:13:5: spec.nets[4]: \"2001:db8::1/64\" has host bits set; write 2001:db8::/64, the CIDR it means");
+	KREFUSED(KIND_NETSET, NS_HDR "  nets: 10.0.0.0/8\n",
+	    "s.yaml:7:9: spec.nets: expected a list");
+	KREFUSED(KIND_NETSET,
+	    "apiVersion: projectcalico.org/v3\n"
+	    "kind: NetworkSet\n"
+	    "metadata: {name: a, labels: [role]}\n",
+	    "s.yaml:1:13: apiVersion: expected sluice.io/v1alpha1, not \"projectcalico.org/v3\"",
+	    "s.yaml:3:29: metadata.labels: expected a mapping of labels",
+	    "s.yaml:1:1: spec: required key is missing");
+	/* Each kind is its own: a GlobalNetworkSet has no namespace. */
+	KREFUSED(KIND_GLOBAL_NETSET, NS_HDR "  nets: []\n",
+	    "s.yaml:2:7: kind: expected GlobalNetworkSet, not \"NetworkSet\"",
+	    "s.yaml:5:14: metadata.namespace: GlobalNetworkSet is cluster-wide: no namespace");
+	KREFUSED(KIND_NETSET, GNS_HDR "  nets: []\n",
+	    "s.yaml:2:7: kind: expected NetworkSet, not \"GlobalNetworkSet\"");
+	KREFUSED(KIND_GLOBAL_NETSET,
+	    "apiVersion: sluice.io/v1alpha1\n"
+	    "kind: GlobalNetworkSet\n"
+	    "metadata: {name: a}\n"
+	    "spec: {nets: []}\n"
+	    "spec: {}\n",
+	    "s.yaml:5:1: duplicate key \"spec\"");
+	/* What only validation sees: one sentence, at the document. */
+	KREFUSED(KIND_NETSET,
+	    "apiVersion: sluice.io/v1alpha1\n"
+	    "kind: NetworkSet\n"
+	    "metadata: {name: Db, namespace: shop}\n"
+	    "spec: {}\n",
+	    "s.yaml:1:1: NetworkSet shop/Db: metadata.name \"Db\" is not a DNS-1123 subdomain");
+	KREFUSED(KIND_GLOBAL_NETSET,
+	    "apiVersion: sluice.io/v1alpha1\n"
+	    "kind: GlobalNetworkSet\n"
+	    "metadata: {name: a_b}\n"
+	    "spec: {}\n",
+	    "s.yaml:1:1: GlobalNetworkSet a_b: metadata.name \"a_b\" is not a DNS-1123 subdomain");
+
+	/* POLICY_NETSET_NETS_MAX, then one more: refused as a whole. */
+	doc = malloc(64 + 16 * (POLICY_NETSET_NETS_MAX + 1));
+	ASSERT(doc != NULL);
+	p = doc + sprintf(doc, "%s", GNS_HDR "  nets: [");
+	for (int i = 0; i < POLICY_NETSET_NETS_MAX; i++)
+		p += sprintf(p, "%s10.%d.%d.0/24", i ? ", " : "", i / 256,
+		    i % 256);
+	sprintf(p, "]\n");
+	{
+		struct kresult r;
+		const struct policy_netset *s = netset_good(&r,
+		    KIND_GLOBAL_NETSET, doc);
+
+		ASSERT_EQ(s->nnets, POLICY_NETSET_NETS_MAX);
+		expect_prefix(&s->nets[POLICY_NETSET_NETS_MAX - 1],
+		    "10.15.255.0/24");
+		kdone(&r);
+	}
+	sprintf(p, ", 10.16.0.0/24]\n");
+	KREFUSED(KIND_GLOBAL_NETSET, doc,
+	    "s.yaml:5:9: spec.nets: 4097 entries, at most 4096");
+	free(doc);
+}
+
 int
 main(void)
 {
@@ -713,6 +1120,10 @@ main(void)
 	RUN(test_alias_bomb);
 	RUN(test_anp_good);
 	RUN(test_anp_bad);
+	RUN(test_banp_good);
+	RUN(test_banp_bad);
+	RUN(test_netset_good);
+	RUN(test_netset_bad);
 	printf("ok\n");
 	return 0;
 }
