@@ -14,11 +14,13 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
 
 #include "common/mp.h"
+#include "router/endpoints.h"
 
 #define DIR_DIALER 0x01
 #define DIR_ACCEPTOR 0x02
@@ -36,12 +38,13 @@ static const char *const type_names[] = {
 	[LINK_MSG_KEEPALIVE] = "keepalive",
 	[LINK_MSG_CLAIM] = "claim",
 	[LINK_MSG_VOTE] = "vote",
+	[LINK_MSG_ENDPOINTS] = "endpoints",
 };
 
 const char *
 link_msg_type_name(enum link_msg_type type)
 {
-	if (type >= LINK_MSG_HELLO && type <= LINK_MSG_VOTE)
+	if (type >= LINK_MSG_HELLO && type <= LINK_MSG_ENDPOINTS)
 		return type_names[type];
 	return "unknown";
 }
@@ -295,6 +298,121 @@ pack_vote(msgpack_packer *pk, const struct link_vote *v)
 	return pack_prefix(pk, &v->block);
 }
 
+/*
+ * One endpoint, as parse_endpoint() reads it back. Empty labels and
+ * ports are left out (absent is none): most pods have no named port.
+ */
+static int
+pack_endpoint(msgpack_packer *pk, const struct endpoint *ep)
+{
+	char a[SLUICE_ADDRSTRLEN];
+
+	if (endpoint_validate(ep, NULL, 0) != 0)
+		return -EINVAL;
+	msgpack_pack_map(pk, 3 + (ep->nlabels > 0) + (ep->nports > 0));
+	mp_pack_kv_str(pk, "ns", ep->ns);
+	mp_pack_kv_str(pk, "pod", ep->pod);
+	mp_pack_key(pk, "addrs");
+	msgpack_pack_array(pk, ep->naddrs);
+	for (size_t i = 0; i < ep->naddrs; i++)
+		mp_pack_str(pk, sluice_addr_str(&ep->addrs[i], a, sizeof(a)));
+	if (ep->nlabels > 0) {
+		mp_pack_key(pk, "labels");
+		msgpack_pack_map(pk, ep->nlabels);
+		for (size_t i = 0; i < ep->nlabels; i++) {
+			mp_pack_str(pk, ep->labels[i].key);
+			mp_pack_str(pk, ep->labels[i].value);
+		}
+	}
+	if (ep->nports > 0) {
+		mp_pack_key(pk, "ports");
+		msgpack_pack_array(pk, ep->nports);
+		for (size_t i = 0; i < ep->nports; i++) {
+			msgpack_pack_array(pk, 3);
+			mp_pack_str(pk, ep->ports[i].name);
+			msgpack_pack_uint8(pk, ep->ports[i].proto);
+			msgpack_pack_uint16(pk, ep->ports[i].port);
+		}
+	}
+	return 0;
+}
+
+/* Everything of an endpoints body but the endpoints themselves. */
+static void
+pack_endpoints_head(msgpack_packer *pk, uint64_t gen, uint32_t part,
+    uint32_t parts, uint32_t n)
+{
+	msgpack_pack_map(pk, 6);
+	mp_pack_kv_u64(pk, "v", LINK_PROTO_VERSION);
+	mp_pack_kv_str(pk, "t", "endpoints");
+	mp_pack_kv_u64(pk, "gen", gen);
+	mp_pack_kv_u64(pk, "part", part);
+	mp_pack_kv_u64(pk, "parts", parts);
+	mp_pack_key(pk, "endpoints");
+	msgpack_pack_array(pk, n);
+}
+
+static int
+pack_endpoints(msgpack_packer *pk, const struct link_endpoints *e)
+{
+	int rc = 0;
+
+	if (e->n > LINK_MAX_ENDPOINTS || e->parts == 0 ||
+	    e->parts > LINK_MAX_ENDPOINT_PARTS || e->part >= e->parts ||
+	    (e->n > 0 && e->v == NULL))
+		return -EINVAL;
+	pack_endpoints_head(pk, e->generation, e->part, e->parts, e->n);
+	for (uint32_t i = 0; i < e->n && rc == 0; i++)
+		rc = pack_endpoint(pk, &e->v[i]);
+	return rc;
+}
+
+/* A writer that only counts, to size pages before sealing them. */
+static int
+count_write(void *data, const char *buf, size_t len)
+{
+	(void)buf;
+	*(size_t *)data += len;
+	return 0;
+}
+
+int
+link_endpoints_paginate(const struct endpoint *v, size_t n, uint32_t *first,
+    uint32_t *nparts)
+{
+	msgpack_packer pk;
+	size_t head = 0, room, used = 0;
+	uint32_t page = 0;
+
+	if (n > LINK_MAX_ENDPOINTS || (n > 0 && v == NULL))
+		return -EINVAL;
+	/* The head at its largest, so that any gen, part and parts fit. */
+	msgpack_packer_init(&pk, &head, count_write);
+	pack_endpoints_head(&pk, UINT64_MAX, LINK_MAX_ENDPOINT_PARTS,
+	    LINK_MAX_ENDPOINT_PARTS, LINK_MAX_ENDPOINTS);
+	room = BODY_MAX - head;
+	first[0] = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t size = 0;
+
+		msgpack_packer_init(&pk, &size, count_write);
+		if (pack_endpoint(&pk, &v[i]) != 0)
+			return -EINVAL;
+		if (size > room)	/* not with the caps as they are */
+			return -EMSGSIZE;
+		if (used + size > room) {
+			if (++page == LINK_MAX_ENDPOINT_PARTS)
+				return -EMSGSIZE;
+			first[page] = (uint32_t)i;
+			used = 0;
+		}
+		used += size;
+	}
+	first[page + 1] = (uint32_t)n;
+	*nparts = page + 1;
+	return 0;
+}
+
 /* Appends the tag of the body at out->data + start, and counts the frame. */
 static int
 seal_tail(struct link_session *s, bool hello, msgpack_sbuffer *out,
@@ -373,6 +491,9 @@ link_msg_seal(struct link_session *s, const struct link_msg *msg,
 		break;
 	case LINK_MSG_VOTE:
 		rc = pack_vote(&pk, &msg->u.vote);
+		break;
+	case LINK_MSG_ENDPOINTS:
+		rc = pack_endpoints(&pk, &msg->u.endpoints);
 		break;
 	case LINK_MSG_KEEPALIVE:
 		msgpack_pack_map(&pk, 2);
@@ -576,6 +697,226 @@ parse_vote(const msgpack_object *map, struct link_vote *v, char *err,
 	return 0;
 }
 
+/* A uint under key, at most max. */
+static int
+get_u32_max(const msgpack_object *map, const char *key, uint32_t max,
+    uint32_t *v, char *err, size_t errlen)
+{
+	uint64_t x;
+	int rc;
+
+	if ((rc = get_u64(map, key, &x, err, errlen)) != 0)
+		return rc;
+	if (x > max)
+		return fail(err, errlen, -EBADMSG, "\"%s\" over %u", key,
+		    (unsigned)max);
+	*v = (uint32_t)x;
+	return 0;
+}
+
+/*
+ * The labels of an endpoint, in the layout endpoints.h gives them: one
+ * allocation, the array first, then the strings it points at.
+ */
+static int
+parse_labels(const msgpack_object *o, struct endpoint *ep, char *err,
+    size_t errlen)
+{
+	const msgpack_object_kv *kv;
+	size_t n, bytes;
+	char *str;
+
+	if (o == NULL)
+		return 0;
+	if (o->type != MSGPACK_OBJECT_MAP)
+		return fail(err, errlen, -EBADMSG, "\"labels\" not a map");
+	n = o->via.map.size;
+	kv = o->via.map.ptr;
+	if (n > ENDPOINT_LABELS_MAX)
+		return fail(err, errlen, -EBADMSG,
+		    "%zu labels, more than the %d allowed", n,
+		    ENDPOINT_LABELS_MAX);
+	if (n == 0)
+		return 0;
+	bytes = n * sizeof(struct sluice_label);
+	for (size_t i = 0; i < n; i++) {
+		const msgpack_object *k = &kv[i].key, *v = &kv[i].val;
+
+		if (k->type != MSGPACK_OBJECT_STR ||
+		    v->type != MSGPACK_OBJECT_STR ||
+		    k->via.str.size >= ENDPOINT_LABEL_MAX ||
+		    v->via.str.size >= ENDPOINT_LABEL_MAX ||
+		    memchr(k->via.str.ptr, '\0', k->via.str.size) != NULL ||
+		    memchr(v->via.str.ptr, '\0', v->via.str.size) != NULL)
+			return fail(err, errlen, -EBADMSG,
+			    "label %zu: key or value not a string of at most %d bytes without NUL",
+			    i, ENDPOINT_LABEL_MAX - 1);
+		bytes += k->via.str.size + v->via.str.size + 2;
+	}
+	ep->labels = malloc(bytes);
+	if (ep->labels == NULL)
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	ep->nlabels = n;
+	str = (char *)(ep->labels + n);
+	for (size_t i = 0; i < n; i++) {
+		const msgpack_object_str *k = &kv[i].key.via.str;
+		const msgpack_object_str *v = &kv[i].val.via.str;
+
+		memcpy(str, k->ptr, k->size);
+		str[k->size] = '\0';
+		ep->labels[i].key = str;
+		str += k->size + 1;
+		memcpy(str, v->ptr, v->size);
+		str[v->size] = '\0';
+		ep->labels[i].value = str;
+		str += v->size + 1;
+	}
+	return 0;
+}
+
+static int
+parse_ports(const msgpack_object *o, struct endpoint *ep, char *err,
+    size_t errlen)
+{
+	size_t n;
+
+	if (o == NULL)
+		return 0;
+	if (o->type != MSGPACK_OBJECT_ARRAY)
+		return fail(err, errlen, -EBADMSG, "\"ports\" not an array");
+	n = o->via.array.size;
+	if (n > ENDPOINT_PORTS_MAX)
+		return fail(err, errlen, -EBADMSG,
+		    "%zu ports, more than the %d allowed", n,
+		    ENDPOINT_PORTS_MAX);
+	if (n == 0)
+		return 0;
+	ep->ports = calloc(n, sizeof(*ep->ports));
+	if (ep->ports == NULL)
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	ep->nports = n;
+	for (size_t i = 0; i < n; i++) {
+		const msgpack_object *t = &o->via.array.ptr[i];
+		uint64_t proto, port;
+
+		if (t->type != MSGPACK_OBJECT_ARRAY || t->via.array.size != 3 ||
+		    mp_get_str(&t->via.array.ptr[0], ep->ports[i].name,
+		    sizeof(ep->ports[i].name)) != 0 ||
+		    mp_get_u64(&t->via.array.ptr[1], &proto) != 0 ||
+		    mp_get_u64(&t->via.array.ptr[2], &port) != 0 ||
+		    proto > UINT8_MAX || port > UINT16_MAX)
+			return fail(err, errlen, -EBADMSG,
+			    "port %zu not [name of at most %d bytes, protocol, port]",
+			    i, ENDPOINT_PORT_NAME_MAX - 1);
+		ep->ports[i].proto = (uint8_t)proto;
+		ep->ports[i].port = (uint16_t)port;
+	}
+	return 0;
+}
+
+/* One pod; what it allocated stays in ep for the caller to free. */
+static int
+parse_endpoint(const msgpack_object *o, struct endpoint *ep, char *err,
+    size_t errlen)
+{
+	const msgpack_object *addrs;
+	char a[SLUICE_ADDRSTRLEN], why[160];
+	int rc;
+
+	if (o->type != MSGPACK_OBJECT_MAP)
+		return fail(err, errlen, -EBADMSG, "not a map");
+	if (mp_get_str(mp_map_get(o, "ns"), ep->ns, sizeof(ep->ns)) != 0)
+		return fail(err, errlen, -EBADMSG,
+		    "\"ns\" missing or not a string of at most %d bytes",
+		    ENDPOINT_NS_MAX - 1);
+	if (mp_get_str(mp_map_get(o, "pod"), ep->pod, sizeof(ep->pod)) != 0)
+		return fail(err, errlen, -EBADMSG,
+		    "\"pod\" missing or not a string of at most %d bytes",
+		    ENDPOINT_POD_MAX - 1);
+	addrs = mp_map_get(o, "addrs");
+	if (addrs == NULL || addrs->type != MSGPACK_OBJECT_ARRAY ||
+	    addrs->via.array.size > ENDPOINT_ADDRS_MAX)
+		return fail(err, errlen, -EBADMSG,
+		    "\"addrs\" missing, not an array or of more than %d",
+		    ENDPOINT_ADDRS_MAX);
+	for (uint32_t i = 0; i < addrs->via.array.size; i++)
+		if (mp_get_str(&addrs->via.array.ptr[i], a, sizeof(a)) != 0 ||
+		    sluice_addr_parse(a, &ep->addrs[i]) != 0)
+			return fail(err, errlen, -EBADMSG,
+			    "address %u is not an IP address string",
+			    (unsigned)i);
+	ep->naddrs = addrs->via.array.size;
+	if ((rc = parse_labels(mp_map_get(o, "labels"), ep, err, errlen)) ||
+	    (rc = parse_ports(mp_map_get(o, "ports"), ep, err, errlen)))
+		return rc;
+	/* The rules beyond the wire's shape are the sender's too. */
+	if (endpoint_validate(ep, why, sizeof(why)) != 0)
+		return fail(err, errlen, -EBADMSG, "%s", why);
+	return 0;
+}
+
+static int
+parse_endpoints(const msgpack_object *map, struct link_endpoints *e,
+    char *err, size_t errlen)
+{
+	const msgpack_object *arr = mp_map_get(map, "endpoints");
+	char why[200];
+	int rc;
+
+	memset(e, 0, sizeof(*e));
+	if ((rc = get_u64(map, "gen", &e->generation, err, errlen)) != 0 ||
+	    (rc = get_u32_max(map, "parts", LINK_MAX_ENDPOINT_PARTS,
+	    &e->parts, err, errlen)) != 0 ||
+	    (rc = get_u32_max(map, "part", UINT32_MAX, &e->part, err,
+	    errlen)) != 0)
+		return rc;
+	if (e->parts == 0 || e->part >= e->parts)
+		return fail(err, errlen, -EBADMSG,
+		    "endpoints: part %u of %u", (unsigned)e->part,
+		    (unsigned)e->parts);
+	if (arr == NULL || arr->type != MSGPACK_OBJECT_ARRAY)
+		return fail(err, errlen, -EBADMSG,
+		    "\"endpoints\" missing or not an array");
+	if (arr->via.array.size > LINK_MAX_ENDPOINTS)
+		return fail(err, errlen, -EBADMSG,
+		    "%u endpoints, more than the %d allowed",
+		    (unsigned)arr->via.array.size, LINK_MAX_ENDPOINTS);
+	if (arr->via.array.size == 0)
+		return 0;
+	/* mp_check() bounded the count by the body's bytes. */
+	e->v = calloc(arr->via.array.size, sizeof(*e->v));
+	if (e->v == NULL)
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	e->n = arr->via.array.size;
+	for (uint32_t i = 0; i < e->n && rc == 0; i++) {
+		rc = parse_endpoint(&arr->via.array.ptr[i], &e->v[i], why,
+		    sizeof(why));
+		if (rc != 0)
+			fail(err, errlen, rc, "endpoint %u: %s", (unsigned)i,
+			    why);
+	}
+	if (rc != 0) {
+		for (uint32_t i = 0; i < e->n; i++)
+			endpoint_free(&e->v[i]);
+		free(e->v);
+		e->v = NULL;
+		e->n = 0;
+	}
+	return rc;
+}
+
+void
+link_msg_clear(struct link_msg *m)
+{
+	if (m == NULL || m->type != LINK_MSG_ENDPOINTS)
+		return;
+	for (uint32_t i = 0; i < m->u.endpoints.n && m->u.endpoints.v; i++)
+		endpoint_free(&m->u.endpoints.v[i]);
+	free(m->u.endpoints.v);
+	m->u.endpoints.v = NULL;
+	m->u.endpoints.n = 0;
+}
+
 /* Unpacks body into up after mp_check() has bounded what that allocates. */
 static int
 unpack_body(msgpack_unpacked *up, const uint8_t *body, size_t len, char *err,
@@ -614,6 +955,8 @@ get_type(const msgpack_object *map, enum link_msg_type *type, char *err,
 		*type = LINK_MSG_CLAIM;
 	else if (mp_is_str(t, "vote"))
 		*type = LINK_MSG_VOTE;
+	else if (mp_is_str(t, "endpoints"))
+		*type = LINK_MSG_ENDPOINTS;
 	else
 		*type = LINK_MSG_UNKNOWN;
 	return 0;
@@ -695,6 +1038,9 @@ link_msg_open(struct link_session *s, const uint8_t *payload, size_t len,
 		break;
 	case LINK_MSG_VOTE:
 		rc = parse_vote(map, &out->u.vote, err, errlen);
+		break;
+	case LINK_MSG_ENDPOINTS:
+		rc = parse_endpoints(map, &out->u.endpoints, err, errlen);
 		break;
 	default:
 		break;

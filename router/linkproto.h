@@ -10,8 +10,9 @@
  *   tag     = 32 bytes of HMAC-SHA-256
  *
  * Body keys: "v" (uint, protocol version, never 0) and "t" (str, the
- * type: "hello", "blocks", "keepalive", "claim" or "vote"; any other
- * string decodes as LINK_MSG_UNKNOWN so that newer peers can add types),
+ * type: "hello", "blocks", "keepalive", "claim", "vote" or
+ * "endpoints"; any other string decodes as LINK_MSG_UNKNOWN so that
+ * newer peers can add types),
  * then per type:
  *   hello:     "node" (str), "addr" (str, IPv4 or IPv6 address),
  *              "mac" (bin 6), "caps" (uint), "inc" (uint), "nonce" (bin 32),
@@ -28,7 +29,30 @@
  *   vote:      "id" (uint, the claim's id), "block" (str), "ok" (bool),
  *              and with ok false optionally "holder" (str, the node that
  *              owns or is claiming the block)
+ *   endpoints: "gen" (uint, the version of the sender's pod list),
+ *              "part" and "parts" (uint: this is page part, counted from
+ *              0, of parts; 1 <= parts <= LINK_MAX_ENDPOINT_PARTS),
+ *              "endpoints" (array of at most LINK_MAX_ENDPOINTS maps, one
+ *              per pod:
+ *                "ns" (str), "pod" (str),
+ *                "addrs" (array of 1..ENDPOINT_ADDRS_MAX address strs),
+ *                optionally "labels" (map of at most ENDPOINT_LABELS_MAX
+ *                  str keys to str values; absent: none),
+ *                optionally "ports" (array of at most ENDPOINT_PORTS_MAX
+ *                  [name (str), proto (uint), port (uint)]; absent: none)
+ *              with the sizes and rules of endpoint_validate()
+ *              (router/endpoints.h); keys it does not know are ignored)
  * (ipam/ipam.h says how claims and votes keep blocks exclusive.)
+ *
+ * A node's pod list rarely fits in one frame (1024 pods of a few labels
+ * each take about 400 KB), so it goes out in pages: parts frames of the
+ * same gen, part 0 to parts - 1, sent back to back on one link, each as
+ * full as LINK_MAX_PAYLOAD allows. The largest endpoint the caps allow
+ * (64 labels of 319-byte keys and values, 64 ports) takes about 43 KB,
+ * so every endpoint fits in a page of its own. The receiver replaces the
+ * sender's list once the last page is in (router/endpoints.h). Raising
+ * LINK_MAX_PAYLOAD instead would let any peer make every link buffer
+ * megabytes, for every frame type.
  * Keys this version does not know are ignored. A version newer than ours
  * is accepted and read as far as we understand it.
  *
@@ -96,8 +120,17 @@
 #define LINK_MAX_BLOCKS 1024
 #define LINK_MAX_CLAIMING 16
 /*
- * Deepest nesting of a body we read (the map is depth 1). Ours needs 2;
- * the rest is room for what newer peers add under keys we ignore.
+ * Pods one node announces. A node rarely runs more than a few hundred
+ * (kubelet's default is 110 per node); 1024 leaves room without letting a
+ * peer make us hold an unbounded list. 128 pages of 64 KiB (8 MiB) carry
+ * 1024 pods of 8 KB of labels each; the usual pod takes under 1 KB.
+ */
+#define LINK_MAX_ENDPOINTS 1024
+#define LINK_MAX_ENDPOINT_PARTS 128
+/*
+ * Deepest nesting of a body we read (the map is depth 1). Ours needs 5
+ * (a port of an endpoint); the rest is room for what newer peers add
+ * under keys we ignore.
  */
 #define LINK_MAX_DEPTH 16
 
@@ -107,6 +140,7 @@ enum link_msg_type {
 	LINK_MSG_KEEPALIVE,
 	LINK_MSG_CLAIM,
 	LINK_MSG_VOTE,
+	LINK_MSG_ENDPOINTS,
 	LINK_MSG_UNKNOWN,	/* a type newer than us; authenticated */
 };
 
@@ -141,6 +175,21 @@ struct link_vote {
 	char holder[LINK_NAME_MAX];	/* "" if not said */
 };
 
+struct endpoint;
+
+/*
+ * One page of a node's pod list. Sealing reads v[0..n) (the caller's);
+ * an opened message owns v and what each endpoint owns: take v (and set
+ * it NULL), or free it with link_msg_clear().
+ */
+struct link_endpoints {
+	uint64_t generation;
+	uint32_t part;			/* 0..parts - 1 */
+	uint32_t parts;			/* 1..LINK_MAX_ENDPOINT_PARTS */
+	struct endpoint *v;
+	uint32_t n;			/* at most LINK_MAX_ENDPOINTS */
+};
+
 /* About 25 KB: keep it off small stacks (the loop thread's is fine). */
 struct link_msg {
 	enum link_msg_type type;
@@ -150,6 +199,7 @@ struct link_msg {
 		struct link_blocks blocks;
 		struct link_claim claim;
 		struct link_vote vote;
+		struct link_endpoints endpoints;
 	} u;
 };
 
@@ -204,7 +254,10 @@ void link_session_wipe(struct link_session *s);
  *             LINK_NAME_MAX, an underlay address of no family, more than
  *             LINK_MAX_BLOCKS blocks (LINK_MAX_CLAIMING claiming), a
  *             block with host bits set, a length beyond its family or no
- *             family, a vote's holder without a NUL in LINK_NAME_MAX;
+ *             family, a vote's holder without a NUL in LINK_NAME_MAX,
+ *             endpoints: more than LINK_MAX_ENDPOINTS, parts 0 or over
+ *             LINK_MAX_ENDPOINT_PARTS, part not below parts, or an
+ *             endpoint endpoint_validate() refuses;
  *   -EMSGSIZE the payload would exceed LINK_MAX_PAYLOAD;
  *   -ENOMEM   out could not grow.
  */
@@ -231,17 +284,24 @@ int link_frame_seal_raw(struct link_session *s, bool hello, const void *body,
  * s->peer_nonce, derives s->session_key and sets s->keyed. Any other
  * frame needs a keyed session and advances s->recv_seq. An authenticated
  * frame of a type we do not know returns 0 with out->type
- * LINK_MSG_UNKNOWN, out->version set and out->u untouched.
+ * LINK_MSG_UNKNOWN, out->version set and out->u untouched. An endpoints
+ * page is the only message that allocates: after a 0 return of that type
+ * the caller owns out->u.endpoints.v (link_msg_clear()); on failure
+ * nothing is left allocated. *out's previous contents are neither read
+ * nor freed.
  *
  * Returns 0, or on failure leaves *s as it was, *out unspecified, a reason
  * in err (always NUL-terminated if errlen > 0) and returns:
  *   -EBADMSG  malformed: too short or too long, not one well-formed
  *             msgpack map (mp_check()), a required key missing or of the
- *             wrong type, "v" 0, a bad address or prefix, too many blocks;
+ *             wrong type, "v" 0, a bad address or prefix, too many blocks,
+ *             an endpoints page over a cap or with an endpoint that
+ *             endpoint_validate() refuses;
  *   -EPROTO   a frame before the hello, or a second hello;
  *   -EACCES   the tag does not verify: the wrong cluster secret (hello), or
  *             a forged, altered, replayed, reordered, reflected or stale
- *             frame.
+ *             frame;
+ *   -ENOMEM   no memory for an endpoints page.
  * The link should be closed after any failure (DESIGN.md section 4): a
  * peer that sent a bad frame cannot be trusted with the next one.
  * Since the type is read before the tag is checked, a frame altered in
@@ -250,7 +310,27 @@ int link_frame_seal_raw(struct link_session *s, bool hello, const void *body,
 int link_msg_open(struct link_session *s, const uint8_t *payload, size_t len,
     struct link_msg *out, char *err, size_t errlen);
 
-/* "hello", "blocks", "keepalive" or "unknown"; never NULL. */
+/*
+ * Frees what an opened message owns (an endpoints page's endpoints) and
+ * leaves it holding nothing. Only for messages link_msg_open() filled:
+ * a message built for sealing borrows its endpoints. Accepts NULL.
+ */
+void link_msg_clear(struct link_msg *m);
+
+/*
+ * Splits a pod list v[0..n) into the pages of one announcement, each as
+ * full as fits in LINK_MAX_PAYLOAD whatever its gen, part and parts:
+ * page i holds v[first[i] .. first[i + 1]), for i < *nparts, and
+ * first[*nparts] == n (first must hold LINK_MAX_ENDPOINT_PARTS + 1
+ * entries). An empty list is one empty page. Allocates nothing. Returns
+ * 0, -EINVAL (n over LINK_MAX_ENDPOINTS, or an endpoint that
+ * endpoint_validate() refuses) or -EMSGSIZE (more than
+ * LINK_MAX_ENDPOINT_PARTS pages).
+ */
+int link_endpoints_paginate(const struct endpoint *v, size_t n,
+    uint32_t *first, uint32_t *nparts);
+
+/* "hello", "blocks", ..., "endpoints" or "unknown"; never NULL. */
 const char *link_msg_type_name(enum link_msg_type type);
 
 #endif

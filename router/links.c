@@ -11,6 +11,7 @@
 #include "common/frame.h"
 #include "common/log.h"
 #include "router/daemon.h"
+#include "router/endpoints.h"
 #include "router/linkproto.h"
 
 #define TICK_MS 100
@@ -18,6 +19,13 @@
 /* Unauthenticated incoming connections held at once, and per address. */
 #define LINKS_MAX_PENDING 64
 #define LINKS_MAX_PENDING_PER_ADDR 4
+/*
+ * Our pod list goes to the peers at most this often: each announcement
+ * is the whole list to every peer, and pods come and go in bursts (a
+ * Deployment scaled up). The first change after a quiet spell goes out
+ * at once; later ones wait for the timer.
+ */
+#define ENDPOINTS_ANNOUNCE_MS 200
 
 struct link {
 	struct sluiced *d;
@@ -30,6 +38,7 @@ struct link {
 	bool dialer, connected, authed, closing;
 	bool have_hello;
 	struct link_hello hello;	/* the peer's, acted on once authed */
+	uint64_t serial;		/* this link's number, never reused */
 	uint64_t opened_ms, last_tx_ms;
 	struct link *next, *prev;
 	char rbuf[16384];
@@ -41,6 +50,9 @@ struct wreq {
 };
 
 static struct log_ratelimit refuse_rl = LOG_RATELIMIT_INIT(10000, 10);
+static uint64_t link_serial;
+static bool endpoints_pending;		/* an announcement is due */
+static uint64_t endpoints_next_ms;	/* not before then */
 static struct link_msg msgbuf;	/* 25 KB; the loop thread is the only user */
 
 const char *
@@ -108,6 +120,23 @@ links_close(struct link *l, const char *why)
 	uv_close((uv_handle_t *)&l->tcp, on_closed);
 }
 
+struct peer_table {
+	const struct peer *v;
+	size_t n;
+};
+
+/* Endpoints stay while their node is a managed node of the manifest. */
+static bool
+in_table(void *arg, const char *node)
+{
+	const struct peer_table *t = arg;
+
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i].managed && strcmp(t->v[i].name, node) == 0)
+			return true;
+	return false;
+}
+
 void
 links_peers_moved(struct sluiced *d, struct peer *np, size_t n)
 {
@@ -141,6 +170,7 @@ links_peers_moved(struct sluiced *d, struct peer *np, size_t n)
 		}
 		l->peer = to;
 	}
+	endpoints_prune(in_table, &(struct peer_table){ np, n });
 }
 
 static void refuse(struct link *l, uint64_t *counter, const char *fmt, ...)
@@ -253,6 +283,35 @@ send_keepalive(struct link *l)
 	return send_msg(l, &msgbuf);
 }
 
+/*
+ * Our pod list, in as many pages as it takes, back to back: no page of
+ * another announcement can come in between, which the receiver relies
+ * on. Nothing before the daemon's first endpoints_set_local(): an empty
+ * list then would make the peers forget our pods while we restart.
+ */
+static int
+send_endpoints(struct link *l)
+{
+	const struct endpoint_set *set = endpoints_local();
+	uint32_t first[LINK_MAX_ENDPOINT_PARTS + 1], nparts;
+	int rc;
+
+	if (set->gen == 0)
+		return 0;
+	rc = link_endpoints_paginate(set->v, set->n, first, &nparts);
+	for (uint32_t i = 0; i < nparts && rc == 0; i++) {
+		memset(&msgbuf, 0, sizeof(msgbuf));
+		msgbuf.type = LINK_MSG_ENDPOINTS;
+		msgbuf.u.endpoints.generation = set->gen;
+		msgbuf.u.endpoints.part = i;
+		msgbuf.u.endpoints.parts = nparts;
+		msgbuf.u.endpoints.v = set->n > 0 ? set->v + first[i] : NULL;
+		msgbuf.u.endpoints.n = first[i + 1] - first[i];
+		rc = send_msg(l, &msgbuf);
+	}
+	return rc;
+}
+
 void
 links_send_claim(struct sluiced *d, struct peer *p, uint64_t id,
     const struct sluice_prefix *block)
@@ -289,6 +348,25 @@ links_announce(struct sluiced *d)
 	for (struct link *l = d->links; l; l = l->next)
 		if (l->authed && send_blocks(l) != 0)
 			links_close(l, "cannot send blocks");
+}
+
+static void
+announce_endpoints_now(struct sluiced *d)
+{
+	endpoints_pending = false;
+	endpoints_next_ms = uv_now(d->loop) + ENDPOINTS_ANNOUNCE_MS;
+	for (struct link *l = d->links; l; l = l->next)
+		if (l->authed && !l->closing && send_endpoints(l) != 0)
+			links_close(l, "cannot send endpoints");
+}
+
+void
+links_announce_endpoints(struct sluiced *d)
+{
+	if (uv_now(d->loop) < endpoints_next_ms)
+		endpoints_pending = true;
+	else
+		announce_endpoints_now(d);
 }
 
 /*
@@ -354,6 +432,7 @@ on_frame(void *arg, const uint8_t *payload, size_t len)
 	struct link *l = arg;
 	struct sluiced *d = l->d;
 	char err[256];
+	bool first;
 	int rc;
 
 	rc = link_msg_open(&l->sess, payload, len, &msgbuf, err, sizeof(err));
@@ -378,7 +457,8 @@ on_frame(void *arg, const uint8_t *payload, size_t len)
 		}
 		return 0;
 	}
-	if (!l->authed)
+	first = !l->authed;
+	if (first)
 		authenticated(l);
 	l->peer->last_rx_ms = uv_now(d->loop);
 	if (l->peer->state != PEER_UP)
@@ -404,8 +484,25 @@ on_frame(void *arg, const uint8_t *payload, size_t len)
 		claims_on_vote(d, l->peer, &v);
 		break;
 	}
+	case LINK_MSG_ENDPOINTS:
+		/* Takes the page's endpoints; may call the daemon's hook. */
+		rc = endpoints_recv_page(l->peer->name, l->serial,
+		    &msgbuf.u.endpoints, err, sizeof(err));
+		if (rc < 0) {
+			refuse(l, &d->link_stats.malformed, "%s", err);
+			return rc;
+		}
+		break;
 	default:
 		break;
+	}
+	/*
+	 * Our pods go to authenticated peers only: a hello may be a
+	 * recording, and frames are not encrypted.
+	 */
+	if (first && !l->closing && send_endpoints(l) != 0) {
+		links_close(l, "cannot send endpoints");
+		return -EIO;
 	}
 	return 0;
 }
@@ -451,6 +548,7 @@ link_new(struct sluiced *d, bool dialer)
 		return NULL;
 	}
 	l->d = d;
+	l->serial = ++link_serial;
 	l->dialer = dialer;
 	l->opened_ms = uv_now(d->loop);
 	link_session_init(&l->sess, d->cluster_key, dialer);
@@ -611,6 +709,10 @@ on_tick(uv_timer_t *t)
 	uint64_t now = uv_now(d->loop);
 	struct link *l, *next;
 
+	/* What links_peers_moved() forgot, now that the table is whole. */
+	endpoints_notify();
+	if (endpoints_pending && now >= endpoints_next_ms)
+		announce_endpoints_now(d);
 	for (l = d->links; l; l = next) {
 		next = l->next;
 		if (!l->authed && now - l->opened_ms > d->cfg.dead_interval_ms) {

@@ -8,7 +8,11 @@
  * A link's life:
  *   connected -> both send hello -> keyed -> both send blocks and a
  *   keepalive -> the first verified session frame authenticates the peer
- *   (a hello alone proves nothing: it may be a recording) -> peer UP.
+ *   (a hello alone proves nothing: it may be a recording) -> peer UP, and
+ *   we send it our pod list (endpoints.h), which the peer's hello alone
+ *   would not have earned.
+ * A peer's pod list is filed in endpoints.c under its node name, and
+ * forgotten when the node leaves the manifest (links_peers_moved()).
  * Keepalives every keepalive interval; the peer goes DOWN when no frame
  * has verified for the dead interval (a closed link alone does not take
  * it down: a restarting peer comes back within it). A link that has not
@@ -64,6 +68,14 @@ void links_send_vote(struct sluiced *d, struct peer *p,
     const struct link_vote *v);
 /* Sends our blocks to every authenticated peer (our blocks changed). */
 void links_announce(struct sluiced *d);
+/*
+ * Sends our pod list (endpoints_local()) to every authenticated peer:
+ * call it after endpoints_set_local() returned 1. At once if the last
+ * announcement is 200 ms old, else from the link timer when it is, so
+ * that a burst of pod changes costs a few announcements, not one each.
+ * Each link also gets the list when it authenticates.
+ */
+void links_announce_endpoints(struct sluiced *d);
 
 const char *links_role(const struct link *l);
 

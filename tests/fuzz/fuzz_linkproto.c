@@ -15,11 +15,14 @@
  *    again with link_msg_seal() and must open to the same message;
  * 3. as the fields of a link_msg, sealed and opened, which must give back
  *    the message, or be refused by link_msg_seal() exactly when a simple
- *    independent check says the message is invalid.
+ *    independent check says the message is invalid. For an endpoints
+ *    page that check is a table of names and values known good or bad.
  *
  * Besides what ASan and UBSan catch, it aborts when a return value is not
  * one the header documents, a refusal leaves no reason or changes the
- * session, or a round trip loses or changes anything.
+ * session, or a round trip loses or changes anything. Every endpoints
+ * page opened is freed with link_msg_clear(), so LeakSanitizer sees a
+ * decoder that leaks.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -31,6 +34,7 @@
 #include <msgpack.h>
 
 #include "common/addr.h"
+#include "router/endpoints.h"
 #include "router/linkproto.h"
 
 #define CHECK(cond)                                                           \
@@ -145,6 +149,17 @@ check_sane(const struct link_msg *m)
 		check_prefix(&m->u.vote.block);
 		CHECK(memchr(m->u.vote.holder, '\0', LINK_NAME_MAX) != NULL);
 		break;
+	case LINK_MSG_ENDPOINTS: {
+		const struct link_endpoints *e = &m->u.endpoints;
+
+		CHECK(e->parts >= 1 && e->parts <= LINK_MAX_ENDPOINT_PARTS);
+		CHECK(e->part < e->parts);
+		CHECK(e->n <= LINK_MAX_ENDPOINTS);
+		CHECK((e->n == 0) == (e->v == NULL));
+		for (uint32_t i = 0; i < e->n; i++)
+			CHECK(endpoint_validate(&e->v[i], NULL, 0) == 0);
+		break;
+	}
 	default:
 		break;
 	}
@@ -175,6 +190,15 @@ check_same(const struct link_msg *a, const struct link_msg *b)
 	} else if (a->type == LINK_MSG_CLAIM) {
 		CHECK(a->u.claim.id == b->u.claim.id);
 		check_same_prefix(&a->u.claim.block, &b->u.claim.block);
+	} else if (a->type == LINK_MSG_ENDPOINTS) {
+		const struct link_endpoints *x = &a->u.endpoints;
+		const struct link_endpoints *y = &b->u.endpoints;
+
+		CHECK(x->generation == y->generation);
+		CHECK(x->part == y->part && x->parts == y->parts);
+		CHECK(x->n == y->n);
+		for (uint32_t i = 0; i < x->n; i++)
+			CHECK(endpoint_eq(&x->v[i], &y->v[i]));
 	} else if (a->type == LINK_MSG_VOTE) {
 		const struct link_vote *x = &a->u.vote, *y = &b->u.vote;
 
@@ -199,7 +223,8 @@ open_on(const struct link_session *tmpl, const uint8_t *payload, size_t len,
 
 	memset(err, 'x', sizeof(err));
 	rc = link_msg_open(&s, payload, len, out, err, sizeof(err));
-	CHECK(rc == 0 || rc == -EBADMSG || rc == -EPROTO || rc == -EACCES);
+	CHECK(rc == 0 || rc == -EBADMSG || rc == -EPROTO || rc == -EACCES ||
+	    rc == -ENOMEM);
 	CHECK(memchr(err, '\0', sizeof(err)) != NULL);
 	if (rc != 0) {
 		CHECK(err[0] != '\0');
@@ -215,6 +240,7 @@ open_on(const struct link_session *tmpl, const uint8_t *payload, size_t len,
 			CHECK(tmpl->keyed);
 			CHECK(s.recv_seq == tmpl->recv_seq + 1);
 		}
+		link_msg_clear(out);
 	}
 	return rc;
 }
@@ -242,7 +268,7 @@ reseal(const struct link_session *from, const struct link_session *to,
 	rc = link_msg_open(&a, (const uint8_t *)sb.data, sb.size, &got, err,
 	    sizeof(err));
 	/* The tag is genuine: only the body can be refused. */
-	CHECK(rc == 0 || rc == -EBADMSG || rc == -EPROTO);
+	CHECK(rc == 0 || rc == -EBADMSG || rc == -EPROTO || rc == -ENOMEM);
 	if (rc != 0 || got.type == LINK_MSG_UNKNOWN)
 		goto out;
 	check_sane(&got);
@@ -265,7 +291,10 @@ reseal(const struct link_session *from, const struct link_session *to,
 	if (hello)
 		CHECK(memcmp(again.u.hello.nonce, from->my_nonce,
 		    LINK_NONCE_LEN) == 0);
+	link_msg_clear(&again);
 out:
+	if (rc == 0)
+		link_msg_clear(&got);
 	msgpack_sbuffer_destroy(&sb);
 }
 
@@ -353,6 +382,124 @@ build_prefix(struct reader *r, struct sluice_prefix *p)
 	    host_bits_zero(&p->addr, p->len);
 }
 
+/*
+ * Endpoints for build(): a few per page, their labels and ports in
+ * static storage (sealing only reads them). Each name or value comes
+ * from a table that says whether a peer must accept it.
+ */
+#define FUZZ_EPS 3
+#define FUZZ_EP_ITEMS 4
+
+static struct endpoint eps[FUZZ_EPS];
+static struct sluice_label labels[FUZZ_EPS][FUZZ_EP_ITEMS];
+static struct endpoint_port ports[FUZZ_EPS][FUZZ_EP_ITEMS];
+static char long_label[ENDPOINT_LABEL_MAX + 1];
+
+struct choice {
+	const char *s;
+	bool ok;
+};
+
+static const struct choice label_keys[] = {
+	{ "app", true }, { "tier", true }, { "app.kubernetes.io/name", true },
+	{ "", false }, { long_label, false }, { "a", true },
+};
+static const struct choice label_values[] = {
+	{ "web", true }, { "", true }, { "x y", true }, { long_label, false },
+};
+static const struct choice port_names[] = {
+	{ "http", true }, { "dns-tcp", true }, { "metrics9", true },
+	{ "abcdefghijklmno", true }, { "", false }, { "HTTP", false },
+	{ "8080", false }, { "a--b", false }, { "-http", false },
+	{ "http-", false }, { "h_t", false },
+};
+
+static bool
+addr_ok_pair(const struct sluice_addr *a, const struct sluice_addr *b)
+{
+	return !(a->family == b->family &&
+	    memcmp(a->u.b, b->u.b, sluice_addr_len(a->family)) == 0);
+}
+
+static bool
+build_endpoint(struct reader *r, size_t k)
+{
+	struct endpoint *ep = &eps[k];
+	uint8_t how = byte(r);
+	bool valid = true;
+	size_t n;
+
+	memset(ep, 0, sizeof(*ep));
+	n = byte(r) % 8;
+	for (size_t i = 0; i < n; i++)
+		ep->ns[i] = "ns-\0"[byte(r) % 4];
+	if (how & 1)
+		memset(ep->ns, 'n', sizeof(ep->ns));
+	n = strnlen(ep->ns, sizeof(ep->ns));
+	valid = n > 0 && n < sizeof(ep->ns);
+	snprintf(ep->pod, sizeof(ep->pod), "pod-%zu", k);
+	if (how & 2)
+		ep->pod[0] = '\0';
+	if (how & 4)
+		memset(ep->pod, 'p', sizeof(ep->pod));
+	valid = valid && !(how & 6);
+
+	ep->naddrs = (how >> 3) % 4;
+	valid = valid && ep->naddrs >= 1 && ep->naddrs <= ENDPOINT_ADDRS_MAX;
+	for (size_t i = 0; i < ep->naddrs && i < ENDPOINT_ADDRS_MAX; i++) {
+		struct sluice_addr *a = &ep->addrs[i];
+
+		a->family = family(r);
+		for (size_t j = 0; j < sluice_addr_len(a->family); j++)
+			a->u.b[j] = byte(r);
+		valid = valid && a->family != 0;
+		for (size_t j = 0; j < i; j++)
+			valid = valid && addr_ok_pair(a, &ep->addrs[j]);
+	}
+
+	n = byte(r);
+	ep->labels = labels[k];
+	ep->nlabels = (how & 0x80) ? ENDPOINT_LABELS_MAX + 1 :
+	    n % (FUZZ_EP_ITEMS + 1);
+	valid = valid && !(how & 0x80);
+	for (size_t i = 0; i < ep->nlabels && i < FUZZ_EP_ITEMS; i++) {
+		const struct choice *key = &label_keys[byte(r) %
+		    (sizeof(label_keys) / sizeof(label_keys[0]))];
+		const struct choice *val = &label_values[byte(r) %
+		    (sizeof(label_values) / sizeof(label_values[0]))];
+
+		labels[k][i].key = key->s;
+		labels[k][i].value = val->s;
+		valid = valid && key->ok && val->ok;
+		for (size_t j = 0; j < i; j++)
+			valid = valid && strcmp(key->s, labels[k][j].key) != 0;
+	}
+
+	n = byte(r);
+	ep->ports = ports[k];
+	ep->nports = (how & 0x40) ? ENDPOINT_PORTS_MAX + 1 :
+	    n % (FUZZ_EP_ITEMS + 1);
+	valid = valid && !(how & 0x40);
+	for (size_t i = 0; i < ep->nports && i < FUZZ_EP_ITEMS; i++) {
+		static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP,
+			IPPROTO_SCTP, 0, IPPROTO_ICMP };
+		const struct choice *name = &port_names[byte(r) %
+		    (sizeof(port_names) / sizeof(port_names[0]))];
+		uint8_t proto = protos[byte(r) % sizeof(protos)];
+		struct endpoint_port *p = &ports[k][i];
+
+		snprintf(p->name, sizeof(p->name), "%s", name->s);
+		p->proto = proto;
+		p->port = (uint16_t)u64(r, 2);
+		valid = valid && name->ok && p->port != 0 &&
+		    (proto == IPPROTO_TCP || proto == IPPROTO_UDP ||
+		    proto == IPPROTO_SCTP);
+		for (size_t j = 0; j < i; j++)
+			valid = valid && strcmp(p->name, ports[k][j].name) != 0;
+	}
+	return valid;
+}
+
 /* Builds msg from r; returns whether link_msg_seal() must accept it. */
 static bool
 build(struct reader *r, struct link_msg *m)
@@ -362,7 +509,7 @@ build(struct reader *r, struct link_msg *m)
 	memset(m, 0, sizeof(*m));
 	/* Garbage that sealing must ignore. */
 	m->version = (uint32_t)u64(r, 1);
-	switch (byte(r) % 6) {
+	switch (byte(r) % 7) {
 	case 0: {
 		struct link_hello *h = &m->u.hello;
 		size_t n = byte(r) % (LINK_NAME_MAX + 2);
@@ -422,6 +569,21 @@ build(struct reader *r, struct link_msg *m)
 	case 2:
 		m->type = LINK_MSG_KEEPALIVE;
 		break;
+	case 5: {
+		struct link_endpoints *e = &m->u.endpoints;
+
+		m->type = LINK_MSG_ENDPOINTS;
+		e->generation = u64(r, 8);
+		e->parts = byte(r) % (LINK_MAX_ENDPOINT_PARTS + 2);
+		e->part = byte(r) % (e->parts + 2);
+		valid = e->parts >= 1 && e->parts <= LINK_MAX_ENDPOINT_PARTS &&
+		    e->part < e->parts;
+		e->n = byte(r) % (FUZZ_EPS + 1);
+		e->v = e->n > 0 ? eps : NULL;
+		for (uint32_t i = 0; i < e->n; i++)
+			valid = build_endpoint(r, i) && valid;
+		break;
+	}
 	default:
 		m->type = LINK_MSG_UNKNOWN;
 		valid = false;
@@ -468,6 +630,7 @@ round_trip(const uint8_t *data, size_t size)
 		    LINK_NONCE_LEN) == 0);
 	else
 		CHECK(d.send_seq == 1 && a.recv_seq == 1);
+	link_msg_clear(&got);
 out:
 	msgpack_sbuffer_destroy(&sb);
 }
@@ -478,6 +641,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static bool ready;
 
 	if (!ready) {
+		memset(long_label, 'x', ENDPOINT_LABEL_MAX);
 		setup();
 		ready = true;
 	}

@@ -11,7 +11,7 @@
  *
  * Not built by CMake; rerun it after changing the wire format:
  *   cc -std=c11 -D_GNU_SOURCE -I. tests/fuzz/gen_link_seeds.c \
- *       router/linkproto.c common/addr.c common/mp.c \
+ *       router/linkproto.c router/endpoints.c common/addr.c common/mp.c \
  *       $(pkg-config --cflags --libs msgpack libsodium) -o gen_link_seeds
  *   ./gen_link_seeds tests/fuzz/corpus/fuzz_linkproto
  * Inputs found by fuzzing and crashers are kept beside them under other
@@ -28,6 +28,7 @@
 
 #include "common/addr.h"
 #include "common/mp.h"
+#include "router/endpoints.h"
 #include "router/linkproto.h"
 
 /* Must match fuzz_linkproto.c. */
@@ -319,6 +320,125 @@ raw_sessions(void)
 	put_raw_bytes("seed-empty-body", &keyed_d, false, "", 0);
 }
 
+/* A pod of the endpoints seeds, its labels and ports copied in. */
+static void
+pod(struct endpoint *ep, const char *ns, const char *name, const char *a1,
+    const char *a2, const struct sluice_label *l, size_t nl,
+    const struct endpoint_port *p, size_t np)
+{
+	memset(ep, 0, sizeof(*ep));
+	snprintf(ep->ns, sizeof(ep->ns), "%s", ns);
+	snprintf(ep->pod, sizeof(ep->pod), "%s", name);
+	if (sluice_addr_parse(a1, &ep->addrs[ep->naddrs++]) != 0 ||
+	    (a2 != NULL &&
+	    sluice_addr_parse(a2, &ep->addrs[ep->naddrs++]) != 0))
+		die(name);
+	if (endpoint_copy_labels(ep, l, nl) != 0 ||
+	    endpoint_copy_ports(ep, p, np) != 0)
+		die("out of memory");
+}
+
+/* Endpoints pages: good ones sealed, bad ones raw with genuine tags. */
+static void
+endpoints(void)
+{
+	static const struct sluice_label l[] = {
+		{ "app.kubernetes.io/name", "web" }, { "tier", "" },
+		{ "pod-template-hash", "7d4b9c" },
+	};
+	static const struct endpoint_port p[] = {
+		{ "http", IPPROTO_TCP, 8080 }, { "dns", IPPROTO_UDP, 53 },
+		{ "sig", IPPROTO_SCTP, 9899 },
+	};
+	struct endpoint v[3];
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	pod(&v[0], "prod", "web-0", "10.244.1.5", "fd00:244::5", l, 3, p, 1);
+	pod(&v[1], "prod", "dns-1", "10.244.1.6", NULL, l + 1, 1, p + 1, 2);
+	pod(&v[2], "kube-system", "bare", "fd00:244::7", NULL, NULL, 0,
+	    NULL, 0);
+	memset(&msg, 0, sizeof(msg));
+	msg.type = LINK_MSG_ENDPOINTS;
+	msg.u.endpoints.generation = 4;
+	msg.u.endpoints.parts = 1;
+	msg.u.endpoints.v = v;
+	msg.u.endpoints.n = 3;
+	put_msg("seed-endpoints", &keyed_d);
+	msg.u.endpoints.part = 1;
+	msg.u.endpoints.parts = 3;
+	msg.u.endpoints.n = 1;
+	put_msg("seed-endpoints-part", &keyed_a);
+	for (int i = 0; i < 3; i++)
+		endpoint_free(&v[i]);
+
+	body(&sb, &pk, 7, 1, "endpoints");
+	mp_pack_kv_u64(&pk, "gen", 2);
+	mp_pack_kv_u64(&pk, "part", 0);
+	mp_pack_kv_u64(&pk, "parts", 1);
+	mp_pack_kv_str(&pk, "zone", "eu-west");
+	mp_pack_key(&pk, "endpoints");
+	msgpack_pack_array(&pk, 1);
+	msgpack_pack_map(&pk, 6);
+	mp_pack_kv_str(&pk, "ns", "default");
+	mp_pack_kv_str(&pk, "pod", "api-0");
+	mp_pack_key(&pk, "addrs");
+	msgpack_pack_array(&pk, 1);
+	mp_pack_str(&pk, "10.244.2.9");
+	mp_pack_key(&pk, "labels");
+	msgpack_pack_map(&pk, 1);
+	mp_pack_kv_str(&pk, "app", "api");
+	mp_pack_key(&pk, "ports");
+	msgpack_pack_array(&pk, 1);
+	msgpack_pack_array(&pk, 3);
+	mp_pack_str(&pk, "grpc");
+	msgpack_pack_uint8(&pk, IPPROTO_TCP);
+	msgpack_pack_uint16(&pk, 9090);
+	mp_pack_key(&pk, "uid");
+	mp_pack_str(&pk, "7f9c2ba4-e88f-11e9-81b4-2a2ae2dbcce4");
+	put_raw("seed-endpoints-extra-keys", &keyed_d, false, &sb);
+	msgpack_sbuffer_destroy(&sb);
+
+	/* One of each thing a pod may not have, in order. */
+	body(&sb, &pk, 6, 1, "endpoints");
+	mp_pack_kv_u64(&pk, "gen", 2);
+	mp_pack_kv_u64(&pk, "part", 0);
+	mp_pack_kv_u64(&pk, "parts", 1);
+	mp_pack_key(&pk, "endpoints");
+	msgpack_pack_array(&pk, 1);
+	msgpack_pack_map(&pk, 5);
+	mp_pack_kv_str(&pk, "ns", "default");
+	mp_pack_kv_str(&pk, "pod", "api-0");
+	mp_pack_key(&pk, "addrs");
+	msgpack_pack_array(&pk, 2);
+	mp_pack_str(&pk, "10.244.2.9");
+	mp_pack_str(&pk, "10.244.2.9");
+	mp_pack_key(&pk, "labels");
+	msgpack_pack_map(&pk, 2);
+	mp_pack_kv_str(&pk, "app", "a");
+	mp_pack_kv_str(&pk, "app", "b");
+	mp_pack_key(&pk, "ports");
+	msgpack_pack_array(&pk, 1);
+	msgpack_pack_array(&pk, 3);
+	mp_pack_str(&pk, "HTTP--");
+	msgpack_pack_uint8(&pk, IPPROTO_ICMP);
+	msgpack_pack_uint16(&pk, 0);
+	put_raw("seed-endpoints-bad-pod", &keyed_d, false, &sb);
+	msgpack_sbuffer_destroy(&sb);
+
+	/* The count is checked before the entries: nils keep it small. */
+	body(&sb, &pk, 6, 1, "endpoints");
+	mp_pack_kv_u64(&pk, "gen", 2);
+	mp_pack_kv_u64(&pk, "part", 3);
+	mp_pack_kv_u64(&pk, "parts", LINK_MAX_ENDPOINT_PARTS);
+	mp_pack_key(&pk, "endpoints");
+	msgpack_pack_array(&pk, LINK_MAX_ENDPOINTS + 1);
+	for (int i = 0; i <= LINK_MAX_ENDPOINTS; i++)
+		msgpack_pack_nil(&pk);
+	put_raw("seed-endpoints-too-many", &keyed_d, false, &sb);
+	msgpack_sbuffer_destroy(&sb);
+}
+
 /* Inputs laid out for build() in fuzz_linkproto.c. */
 static void
 structs(void)
@@ -357,6 +477,47 @@ structs(void)
 	memcpy(b + n, "\x40\x0a\x01\x00\x01\x18", 6);
 	n += 6;
 	put("seed-struct-blocks", b, n);
+
+	/*
+	 * version, type 5 (endpoints), generation, parts, part, count 2,
+	 * then per endpoint: how (0x10: one address), namespace length and
+	 * characters, the address (family 0: IPv4), label count, key and
+	 * value choices, port count, name and protocol choices, port.
+	 */
+	memset(b, 0, sizeof(b));
+	n = 0;
+	b[n++] = 1;
+	b[n++] = 5;
+	memset(b + n, 0, 7);
+	n += 7;
+	b[n++] = 7;
+	b[n++] = 3;
+	b[n++] = 1;
+	b[n++] = 2;
+	for (int k = 0; k < 2; k++) {
+		b[n++] = k ? 0x08 : 0x10;	/* 2 addresses, then 1 */
+		b[n++] = 3;
+		b[n++] = 0;
+		b[n++] = 1;
+		b[n++] = 2;
+		for (int a = 0; a < (k ? 1 : 2); a++) {
+			b[n++] = (uint8_t)a;	/* IPv4, then IPv6 */
+			memcpy(b + n, "\x0a\xf4\x01\x05\xfd", 5);
+			b[n + 3] = (uint8_t)(5 + k);
+			n += a ? 16 : 4;
+		}
+		b[n++] = 2;
+		b[n++] = 0;
+		b[n++] = 0;
+		b[n++] = 1;
+		b[n++] = 1;
+		b[n++] = 1;
+		b[n++] = (uint8_t)k;	/* http, dns-tcp */
+		b[n++] = 0;		/* TCP */
+		b[n++] = 0x1f;		/* 8080 */
+		b[n++] = 0x90;
+	}
+	put("seed-struct-endpoints", b, n);
 }
 
 int
@@ -444,6 +605,7 @@ main(int argc, char **argv)
 
 	raw_hellos();
 	raw_sessions();
+	endpoints();
 	structs();
 
 	put("seed-empty", "", 0);

@@ -3,7 +3,9 @@
  * every message type both ways, and what the tags must refuse (another
  * cluster secret, altered, replayed, reordered, dropped, reflected and
  * stale frames), and what the decoder must refuse (every required key
- * missing or mistyped, bad values, msgpack bombs, size limits).
+ * missing or mistyped, bad values, msgpack bombs, size limits). Then the
+ * pod lists nodes announce: endpoints pages on the wire, paging a list of
+ * LINK_MAX_ENDPOINTS, and how router/endpoints.c files what arrives.
  *
  * Bodies that link_msg_seal() would never write are sealed with
  * link_frame_seal_raw(), so that a refusal is the decoder's, not the tag's.
@@ -19,6 +21,7 @@
 
 #include "common/addr.h"
 #include "common/mp.h"
+#include "router/endpoints.h"
 #include "router/linkproto.h"
 #include "tests/unit/check.h"
 
@@ -1555,6 +1558,1222 @@ test_no_type_confusion(void)
 	pair_wipe(&p);
 }
 
+/* ------------------------------------------------------------------ */
+/* Endpoints: the pod lists nodes announce (router/endpoints.h) */
+
+#define NODE_B "node-b"
+
+/*
+ * A pod with nlabels labels and nports named ports; a2 may be NULL. The
+ * labels look like the ones Deployments and Helm put on pods.
+ */
+static void
+make_ep(struct endpoint *ep, const char *ns, const char *pod, const char *a1,
+    const char *a2, size_t nlabels, size_t nports)
+{
+	static const char *const keys[] = { "app.kubernetes.io/name",
+		"app.kubernetes.io/instance", "app.kubernetes.io/version",
+		"app.kubernetes.io/component", "app.kubernetes.io/part-of",
+		"app.kubernetes.io/managed-by", "pod-template-hash",
+		"helm.sh/chart" };
+	struct sluice_label l[ENDPOINT_LABELS_MAX];
+	struct endpoint_port p[ENDPOINT_PORTS_MAX];
+	char kbuf[ENDPOINT_LABELS_MAX][48], vbuf[ENDPOINT_LABELS_MAX][48];
+
+	memset(ep, 0, sizeof(*ep));
+	snprintf(ep->ns, sizeof(ep->ns), "%s", ns);
+	snprintf(ep->pod, sizeof(ep->pod), "%s", pod);
+	ASSERT_OK(sluice_addr_parse(a1, &ep->addrs[ep->naddrs++]));
+	if (a2 != NULL)
+		ASSERT_OK(sluice_addr_parse(a2, &ep->addrs[ep->naddrs++]));
+	ASSERT(nlabels <= ENDPOINT_LABELS_MAX && nports <= ENDPOINT_PORTS_MAX);
+	for (size_t i = 0; i < nlabels; i++) {
+		if (i < sizeof(keys) / sizeof(keys[0]))
+			snprintf(kbuf[i], sizeof(kbuf[i]), "%s", keys[i]);
+		else
+			snprintf(kbuf[i], sizeof(kbuf[i]), "example.com/k%zu",
+			    i);
+		snprintf(vbuf[i], sizeof(vbuf[i]), "%s-v%zu", pod, i);
+		l[i].key = kbuf[i];
+		l[i].value = vbuf[i];
+	}
+	ASSERT_OK(endpoint_copy_labels(ep, l, nlabels));
+	for (size_t i = 0; i < nports; i++) {
+		memset(&p[i], 0, sizeof(p[i]));
+		snprintf(p[i].name, sizeof(p[i].name), "port-%zu", i);
+		p[i].proto = i % 3 == 0 ? IPPROTO_TCP : i % 3 == 1 ?
+		    IPPROTO_UDP : IPPROTO_SCTP;
+		p[i].port = (uint16_t)(8000 + i);
+	}
+	ASSERT_OK(endpoint_copy_ports(ep, p, nports));
+}
+
+/* n pods in 10.244.0.0/16 (and fd00:244::/64 for every other one). */
+static struct endpoint *
+make_pods(size_t n, size_t nlabels, size_t nports)
+{
+	struct endpoint *v = calloc(n ? n : 1, sizeof(*v));
+
+	ASSERT(v != NULL);
+	for (size_t i = 0; i < n; i++) {
+		char pod[64], a[48], a6[48];
+
+		snprintf(pod, sizeof(pod), "web-7d4b9c-%05zu", i);
+		snprintf(a, sizeof(a), "10.244.%zu.%zu", i / 256, i % 256);
+		snprintf(a6, sizeof(a6), "fd00:244::%zx", i + 1);
+		make_ep(&v[i], i % 7 ? "default" : "kube-system", pod, a,
+		    i % 2 ? a6 : NULL, nlabels, nports);
+	}
+	return v;
+}
+
+static void
+free_pods(struct endpoint *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		endpoint_free(&v[i]);
+	free(v);
+}
+
+/* A heap page holding copies of src[0..n), as link_msg_open() gives. */
+static void
+make_page(struct link_endpoints *pg, uint64_t gen, uint32_t part,
+    uint32_t parts, const struct endpoint *src, size_t n)
+{
+	memset(pg, 0, sizeof(*pg));
+	pg->generation = gen;
+	pg->part = part;
+	pg->parts = parts;
+	pg->n = (uint32_t)n;
+	pg->v = calloc(n ? n : 1, sizeof(*pg->v));
+	ASSERT(pg->v != NULL);
+	for (size_t i = 0; i < n; i++)
+		ASSERT_OK(endpoint_copy(&pg->v[i], &src[i]));
+}
+
+static int
+recv_page(uint64_t session, uint64_t gen, uint32_t part, uint32_t parts,
+    const struct endpoint *src, size_t n)
+{
+	struct link_endpoints pg;
+	int rc;
+
+	make_page(&pg, gen, part, parts, src, n);
+	err[0] = 'x';
+	rc = endpoints_recv_page(NODE_B, session, &pg, err, sizeof(err));
+	ASSERT(pg.v == NULL);
+	return rc;
+}
+
+static void
+assert_set_eq(const struct endpoint_set *s, const struct endpoint *v,
+    size_t n)
+{
+	ASSERT(s != NULL);
+	ASSERT_EQ(s->n, n);
+	for (size_t i = 0; i < n; i++)
+		if (!endpoint_eq(&s->v[i], &v[i]))
+			CHECK_FAIL("endpoint %zu differs", i);
+}
+
+static void
+assert_page_eq(const struct link_endpoints *a, const struct link_endpoints *b)
+{
+	ASSERT_EQ(a->generation, b->generation);
+	ASSERT_EQ(a->part, b->part);
+	ASSERT_EQ(a->parts, b->parts);
+	ASSERT_EQ(a->n, b->n);
+	for (uint32_t i = 0; i < a->n; i++)
+		if (!endpoint_eq(&a->v[i], &b->v[i]))
+			CHECK_FAIL("endpoint %u differs", (unsigned)i);
+}
+
+static int hook_calls;
+
+static void
+count_hook(void *arg)
+{
+	ASSERT(arg == &hook_calls);
+	hook_calls++;
+}
+
+/* Single pages both ways: v4, v6, dual stack, labels, ports, nothing. */
+static void
+test_endpoints_exchange(void)
+{
+	struct endpoint v[4];
+	struct link_msg sent;
+	struct pair p;
+
+	make_ep(&v[0], "default", "a", "10.244.1.5", NULL, 0, 0);
+	make_ep(&v[1], "prod", "b", "fd00::5", NULL, 3, 0);
+	make_ep(&v[2], "prod", "c", "10.244.1.6", "fd00::6", 8, 5);
+	make_ep(&v[3], "prod", "d", "fd00::7", "10.244.1.7", 0, 1);
+	pair_init(&p, key1, key1);
+	handshake(&p);
+
+	memset(&sent, 0, sizeof(sent));
+	sent.type = LINK_MSG_ENDPOINTS;
+	sent.u.endpoints.generation = 77;
+	sent.u.endpoints.parts = 1;
+	sent.u.endpoints.v = v;
+	sent.u.endpoints.n = 4;
+	pass(&p.d, &p.a, &sent, &got);
+	ASSERT_EQ(got.type, LINK_MSG_ENDPOINTS);
+	assert_page_eq(&sent.u.endpoints, &got.u.endpoints);
+	/* Labels keep their order, and their strings live in one block. */
+	ASSERT_STR_EQ(got.u.endpoints.v[2].labels[7].key, "helm.sh/chart");
+	ASSERT_STR_EQ(got.u.endpoints.v[2].labels[7].value, "c-v7");
+	ASSERT_EQ(got.u.endpoints.v[3].addrs[1].family, AF_INET);
+	link_msg_clear(&got);
+	ASSERT(got.u.endpoints.v == NULL);
+	link_msg_clear(&got);
+	link_msg_clear(NULL);
+
+	/* The last of many pages, from the acceptor; then an empty list. */
+	sent.u.endpoints.part = LINK_MAX_ENDPOINT_PARTS - 1;
+	sent.u.endpoints.parts = LINK_MAX_ENDPOINT_PARTS;
+	sent.u.endpoints.generation = UINT64_MAX;
+	pass(&p.a, &p.d, &sent, &got);
+	assert_page_eq(&sent.u.endpoints, &got.u.endpoints);
+	link_msg_clear(&got);
+	sent.u.endpoints.n = 0;
+	sent.u.endpoints.v = NULL;
+	sent.u.endpoints.part = 0;
+	sent.u.endpoints.parts = 1;
+	pass(&p.a, &p.d, &sent, &got);
+	ASSERT_EQ(got.u.endpoints.n, 0);
+	ASSERT(got.u.endpoints.v == NULL);
+	ASSERT_STR_EQ(link_msg_type_name(LINK_MSG_ENDPOINTS), "endpoints");
+
+	pair_wipe(&p);
+	for (int i = 0; i < 4; i++)
+		endpoint_free(&v[i]);
+}
+
+/*
+ * 1024 pods of eight labels and two ports, dual stack for half: paged,
+ * sealed, opened and filed the way links.c does it.
+ */
+static void
+test_endpoints_pages(void)
+{
+	uint32_t first[LINK_MAX_ENDPOINT_PARTS + 1], nparts;
+	struct endpoint *v = make_pods(LINK_MAX_ENDPOINTS, 8, 2);
+	struct endpoints_stats st;
+	struct link_msg sent;
+	msgpack_sbuffer sb;
+	size_t total = 0;
+	struct pair p;
+
+	ASSERT_OK(link_endpoints_paginate(v, LINK_MAX_ENDPOINTS, first,
+	    &nparts));
+	printf("  1024 pods: %u pages\n", (unsigned)nparts);
+	ASSERT(nparts > 1 && nparts <= LINK_MAX_ENDPOINT_PARTS);
+	ASSERT_EQ(first[0], 0);
+	ASSERT_EQ(first[nparts], LINK_MAX_ENDPOINTS);
+
+	endpoints_set_hook(count_hook, &hook_calls);
+	hook_calls = 0;
+	pair_init(&p, key1, key1);
+	handshake(&p);
+	memset(&sent, 0, sizeof(sent));
+	sent.type = LINK_MSG_ENDPOINTS;
+	for (uint32_t i = 0; i < nparts; i++) {
+		ASSERT(first[i + 1] > first[i]);
+		sent.u.endpoints.generation = 3;
+		sent.u.endpoints.part = i;
+		sent.u.endpoints.parts = nparts;
+		sent.u.endpoints.v = v + first[i];
+		sent.u.endpoints.n = first[i + 1] - first[i];
+		ASSERT_OK(seal(&p.d, &sent, &sb));
+		ASSERT(sb.size <= LINK_MAX_PAYLOAD);
+		/* Full pages: the next pod would not have fitted. */
+		if (i + 1 < nparts)
+			ASSERT(sb.size > LINK_MAX_PAYLOAD - 1024);
+		total += sb.size;
+		ASSERT_OK(open_sb(&p.a, &sb, &got));
+		msgpack_sbuffer_destroy(&sb);
+		assert_page_eq(&sent.u.endpoints, &got.u.endpoints);
+		ASSERT_EQ(endpoints_recv_page(NODE_B, 1, &got.u.endpoints, err,
+		    sizeof(err)), i + 1 == nparts ? 1 : 0);
+		ASSERT(got.u.endpoints.v == NULL);
+		ASSERT_EQ(hook_calls, i + 1 == nparts ? 1 : 0);
+	}
+	printf("  %zu bytes in all\n", total);
+	assert_set_eq(endpoints_of(NODE_B), v, LINK_MAX_ENDPOINTS);
+	ASSERT_EQ(endpoints_of(NODE_B)->gen, 3);
+	ASSERT_EQ(endpoints_count(), LINK_MAX_ENDPOINTS);
+	ASSERT_EQ(endpoints_nodes(), 1);
+	endpoints_stats_get(&st);
+	ASSERT_EQ(st.pages, nparts);
+	ASSERT_EQ(st.lists, 1);
+
+	/* One more pod is refused by the sender. */
+	ASSERT_EQ(link_endpoints_paginate(v, LINK_MAX_ENDPOINTS + 1, first,
+	    &nparts), -EINVAL);
+	memset(&sent, 0, sizeof(sent));
+	sent.type = LINK_MSG_ENDPOINTS;
+	sent.u.endpoints.parts = 1;
+	sent.u.endpoints.v = v;
+	sent.u.endpoints.n = LINK_MAX_ENDPOINTS + 1;
+	ASSERT_EQ(seal(&p.d, &sent, &sb), -EINVAL);
+	ASSERT_EQ(sb.size, 0);
+	msgpack_sbuffer_destroy(&sb);
+	/* Nor does one page hold them all. */
+	sent.u.endpoints.n = LINK_MAX_ENDPOINTS;
+	ASSERT_EQ(seal(&p.d, &sent, &sb), -EMSGSIZE);
+	msgpack_sbuffer_destroy(&sb);
+
+	pair_wipe(&p);
+	endpoints_clear();
+	free_pods(v, LINK_MAX_ENDPOINTS);
+}
+
+/* The largest pod the caps allow fits in a page of its own. */
+static void
+test_endpoints_largest(void)
+{
+	uint32_t first[LINK_MAX_ENDPOINT_PARTS + 1], nparts;
+	struct sluice_label l[ENDPOINT_LABELS_MAX];
+	struct endpoint_port pt[ENDPOINT_PORTS_MAX];
+	static char kv[ENDPOINT_LABELS_MAX][2][ENDPOINT_LABEL_MAX];
+	struct endpoint *v = calloc(LINK_MAX_ENDPOINT_PARTS + 1, sizeof(*v));
+	struct link_msg sent;
+	msgpack_sbuffer sb;
+	struct pair p;
+
+	ASSERT(v != NULL);
+	memset(v[0].ns, 'n', ENDPOINT_NS_MAX - 1);
+	memset(v[0].pod, 'p', ENDPOINT_POD_MAX - 1);
+	ASSERT_OK(sluice_addr_parse("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe",
+	    &v[0].addrs[0]));
+	ASSERT_OK(sluice_addr_parse("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+	    &v[0].addrs[1]));
+	v[0].naddrs = 2;
+	for (int i = 0; i < ENDPOINT_LABELS_MAX; i++) {
+		memset(kv[i][0], 'k', ENDPOINT_LABEL_MAX - 1);
+		memset(kv[i][1], 'v', ENDPOINT_LABEL_MAX - 1);
+		snprintf(kv[i][0], 3, "%02d", i);	/* distinct keys */
+		kv[i][0][2] = 'k';
+		l[i].key = kv[i][0];
+		l[i].value = kv[i][1];
+	}
+	ASSERT_OK(endpoint_copy_labels(&v[0], l, ENDPOINT_LABELS_MAX));
+	for (int i = 0; i < ENDPOINT_PORTS_MAX; i++) {
+		snprintf(pt[i].name, sizeof(pt[i].name), "abcdefghijk-%03d", i);
+		pt[i].proto = IPPROTO_SCTP;
+		pt[i].port = (uint16_t)(65535 - i);
+	}
+	ASSERT_OK(endpoint_copy_ports(&v[0], pt, ENDPOINT_PORTS_MAX));
+	ASSERT_OK(endpoint_validate(&v[0], err, sizeof(err)));
+
+	ASSERT_OK(link_endpoints_paginate(v, 1, first, &nparts));
+	ASSERT_EQ(nparts, 1);
+	pair_init(&p, key1, key1);
+	handshake(&p);
+	memset(&sent, 0, sizeof(sent));
+	sent.type = LINK_MSG_ENDPOINTS;
+	sent.u.endpoints.generation = UINT64_MAX;
+	sent.u.endpoints.part = LINK_MAX_ENDPOINT_PARTS - 1;
+	sent.u.endpoints.parts = LINK_MAX_ENDPOINT_PARTS;
+	sent.u.endpoints.v = v;
+	sent.u.endpoints.n = 1;
+	ASSERT_OK(seal(&p.d, &sent, &sb));
+	printf("  largest pod: %zu bytes\n", sb.size);
+	ASSERT(sb.size <= LINK_MAX_PAYLOAD);
+	ASSERT_OK(open_sb(&p.a, &sb, &got));
+	assert_page_eq(&sent.u.endpoints, &got.u.endpoints);
+	link_msg_clear(&got);
+	msgpack_sbuffer_destroy(&sb);
+
+	/* Two take two pages; LINK_MAX_ENDPOINT_PARTS + 1 are too many. */
+	for (int i = 1; i <= LINK_MAX_ENDPOINT_PARTS; i++) {
+		ASSERT_OK(endpoint_copy(&v[i], &v[0]));
+		snprintf(v[i].pod, sizeof(v[i].pod), "p%d", i);
+	}
+	ASSERT_OK(link_endpoints_paginate(v, 2, first, &nparts));
+	ASSERT_EQ(nparts, 2);
+	ASSERT_EQ(first[1], 1);
+	ASSERT_OK(link_endpoints_paginate(v, LINK_MAX_ENDPOINT_PARTS, first,
+	    &nparts));
+	ASSERT_EQ(nparts, LINK_MAX_ENDPOINT_PARTS);
+	ASSERT_EQ(link_endpoints_paginate(v, LINK_MAX_ENDPOINT_PARTS + 1,
+	    first, &nparts), -EMSGSIZE);
+	/* An empty list is one empty page. */
+	ASSERT_OK(link_endpoints_paginate(NULL, 0, first, &nparts));
+	ASSERT_EQ(nparts, 1);
+	ASSERT_EQ(first[0], 0);
+	ASSERT_EQ(first[1], 0);
+
+	pair_wipe(&p);
+	free_pods(v, LINK_MAX_ENDPOINT_PARTS + 1);
+}
+
+/* What endpoint_validate() refuses, the sealer refuses too. */
+static void
+test_endpoints_seal_refuses(void)
+{
+	static const struct {
+		const char *what;
+		int field;
+	} bad[] = {
+		{ "empty namespace", 0 }, { "namespace too long", 1 },
+		{ "empty pod", 2 }, { "pod too long", 3 }, { "no address", 4 },
+		{ "three addresses", 5 }, { "address of no family", 6 },
+		{ "address twice", 7 }, { "empty label key", 8 },
+		{ "label key twice", 9 }, { "label value too long", 10 },
+		{ "too many labels", 11 }, { "port name empty", 12 },
+		{ "port name upper case", 13 }, { "port name of digits", 14 },
+		{ "port name --", 15 }, { "port name 16 bytes", 16 },
+		{ "protocol ICMP", 17 }, { "protocol 0", 18 }, { "port 0", 19 },
+		{ "port name twice", 20 }, { "too many ports", 21 },
+		{ "port name leading -", 22 },
+	};
+	static char longv[ENDPOINT_LABEL_MAX + 1];
+	struct sluice_label dup[2] = { { "a", "1" }, { "a", "2" } };
+	struct sluice_label empty[1] = { { "", "1" } };
+	struct sluice_label lv[1] = { { "k", longv } };
+	struct link_msg sent;
+	msgpack_sbuffer sb;
+	struct pair p;
+
+	memset(longv, 'v', ENDPOINT_LABEL_MAX);
+	pair_init(&p, key1, key1);
+	handshake(&p);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct endpoint ep;
+		struct endpoint_port *pt;
+
+		make_ep(&ep, "ns", "pod", "10.0.0.1", NULL, 2, 2);
+		pt = ep.ports;
+		switch (bad[i].field) {
+		case 0:
+			ep.ns[0] = '\0';
+			break;
+		case 1:
+			memset(ep.ns, 'n', sizeof(ep.ns));
+			break;
+		case 2:
+			ep.pod[0] = '\0';
+			break;
+		case 3:
+			memset(ep.pod, 'p', sizeof(ep.pod));
+			break;
+		case 4:
+			ep.naddrs = 0;
+			break;
+		case 5:
+			ep.naddrs = 3;
+			break;
+		case 6:
+			ep.addrs[0].family = 0;
+			break;
+		case 7:
+			ep.addrs[1] = ep.addrs[0];
+			ep.naddrs = 2;
+			break;
+		case 8:
+			ASSERT_OK(endpoint_copy_labels(&ep, empty, 1));
+			break;
+		case 9:
+			ASSERT_OK(endpoint_copy_labels(&ep, dup, 2));
+			break;
+		case 10:
+			ASSERT_OK(endpoint_copy_labels(&ep, lv, 1));
+			break;
+		case 11:
+			ep.nlabels = ENDPOINT_LABELS_MAX + 1;
+			break;
+		case 12:
+			pt[0].name[0] = '\0';
+			break;
+		case 13:
+			snprintf(pt[0].name, 16, "Http");
+			break;
+		case 14:
+			snprintf(pt[0].name, 16, "8080");
+			break;
+		case 15:
+			snprintf(pt[0].name, 16, "a--b");
+			break;
+		case 16:
+			memset(pt[0].name, 'a', 16);
+			break;
+		case 17:
+			pt[0].proto = IPPROTO_ICMP;
+			break;
+		case 18:
+			pt[0].proto = 0;
+			break;
+		case 19:
+			pt[0].port = 0;
+			break;
+		case 20:
+			snprintf(pt[1].name, 16, "%s", pt[0].name);
+			break;
+		case 21:
+			ep.nports = ENDPOINT_PORTS_MAX + 1;
+			break;
+		default:
+			snprintf(pt[0].name, 16, "-http");
+			break;
+		}
+		err[0] = '\0';
+		if (endpoint_validate(&ep, err, sizeof(err)) != -EINVAL)
+			CHECK_FAIL("%s: not refused", bad[i].what);
+		ASSERT(err[0] != '\0');
+		memset(&sent, 0, sizeof(sent));
+		sent.type = LINK_MSG_ENDPOINTS;
+		sent.u.endpoints.parts = 1;
+		sent.u.endpoints.v = &ep;
+		sent.u.endpoints.n = 1;
+		ASSERT_EQ(seal(&p.d, &sent, &sb), -EINVAL);
+		ASSERT_EQ(sb.size, 0);
+		msgpack_sbuffer_destroy(&sb);
+		/* Counts beyond the arrays must not be freed past them. */
+		if (bad[i].field == 5)
+			ep.naddrs = 1;
+		if (bad[i].field == 11)
+			ep.nlabels = 2;
+		if (bad[i].field == 21)
+			ep.nports = 2;
+		endpoint_free(&ep);
+	}
+	/* A page that says it is not one. */
+	memset(&sent, 0, sizeof(sent));
+	sent.type = LINK_MSG_ENDPOINTS;
+	ASSERT_EQ(seal(&p.d, &sent, &sb), -EINVAL);		/* parts 0 */
+	sent.u.endpoints.parts = 2;
+	sent.u.endpoints.part = 2;
+	ASSERT_EQ(seal(&p.d, &sent, &sb), -EINVAL);
+	sent.u.endpoints.part = 0;
+	sent.u.endpoints.parts = LINK_MAX_ENDPOINT_PARTS + 1;
+	ASSERT_EQ(seal(&p.d, &sent, &sb), -EINVAL);
+	sent.u.endpoints.parts = 1;
+	sent.u.endpoints.n = 1;				/* v NULL */
+	ASSERT_EQ(seal(&p.d, &sent, &sb), -EINVAL);
+	ASSERT_EQ(sb.size, 0);
+	ASSERT_EQ(p.d.send_seq, 0);
+	msgpack_sbuffer_destroy(&sb);
+	pair_wipe(&p);
+}
+
+/* Raw endpoints bodies: the page's fields and one endpoint's. */
+enum { P_V, P_T, P_GEN, P_PART, P_PARTS, P_EPS, PAGE_F };
+enum { E_NS, E_POD, E_ADDRS, E_LABELS, E_PORTS, EP_F };
+
+/*
+ * A page (gen 9, part 0 of 1) of one dual-stack pod with two labels and
+ * a port, except that page field pf or endpoint field ef (NO_FIELD:
+ * none) is omitted (OMIT) or packed by alt; with extra, unknown keys at
+ * both levels.
+ */
+static void
+endpoints_body(struct raw *r, int pf, int ef, packfn alt, bool extra)
+{
+	static const char *const pkeys[] = { "v", "t", "gen", "part",
+		"parts", "endpoints" };
+	static const char *const ekeys[] = { "ns", "pod", "addrs", "labels",
+		"ports" };
+	msgpack_packer *pk = &r->pk;
+
+	/* An endpoint field is altered inside the page's, not in its place. */
+	if (ef != NO_FIELD)
+		pf = NO_FIELD;
+	raw_init(r);
+	msgpack_pack_map(pk, PAGE_F - (pf != NO_FIELD && alt == OMIT) +
+	    (extra ? EXTRA_KEYS : 0));
+	if (extra)
+		pack_extra(pk);
+	for (int f = 0; f < PAGE_F; f++) {
+		if (f == pf && alt == OMIT)
+			continue;
+		mp_pack_key(pk, pkeys[f]);
+		if (f == pf) {
+			alt(pk);
+			continue;
+		}
+		switch (f) {
+		case P_V:
+			msgpack_pack_uint64(pk, LINK_PROTO_VERSION);
+			break;
+		case P_T:
+			mp_pack_str(pk, "endpoints");
+			break;
+		case P_GEN:
+			msgpack_pack_uint64(pk, 9);
+			break;
+		case P_PART:
+			msgpack_pack_uint64(pk, 0);
+			break;
+		case P_PARTS:
+			msgpack_pack_uint64(pk, 1);
+			break;
+		default:
+			msgpack_pack_array(pk, 1);
+			msgpack_pack_map(pk, EP_F -
+			    (ef != NO_FIELD && alt == OMIT) +
+			    (extra ? EXTRA_KEYS : 0));
+			for (int e = 0; e < EP_F; e++) {
+				if (e == ef && alt == OMIT)
+					continue;
+				mp_pack_key(pk, ekeys[e]);
+				if (e == ef) {
+					alt(pk);
+					continue;
+				}
+				switch (e) {
+				case E_NS:
+					mp_pack_str(pk, "prod");
+					break;
+				case E_POD:
+					mp_pack_str(pk, "web-0");
+					break;
+				case E_ADDRS:
+					msgpack_pack_array(pk, 2);
+					mp_pack_str(pk, "10.244.1.9");
+					mp_pack_str(pk, "fd00::9");
+					break;
+				case E_LABELS:
+					msgpack_pack_map(pk, 2);
+					mp_pack_kv_str(pk, "app", "web");
+					mp_pack_kv_str(pk, "tier", "");
+					break;
+				default:
+					msgpack_pack_array(pk, 1);
+					msgpack_pack_array(pk, 3);
+					mp_pack_str(pk, "http");
+					msgpack_pack_uint64(pk, IPPROTO_TCP);
+					msgpack_pack_uint64(pk, 8080);
+					break;
+				}
+			}
+			if (extra)
+				pack_extra(pk);
+			break;
+		}
+	}
+}
+
+static void
+v_empty_array(msgpack_packer *pk)
+{
+	msgpack_pack_array(pk, 0);
+}
+
+static void
+v_u129(msgpack_packer *pk)
+{
+	msgpack_pack_uint64(pk, LINK_MAX_ENDPOINT_PARTS + 1);
+}
+
+static void
+v_str_long_ns(msgpack_packer *pk)
+{
+	char s[ENDPOINT_NS_MAX + 1];
+
+	memset(s, 'n', ENDPOINT_NS_MAX);
+	s[ENDPOINT_NS_MAX] = '\0';
+	mp_pack_str(pk, s);
+}
+
+static void
+v_str_long_pod(msgpack_packer *pk)
+{
+	char s[ENDPOINT_POD_MAX + 1];
+
+	memset(s, 'p', ENDPOINT_POD_MAX);
+	s[ENDPOINT_POD_MAX] = '\0';
+	mp_pack_str(pk, s);
+}
+
+static void
+e_too_many(msgpack_packer *pk)
+{
+	msgpack_pack_array(pk, LINK_MAX_ENDPOINTS + 1);
+	for (int i = 0; i <= LINK_MAX_ENDPOINTS; i++)
+		msgpack_pack_nil(pk);
+}
+
+static void
+e_not_map(msgpack_packer *pk)
+{
+	msgpack_pack_array(pk, 1);
+	mp_pack_str(pk, "prod/web-0");
+}
+
+/* An "addrs" array of the strings given. */
+#define ADDRS(name, ...)                                                      \
+	static void name(msgpack_packer *pk)                                  \
+	{                                                                     \
+		static const char *const a[] = { __VA_ARGS__ };               \
+		msgpack_pack_array(pk, sizeof(a) / sizeof(a[0]));             \
+		for (size_t i = 0; i < sizeof(a) / sizeof(a[0]); i++)         \
+			mp_pack_str(pk, a[i]);                                \
+	}
+
+ADDRS(a_three, "10.0.0.1", "10.0.0.2", "fd00::1")
+ADDRS(a_bad, "10.0.0")
+ADDRS(a_prefix, "10.0.0.0/8")
+ADDRS(a_twice, "10.0.0.1", "10.0.0.1")
+ADDRS(a_empty_str, "")
+
+static void
+a_int(msgpack_packer *pk)
+{
+	msgpack_pack_array(pk, 1);
+	msgpack_pack_uint32(pk, 0x0a000001);
+}
+
+/* A "labels" map of one pair, or the pairs given. */
+static void
+l_int_key(msgpack_packer *pk)
+{
+	msgpack_pack_map(pk, 1);
+	msgpack_pack_uint64(pk, 1);
+	mp_pack_str(pk, "v");
+}
+
+static void
+l_int_value(msgpack_packer *pk)
+{
+	msgpack_pack_map(pk, 1);
+	mp_pack_str(pk, "k");
+	msgpack_pack_uint64(pk, 1);
+}
+
+static void
+l_nil_value(msgpack_packer *pk)
+{
+	msgpack_pack_map(pk, 1);
+	mp_pack_str(pk, "k");
+	msgpack_pack_nil(pk);
+}
+
+static void
+l_empty_key(msgpack_packer *pk)
+{
+	msgpack_pack_map(pk, 1);
+	mp_pack_kv_str(pk, "", "v");
+}
+
+static void
+l_twice(msgpack_packer *pk)
+{
+	msgpack_pack_map(pk, 2);
+	mp_pack_kv_str(pk, "app", "a");
+	mp_pack_kv_str(pk, "app", "b");
+}
+
+static void
+l_long(msgpack_packer *pk, bool key)
+{
+	char s[ENDPOINT_LABEL_MAX + 1];
+
+	memset(s, 'x', ENDPOINT_LABEL_MAX);
+	s[ENDPOINT_LABEL_MAX] = '\0';
+	msgpack_pack_map(pk, 1);
+	mp_pack_str(pk, key ? s : "k");
+	mp_pack_str(pk, key ? "v" : s);
+}
+
+static void
+l_long_key(msgpack_packer *pk)
+{
+	l_long(pk, true);
+}
+
+static void
+l_long_value(msgpack_packer *pk)
+{
+	l_long(pk, false);
+}
+
+static void
+l_nul(msgpack_packer *pk)
+{
+	msgpack_pack_map(pk, 1);
+	mp_pack_str(pk, "k");
+	msgpack_pack_str(pk, 3);
+	msgpack_pack_str_body(pk, "a\0b", 3);
+}
+
+static void
+l_too_many(msgpack_packer *pk)
+{
+	msgpack_pack_map(pk, ENDPOINT_LABELS_MAX + 1);
+	for (int i = 0; i <= ENDPOINT_LABELS_MAX; i++) {
+		char k[16];
+
+		snprintf(k, sizeof(k), "k%d", i);
+		mp_pack_kv_str(pk, k, "v");
+	}
+}
+
+/* A "ports" array of one tuple [name, proto, port]. */
+static void
+port_one(msgpack_packer *pk, const char *name, int64_t proto, int64_t port)
+{
+	msgpack_pack_array(pk, 1);
+	msgpack_pack_array(pk, 3);
+	mp_pack_str(pk, name);
+	msgpack_pack_int64(pk, proto);
+	msgpack_pack_int64(pk, port);
+}
+
+#define PORT(fn, name, proto, port)                                           \
+	static void fn(msgpack_packer *pk)                                    \
+	{                                                                     \
+		port_one(pk, name, proto, port);                              \
+	}
+
+PORT(t_zero, "http", IPPROTO_TCP, 0)
+PORT(t_big, "http", IPPROTO_TCP, 65536)
+PORT(t_neg, "http", IPPROTO_TCP, -1)
+PORT(t_icmp, "http", IPPROTO_ICMP, 80)
+PORT(t_proto_big, "http", 256 + IPPROTO_TCP, 80)
+PORT(t_upper, "HTTP", IPPROTO_TCP, 80)
+PORT(t_digits, "8080", IPPROTO_TCP, 80)
+PORT(t_long, "abcdefghijklmnop", IPPROTO_TCP, 80)
+PORT(t_empty, "", IPPROTO_TCP, 80)
+PORT(t_dashes, "a--b", IPPROTO_TCP, 80)
+
+static void
+t_twice(msgpack_packer *pk)
+{
+	msgpack_pack_array(pk, 2);
+	for (int i = 0; i < 2; i++) {
+		msgpack_pack_array(pk, 3);
+		mp_pack_str(pk, "http");
+		msgpack_pack_uint64(pk, i ? IPPROTO_UDP : IPPROTO_TCP);
+		msgpack_pack_uint64(pk, 80);
+	}
+}
+
+static void
+t_short(msgpack_packer *pk)
+{
+	msgpack_pack_array(pk, 1);
+	msgpack_pack_array(pk, 2);
+	mp_pack_str(pk, "http");
+	msgpack_pack_uint64(pk, IPPROTO_TCP);
+}
+
+static void
+t_long_tuple(msgpack_packer *pk)
+{
+	msgpack_pack_array(pk, 1);
+	msgpack_pack_array(pk, 4);
+	mp_pack_str(pk, "http");
+	msgpack_pack_uint64(pk, IPPROTO_TCP);
+	msgpack_pack_uint64(pk, 80);
+	msgpack_pack_uint64(pk, 81);
+}
+
+static void
+t_map(msgpack_packer *pk)
+{
+	msgpack_pack_array(pk, 1);
+	msgpack_pack_map(pk, 1);
+	mp_pack_kv_u64(pk, "http", 80);
+}
+
+static void
+t_too_many(msgpack_packer *pk)
+{
+	msgpack_pack_array(pk, ENDPOINT_PORTS_MAX + 1);
+	for (int i = 0; i <= ENDPOINT_PORTS_MAX; i++) {
+		char n[16];
+
+		snprintf(n, sizeof(n), "p%d", i);
+		msgpack_pack_array(pk, 3);
+		mp_pack_str(pk, n);
+		msgpack_pack_uint64(pk, IPPROTO_TCP);
+		msgpack_pack_uint64(pk, 80);
+	}
+}
+
+static void
+test_endpoints_decoder(void)
+{
+	static const struct {
+		const char *what;
+		int pf, ef;
+		packfn alt;
+	} bad[] = {
+		{ "no gen", P_GEN, NO_FIELD, OMIT },
+		{ "gen a string", P_GEN, NO_FIELD, v_str },
+		{ "gen negative", P_GEN, NO_FIELD, v_neg },
+		{ "no part", P_PART, NO_FIELD, OMIT },
+		{ "part nil", P_PART, NO_FIELD, v_nil },
+		{ "part beyond parts", P_PART, NO_FIELD, v_int },
+		{ "part over 32 bits", P_PART, NO_FIELD, v_max },
+		{ "no parts", P_PARTS, NO_FIELD, OMIT },
+		{ "parts 0", P_PARTS, NO_FIELD, v_zero },
+		{ "parts over the cap", P_PARTS, NO_FIELD, v_u129 },
+		{ "parts a float", P_PARTS, NO_FIELD, v_float },
+		{ "no endpoints", P_EPS, NO_FIELD, OMIT },
+		{ "endpoints a map", P_EPS, NO_FIELD, v_map },
+		{ "endpoints a string", P_EPS, NO_FIELD, v_str },
+		{ "too many endpoints", P_EPS, NO_FIELD, e_too_many },
+		{ "endpoint not a map", P_EPS, NO_FIELD, e_not_map },
+		{ "no ns", P_EPS, E_NS, OMIT },
+		{ "ns empty", P_EPS, E_NS, v_empty },
+		{ "ns an integer", P_EPS, E_NS, v_int },
+		{ "ns bin", P_EPS, E_NS, v_bin6 },
+		{ "ns too long", P_EPS, E_NS, v_str_long_ns },
+		{ "ns with a NUL", P_EPS, E_NS, v_nul_name },
+		{ "no pod", P_EPS, E_POD, OMIT },
+		{ "pod empty", P_EPS, E_POD, v_empty },
+		{ "pod nil", P_EPS, E_POD, v_nil },
+		{ "pod too long", P_EPS, E_POD, v_str_long_pod },
+		{ "no addrs", P_EPS, E_ADDRS, OMIT },
+		{ "addrs empty", P_EPS, E_ADDRS, v_empty_array },
+		{ "addrs a string", P_EPS, E_ADDRS, v_str },
+		{ "three addrs", P_EPS, E_ADDRS, a_three },
+		{ "addr of three bytes", P_EPS, E_ADDRS, a_bad },
+		{ "addr a prefix", P_EPS, E_ADDRS, a_prefix },
+		{ "addr twice", P_EPS, E_ADDRS, a_twice },
+		{ "addr empty", P_EPS, E_ADDRS, a_empty_str },
+		{ "addr an integer", P_EPS, E_ADDRS, a_int },
+		{ "labels an array", P_EPS, E_LABELS, v_array1 },
+		{ "labels nil", P_EPS, E_LABELS, v_nil },
+		{ "label key an integer", P_EPS, E_LABELS, l_int_key },
+		{ "label value an integer", P_EPS, E_LABELS, l_int_value },
+		{ "label value nil", P_EPS, E_LABELS, l_nil_value },
+		{ "label key empty", P_EPS, E_LABELS, l_empty_key },
+		{ "label key twice", P_EPS, E_LABELS, l_twice },
+		{ "label key too long", P_EPS, E_LABELS, l_long_key },
+		{ "label value too long", P_EPS, E_LABELS, l_long_value },
+		{ "label value with a NUL", P_EPS, E_LABELS, l_nul },
+		{ "too many labels", P_EPS, E_LABELS, l_too_many },
+		{ "ports a map", P_EPS, E_PORTS, v_map },
+		{ "port a map", P_EPS, E_PORTS, t_map },
+		{ "port of two", P_EPS, E_PORTS, t_short },
+		{ "port of four", P_EPS, E_PORTS, t_long_tuple },
+		{ "port 0", P_EPS, E_PORTS, t_zero },
+		{ "port 65536", P_EPS, E_PORTS, t_big },
+		{ "port -1", P_EPS, E_PORTS, t_neg },
+		{ "protocol ICMP", P_EPS, E_PORTS, t_icmp },
+		{ "protocol over 255", P_EPS, E_PORTS, t_proto_big },
+		{ "port name upper case", P_EPS, E_PORTS, t_upper },
+		{ "port name of digits", P_EPS, E_PORTS, t_digits },
+		{ "port name of 16", P_EPS, E_PORTS, t_long },
+		{ "port name empty", P_EPS, E_PORTS, t_empty },
+		{ "port name --", P_EPS, E_PORTS, t_dashes },
+		{ "port name twice", P_EPS, E_PORTS, t_twice },
+		{ "too many ports", P_EPS, E_PORTS, t_too_many },
+	};
+	struct raw r;
+
+	/* The body as it should be, with and without unknown keys. */
+	for (int extra = 0; extra < 2; extra++) {
+		endpoints_body(&r, NO_FIELD, NO_FIELD, NULL, extra);
+		ASSERT_OK(open_raw_session(r.sb.data, r.sb.size, &got));
+		ASSERT_EQ(got.type, LINK_MSG_ENDPOINTS);
+		ASSERT_EQ(got.u.endpoints.generation, 9);
+		ASSERT_EQ(got.u.endpoints.n, 1);
+		ASSERT_STR_EQ(got.u.endpoints.v[0].pod, "web-0");
+		ASSERT_EQ(got.u.endpoints.v[0].naddrs, 2);
+		ASSERT_EQ(got.u.endpoints.v[0].nlabels, 2);
+		ASSERT_STR_EQ(got.u.endpoints.v[0].labels[1].value, "");
+		ASSERT_EQ(got.u.endpoints.v[0].nports, 1);
+		ASSERT_EQ(got.u.endpoints.v[0].ports[0].port, 8080);
+		link_msg_clear(&got);
+		msgpack_sbuffer_destroy(&r.sb);
+	}
+	/* Labels and ports are optional, and may be empty. */
+	endpoints_body(&r, P_EPS, E_LABELS, OMIT, false);
+	ASSERT_OK(open_raw_session(r.sb.data, r.sb.size, &got));
+	ASSERT_EQ(got.u.endpoints.v[0].nlabels, 0);
+	link_msg_clear(&got);
+	msgpack_sbuffer_destroy(&r.sb);
+	endpoints_body(&r, P_EPS, E_PORTS, v_empty_array, false);
+	ASSERT_OK(open_raw_session(r.sb.data, r.sb.size, &got));
+	ASSERT_EQ(got.u.endpoints.v[0].nports, 0);
+	link_msg_clear(&got);
+	msgpack_sbuffer_destroy(&r.sb);
+	endpoints_body(&r, P_EPS, E_LABELS, v_map, false);
+	ASSERT_OK(open_raw_session(r.sb.data, r.sb.size, &got));
+	ASSERT_EQ(got.u.endpoints.v[0].nlabels, 0);
+	ASSERT(got.u.endpoints.v[0].labels == NULL);
+	link_msg_clear(&got);
+	msgpack_sbuffer_destroy(&r.sb);
+	endpoints_body(&r, P_EPS, NO_FIELD, v_empty_array, false);
+	ASSERT_OK(open_raw_session(r.sb.data, r.sb.size, &got));
+	ASSERT_EQ(got.u.endpoints.n, 0);
+	msgpack_sbuffer_destroy(&r.sb);
+	endpoints_body(&r, P_GEN, NO_FIELD, v_max, false);
+	ASSERT_OK(open_raw_session(r.sb.data, r.sb.size, &got));
+	ASSERT_EQ(got.u.endpoints.generation, UINT64_MAX);
+	link_msg_clear(&got);
+	msgpack_sbuffer_destroy(&r.sb);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		endpoints_body(&r, bad[i].pf, bad[i].ef, bad[i].alt, false);
+		refuse_raw(bad[i].what, false, &r);
+	}
+	endpoints_body(&r, P_EPS, NO_FIELD, e_too_many, false);
+	refuse_raw("too many endpoints", false, &r);
+	ASSERT_STR_HAS(err, "1025 endpoints");
+	endpoints_body(&r, P_EPS, E_PORTS, t_icmp, false);
+	refuse_raw("protocol ICMP", false, &r);
+	ASSERT_STR_HAS(err, "endpoint 0: prod/web-0: port http: protocol 1");
+
+	/* Every truncation of a good body. */
+	endpoints_body(&r, NO_FIELD, NO_FIELD, NULL, true);
+	for (size_t n = 0; n < r.sb.size; n++) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "endpoints cut at %zu", n);
+		refuse(what, false, r.sb.data, n);
+	}
+	msgpack_sbuffer_destroy(&r.sb);
+}
+
+/* How a node's list is filed: order of pages, generations, sessions. */
+static void
+test_endpoints_table(void)
+{
+	struct endpoint *v = make_pods(8, 2, 1), *w = make_pods(8, 3, 0);
+	struct endpoints_stats st;
+
+	endpoints_clear();
+	endpoints_set_hook(count_hook, &hook_calls);
+	hook_calls = 0;
+	ASSERT(endpoints_of(NODE_B) == NULL);
+
+	/* Two pages, then the same list again: stale, and dropped. */
+	ASSERT_EQ(recv_page(1, 5, 0, 2, v, 3), 0);
+	ASSERT(endpoints_of(NODE_B) == NULL);
+	ASSERT_EQ(recv_page(1, 5, 1, 2, v + 3, 5), 1);
+	assert_set_eq(endpoints_of(NODE_B), v, 8);
+	ASSERT_EQ(hook_calls, 1);
+	ASSERT_EQ(recv_page(1, 5, 0, 2, w, 3), 0);
+	ASSERT_EQ(recv_page(1, 5, 1, 2, w + 3, 5), 0);
+	ASSERT_EQ(recv_page(1, 4, 0, 1, w, 8), 0);
+	assert_set_eq(endpoints_of(NODE_B), v, 8);
+	endpoints_stats_get(&st);
+	ASSERT_EQ(st.stale, 3);
+	ASSERT_EQ(hook_calls, 1);
+
+	/* Newer on the same link, and older on a new one (a restart). */
+	ASSERT_EQ(recv_page(1, 6, 0, 1, w, 8), 1);
+	assert_set_eq(endpoints_of(NODE_B), w, 8);
+	ASSERT_EQ(recv_page(2, 1, 0, 1, v, 2), 1);
+	assert_set_eq(endpoints_of(NODE_B), v, 2);
+	ASSERT_EQ(endpoints_of(NODE_B)->gen, 1);
+	ASSERT_EQ(hook_calls, 3);
+
+	/* Out of order: nothing changes, the page is refused. */
+	ASSERT_EQ(recv_page(2, 2, 1, 2, w, 1), -EPROTO);
+	ASSERT_STR_HAS(err, "out of order");
+	ASSERT_EQ(recv_page(2, 2, 0, 3, w, 1), 0);
+	ASSERT_EQ(recv_page(2, 2, 2, 3, w, 1), -EPROTO);
+	ASSERT_EQ(recv_page(2, 2, 1, 3, w, 1), -EPROTO);	/* dropped */
+	ASSERT_EQ(recv_page(2, 2, 0, 2, w, 1), 0);
+	ASSERT_EQ(recv_page(2, 3, 1, 2, w, 1), -EPROTO);	/* other gen */
+	ASSERT_EQ(recv_page(2, 2, 0, 2, w, 1), 0);
+	ASSERT_EQ(recv_page(3, 2, 1, 2, w, 1), -EPROTO);	/* other link */
+	ASSERT_EQ(recv_page(2, 2, 0, 2, w, 1), 0);
+	ASSERT_EQ(recv_page(2, 2, 1, 3, w, 1), -EPROTO);	/* parts */
+	/* A new part 0 starts over. */
+	ASSERT_EQ(recv_page(2, 2, 0, 2, w, 1), 0);
+	ASSERT_EQ(recv_page(2, 3, 0, 2, w, 4), 0);
+	ASSERT_EQ(recv_page(2, 3, 1, 2, w + 4, 4), 1);
+	assert_set_eq(endpoints_of(NODE_B), w, 8);
+	/* A stale announcement's pages must still come in order. */
+	ASSERT_EQ(recv_page(2, 3, 0, 2, v, 1), 0);
+	ASSERT_EQ(recv_page(2, 3, 2, 2, v, 1), -EPROTO);
+	ASSERT_EQ(recv_page(2, 3, 0, 2, v, 1), 0);
+	ASSERT_EQ(recv_page(2, 3, 1, 2, v, 1), 0);
+	assert_set_eq(endpoints_of(NODE_B), w, 8);
+
+	/* A pod or an address twice across pages; too many in all. */
+	ASSERT_EQ(recv_page(2, 4, 0, 2, v, 2), 0);
+	ASSERT_EQ(recv_page(2, 4, 1, 2, v + 1, 2), -EINVAL);
+	ASSERT_STR_HAS(err, "twice");
+	{
+		struct endpoint x[2];
+
+		ASSERT_OK(endpoint_copy(&x[0], &v[0]));
+		ASSERT_OK(endpoint_copy(&x[1], &v[1]));
+		x[1].addrs[0] = x[0].addrs[0];
+		ASSERT_EQ(recv_page(2, 4, 0, 1, x, 2), -EINVAL);
+		ASSERT_STR_HAS(err, "held by two pods");
+		endpoint_free(&x[0]);
+		endpoint_free(&x[1]);
+	}
+	{
+		struct endpoint *many = make_pods(LINK_MAX_ENDPOINTS, 0, 0);
+
+		ASSERT_EQ(recv_page(2, 4, 0, 2, many, LINK_MAX_ENDPOINTS), 0);
+		ASSERT_EQ(recv_page(2, 4, 1, 2, v, 1), -EMSGSIZE);
+		free_pods(many, LINK_MAX_ENDPOINTS);
+	}
+	assert_set_eq(endpoints_of(NODE_B), w, 8);
+	endpoints_stats_get(&st);
+	ASSERT_EQ(st.refused, 10);
+	ASSERT_EQ(hook_calls, 4);
+
+	/* An empty list replaces a full one. */
+	ASSERT_EQ(recv_page(2, 9, 0, 1, NULL, 0), 1);
+	ASSERT_EQ(endpoints_of(NODE_B)->n, 0);
+	ASSERT_EQ(endpoints_nodes(), 1);
+	ASSERT_EQ(endpoints_count(), 0);
+	ASSERT_EQ(hook_calls, 5);
+
+	free_pods(v, 8);
+	free_pods(w, 8);
+	endpoints_clear();
+}
+
+static bool
+keep_c(void *arg, const char *node)
+{
+	(void)arg;
+	return strcmp(node, "node-c") == 0;
+}
+
+struct seen {
+	size_t n;
+	char last[LINK_NAME_MAX];
+	int stop_at;
+};
+
+static int
+see(void *arg, const char *node, const struct endpoint *ep)
+{
+	struct seen *s = arg;
+
+	ASSERT(endpoint_validate(ep, NULL, 0) == 0);
+	snprintf(s->last, sizeof(s->last), "%s", node);
+	return ++s->n == (size_t)s->stop_at ? 42 : 0;
+}
+
+/* Only addresses in 10.244.0.0/24 and fd00:244::/112 are node-b's. */
+static bool
+only_b_blocks(void *arg, const char *node, const struct endpoint *ep)
+{
+	struct sluice_prefix b[2];
+
+	ASSERT(arg == &hook_calls);
+	ASSERT_OK(sluice_prefix_parse("10.244.0.0/24", false, &b[0]));
+	ASSERT_OK(sluice_prefix_parse("fd00:244::/112", false, &b[1]));
+	return strcmp(node, NODE_B) != 0 || endpoint_in_blocks(ep, b, 2);
+}
+
+/* Several nodes: the query side, the filter, forget and prune. */
+static void
+test_endpoints_query(void)
+{
+	struct endpoint *v = make_pods(300, 1, 0);
+	struct endpoints_stats st;
+	struct link_endpoints pg;
+	struct seen s = { 0 };
+
+	endpoints_clear();
+	endpoints_set_hook(count_hook, &hook_calls);
+	hook_calls = 0;
+	ASSERT_EQ(recv_page(1, 1, 0, 1, v, 300), 1);
+	make_page(&pg, 1, 0, 1, v, 2);
+	ASSERT_EQ(endpoints_recv_page("node-c", 2, &pg, err, sizeof(err)), 1);
+	ASSERT_EQ(endpoints_count(), 302);
+	ASSERT_EQ(endpoints_nodes(), 2);
+
+	ASSERT_OK(endpoints_each(see, &s));
+	ASSERT_EQ(s.n, 302);
+	ASSERT_STR_EQ(s.last, "node-c");
+	s.n = 0;
+	s.stop_at = 5;
+	ASSERT_EQ(endpoints_each(see, &s), 42);
+	ASSERT_EQ(s.n, 5);
+
+	/* Pods 256..299 lie outside node-b's blocks. */
+	endpoints_set_filter(only_b_blocks, &hook_calls);
+	s.n = 0;
+	s.stop_at = 0;
+	ASSERT_OK(endpoints_each(see, &s));
+	ASSERT_EQ(s.n, 258);
+	endpoints_stats_get(&st);
+	ASSERT_EQ(st.filtered, 44);
+	ASSERT_EQ(endpoints_count(), 302);
+	endpoints_set_filter(NULL, NULL);
+
+	/* Forgetting does not call the hook; endpoints_notify() does. */
+	ASSERT_EQ(hook_calls, 2);
+	ASSERT(endpoints_forget(NODE_B));
+	ASSERT(!endpoints_forget(NODE_B));
+	ASSERT(endpoints_of(NODE_B) == NULL);
+	ASSERT_EQ(endpoints_count(), 2);
+	ASSERT_EQ(hook_calls, 2);
+	endpoints_notify();
+	ASSERT_EQ(hook_calls, 3);
+	endpoints_notify();
+	ASSERT_EQ(hook_calls, 3);
+
+	ASSERT_EQ(recv_page(1, 1, 0, 1, v, 3), 1);
+	ASSERT_EQ(endpoints_prune(keep_c, NULL), 1);
+	ASSERT(endpoints_of(NODE_B) == NULL);
+	ASSERT(endpoints_of("node-c") != NULL);
+	endpoints_notify();
+	ASSERT_EQ(hook_calls, 5);
+
+	free_pods(v, 300);
+	endpoints_clear();
+}
+
+/* Our own list: checked, copied, and a generation only when it changes. */
+static void
+test_endpoints_local(void)
+{
+	struct endpoint *v = make_pods(LINK_MAX_ENDPOINTS + 1, 2, 1);
+	struct endpoint_set set = { v, 10, 99 }, copy;
+
+	endpoints_clear();
+	ASSERT_EQ(endpoints_local()->gen, 0);
+	ASSERT_EQ(endpoints_set_local(&set, err, sizeof(err)), 1);
+	ASSERT_EQ(endpoints_local()->gen, 1);
+	assert_set_eq(endpoints_local(), v, 10);
+	ASSERT(endpoints_local()->v != v);
+	ASSERT_EQ(endpoints_set_local(&set, err, sizeof(err)), 0);
+	ASSERT_EQ(endpoints_local()->gen, 1);
+
+	/* Changed: a label, then the list. */
+	ASSERT_OK(endpoint_set_copy(&copy, &set));
+	ASSERT_EQ(copy.gen, 99);
+	ASSERT_OK(endpoint_copy_labels(&copy.v[3], v[4].labels, 2));
+	ASSERT_EQ(endpoints_set_local(&copy, err, sizeof(err)), 1);
+	ASSERT_EQ(endpoints_local()->gen, 2);
+	set.n = 9;
+	ASSERT_EQ(endpoints_set_local(&set, err, sizeof(err)), 1);
+	ASSERT_EQ(endpoints_local()->gen, 3);
+
+	/* Refused, keeping the list in force. */
+	snprintf(copy.v[1].pod, sizeof(copy.v[1].pod), "%s", copy.v[0].pod);
+	snprintf(copy.v[1].ns, sizeof(copy.v[1].ns), "%s", copy.v[0].ns);
+	ASSERT_EQ(endpoints_set_local(&copy, err, sizeof(err)), -EINVAL);
+	ASSERT_STR_HAS(err, "twice");
+	copy.v[2].ports[0].port = 0;
+	ASSERT_EQ(endpoints_set_local(&copy, err, sizeof(err)), -EINVAL);
+	set.n = LINK_MAX_ENDPOINTS + 1;
+	ASSERT_EQ(endpoints_set_local(&set, err, sizeof(err)), -EMSGSIZE);
+	ASSERT_EQ(endpoints_local()->gen, 3);
+	assert_set_eq(endpoints_local(), v, 9);
+	/* The most there may be. */
+	set.n = LINK_MAX_ENDPOINTS;
+	ASSERT_EQ(endpoints_set_local(&set, err, sizeof(err)), 1);
+	ASSERT_EQ(endpoints_local()->n, LINK_MAX_ENDPOINTS);
+
+	endpoint_set_free(&copy);
+	endpoint_set_free(NULL);
+	endpoint_free(NULL);
+	free_pods(v, LINK_MAX_ENDPOINTS + 1);
+	endpoints_clear();
+	ASSERT_EQ(endpoints_local()->gen, 0);
+}
+
 int
 main(void)
 {
@@ -1586,6 +2805,14 @@ main(void)
 	RUN(test_not_msgpack);
 	RUN(test_depth);
 	RUN(test_no_type_confusion);
+	RUN(test_endpoints_exchange);
+	RUN(test_endpoints_pages);
+	RUN(test_endpoints_largest);
+	RUN(test_endpoints_seal_refuses);
+	RUN(test_endpoints_decoder);
+	RUN(test_endpoints_table);
+	RUN(test_endpoints_query);
+	RUN(test_endpoints_local);
 	printf("ok\n");
 	return 0;
 }
