@@ -108,6 +108,16 @@ struct cni_conf {
 	char req_mac[18];
 	json_t *root;			/* owned: the whole config */
 	const json_t *prev_result;	/* borrowed from root; NULL if absent */
+	/*
+	 * The pod's labels, args.cni.labels ([{key, value}], the CNI
+	 * conventions' form), and its named container ports,
+	 * args.cni.namedPorts ([{name, protocol, containerPort}], a sluice
+	 * extension): what network policy selects and resolves. Borrowed
+	 * from root; NULL if absent. Checked in shape here, in content by
+	 * sluiced.
+	 */
+	const json_t *labels;
+	const json_t *named_ports;
 	/* GC: cni.dev/valid-attachments as handles. */
 	char (*valid)[CNI_HANDLE_MAX];	/* owned */
 	size_t nvalid;

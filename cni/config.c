@@ -351,6 +351,53 @@ valid_attachments(struct cni_conf *c, struct cni_err *e)
 	return 0;
 }
 
+/*
+ * args.cni.labels and args.cni.namedPorts: arrays of objects whose
+ * fields have the right JSON types; sluiced checks the values.
+ */
+static int
+pod_meta(const json_t *cni, struct cni_conf *c, struct cni_err *e)
+{
+	const json_t *l = json_object_get(cni, "labels");
+	const json_t *p = json_object_get(cni, "namedPorts");
+	size_t i;
+	json_t *x;
+
+	if (l != NULL && !json_is_null(l)) {
+		if (!json_is_array(l))
+			return cni_err_set(e, CNI_ERR_CONFIG, NULL,
+			    "args.cni.labels must be an array of {\"key\", \"value\"}");
+		json_array_foreach(l, i, x) {
+			if (!json_is_object(x) ||
+			    !json_is_string(json_object_get(x, "key")) ||
+			    !json_is_string(json_object_get(x, "value")))
+				return cni_err_set(e, CNI_ERR_CONFIG, NULL,
+				    "args.cni.labels[%zu] must be {\"key\": string, \"value\": string}",
+				    i);
+		}
+		c->labels = l;
+	}
+	if (p != NULL && !json_is_null(p)) {
+		if (!json_is_array(p))
+			return cni_err_set(e, CNI_ERR_CONFIG, NULL,
+			    "args.cni.namedPorts must be an array of {\"name\", \"protocol\", \"containerPort\"}");
+		json_array_foreach(p, i, x) {
+			const json_t *pr = json_object_get(x, "protocol");
+
+			if (!json_is_object(x) ||
+			    !json_is_string(json_object_get(x, "name")) ||
+			    !json_is_integer(json_object_get(x,
+			    "containerPort")) ||
+			    (pr != NULL && !json_is_string(pr)))
+				return cni_err_set(e, CNI_ERR_CONFIG, NULL,
+				    "args.cni.namedPorts[%zu] must be {\"name\": string, \"protocol\": string, \"containerPort\": integer}",
+				    i);
+		}
+		c->named_ports = p;
+	}
+	return 0;
+}
+
 int
 cni_conf_parse(struct cni_conf *c, enum cni_cmd cmd, const char *buf,
     size_t len, struct cni_err *e)
@@ -462,6 +509,8 @@ cni_conf_parse(struct cni_conf *c, enum cni_cmd cmd, const char *buf,
 	}
 	if ((rc = ips(v, "args.cni.", c, e)) != 0 && cmd != CNI_CMD_DEL)
 		goto out;
+	if (cmd == CNI_CMD_ADD && (rc = pod_meta(v, c, e)) != 0)
+		goto out;
 	v = json_object_get(c->root, "ipam");
 	if (v != NULL && !json_is_null(v) && !json_is_object(v)) {
 		rc = cni_err_set(e, CNI_ERR_CONFIG, NULL,
@@ -487,6 +536,8 @@ cni_conf_free(struct cni_conf *c)
 	c->root = NULL;
 	c->valid = NULL;
 	c->prev_result = NULL;
+	c->labels = NULL;
+	c->named_ports = NULL;
 }
 
 void

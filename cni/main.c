@@ -224,7 +224,42 @@ cmd_add(const struct cni_env *env, const struct cni_conf *conf,
 		goto out;
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	msgpack_pack_map(&pk, 1 + (env->args.pod_namespace[0] != '\0') +
-	    (env->args.pod_name[0] != '\0') + (want != NULL));
+	    (env->args.pod_name[0] != '\0') + (want != NULL) +
+	    (conf->labels != NULL) + (conf->named_ports != NULL));
+	if (conf->labels != NULL) {
+		size_t i;
+		json_t *x;
+
+		mp_pack_key(&pk, "labels");
+		msgpack_pack_map(&pk, json_array_size(conf->labels));
+		json_array_foreach(conf->labels, i, x) {
+			mp_pack_str(&pk, json_string_value(json_object_get(x,
+			    "key")));
+			mp_pack_str(&pk, json_string_value(json_object_get(x,
+			    "value")));
+		}
+	}
+	if (conf->named_ports != NULL) {
+		size_t i;
+		json_t *x;
+
+		mp_pack_key(&pk, "ports");
+		msgpack_pack_array(&pk, json_array_size(conf->named_ports));
+		json_array_foreach(conf->named_ports, i, x) {
+			json_int_t port = json_integer_value(json_object_get(x,
+			    "containerPort"));
+			const json_t *pr = json_object_get(x, "protocol");
+
+			msgpack_pack_map(&pk, 3);
+			mp_pack_kv_str(&pk, "name", json_string_value(
+			    json_object_get(x, "name")));
+			mp_pack_kv_str(&pk, "protocol", pr != NULL ?
+			    json_string_value(pr) : "TCP");
+			/* Out of range stays out of range for sluiced to refuse. */
+			mp_pack_kv_u64(&pk, "port", port < 0 || port > 65535 ?
+			    0 : (uint64_t)port);
+		}
+	}
 	mp_pack_kv_str(&pk, "handle", env->handle);
 	if (env->args.pod_namespace[0] != '\0')
 		mp_pack_kv_str(&pk, "namespace", env->args.pod_namespace);

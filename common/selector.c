@@ -126,6 +126,78 @@ sluice_selector_validate(const struct sluice_selector *sel, char *err,
 	return 0;
 }
 
+static bool
+alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9');
+}
+
+/* A label name or value: 1..63 of [A-Za-z0-9._-], alphanumeric ends. */
+static bool
+label_name_ok(const char *s, size_t n)
+{
+	if (n == 0 || n > 63 || !alnum(s[0]) || !alnum(s[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
+			return false;
+	return true;
+}
+
+/* A DNS subdomain (RFC 1123): lowercase labels of [a-z0-9-] and dots. */
+static bool
+subdomain_ok(const char *s, size_t n)
+{
+	size_t run = 0;
+
+	if (n == 0 || n > 253)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c == '.') {
+			if (run == 0 || s[i - 1] == '-')
+				return false;
+			run = 0;
+		} else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    (c == '-' && run > 0)) {
+			if (++run > 63)
+				return false;
+		} else {
+			return false;
+		}
+	}
+	return run > 0 && s[n - 1] != '-';
+}
+
+int
+sluice_label_check(const char *key, const char *value, char *err,
+    size_t errlen)
+{
+	const char *slash = key != NULL ? strchr(key, '/') : NULL;
+	const char *name = slash != NULL ? slash + 1 : key;
+
+	if (key == NULL || (slash != NULL &&
+	    !subdomain_ok(key, (size_t)(slash - key))) ||
+	    !label_name_ok(name, strlen(name))) {
+		snprintf(err, errlen,
+		    "label key \"%s\" is not [prefix/]name with a name of 1 to 63 "
+		    "letters, digits, '-', '_', '.' (alphanumeric at both ends) "
+		    "and a DNS subdomain as prefix", key ? key : "");
+		return -EINVAL;
+	}
+	if (value == NULL || (value[0] != '\0' &&
+	    !label_name_ok(value, strlen(value)))) {
+		snprintf(err, errlen,
+		    "label %s: value \"%s\" must be empty or 1 to 63 letters, "
+		    "digits, '-', '_', '.' beginning and ending alphanumeric",
+		    key, value ? value : "");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 bool
 sluice_selector_empty(const struct sluice_selector *sel)
 {

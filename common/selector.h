@@ -53,6 +53,15 @@ bool sluice_selector_matches(const struct sluice_selector *sel,
     const struct sluice_label *labels, size_t n);
 
 /* True if sel has neither matchLabels nor expressions (matches all). */
+/*
+ * Checks one label as Kubernetes does: the key an optional DNS-subdomain
+ * prefix (at most 253 bytes) and '/', then a name of 1 to 63 of
+ * [A-Za-z0-9._-] beginning and ending alphanumeric; the value empty or
+ * such a name. 0, or -EINVAL with a sentence in err.
+ */
+int sluice_label_check(const char *key, const char *value, char *err,
+    size_t errlen);
+
 bool sluice_selector_empty(const struct sluice_selector *sel);
 /*
  * A deep copy that owns its arrays and strings (one allocation each);

@@ -9,6 +9,8 @@
 #include "ipam/internal.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -466,6 +468,25 @@ copy_str(char *dst, size_t size, const char *src)
 	return 0;
 }
 
+/* An IANA service name as Kubernetes checks a container port's name. */
+static bool
+port_name_ok(const char *n)
+{
+	size_t len = strlen(n);
+	bool letter = false;
+
+	if (len == 0 || len > 15 || n[0] == '-' || n[len - 1] == '-')
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (n[i] >= 'a' && n[i] <= 'z')
+			letter = true;
+		else if (!(n[i] >= '0' && n[i] <= '9') &&
+		    !(n[i] == '-' && n[i + 1] != '-'))
+			return false;
+	}
+	return letter;
+}
+
 static int
 info_from_req(const struct ipam_request *req, struct ipam_alloc_info *info,
     char *err, size_t errlen)
@@ -501,6 +522,23 @@ info_from_req(const struct ipam_request *req, struct ipam_alloc_info *info,
 		if (slash != NULL)
 			copy_str(info->iface, sizeof(info->iface), slash + 1);
 	}
+	if (req->nports > IPAM_PORTS_MAX)
+		return ipam__fail(err, errlen, -EINVAL,
+		    "%s: %zu named ports, at most %d are stored", info->handle,
+		    req->nports, IPAM_PORTS_MAX);
+	for (size_t i = 0; i < req->nports; i++) {
+		const struct ipam_port *pt = &req->ports[i];
+
+		if (!port_name_ok(pt->name) || pt->port == 0 ||
+		    (pt->protocol != IPPROTO_TCP && pt->protocol != IPPROTO_UDP &&
+		    pt->protocol != IPPROTO_SCTP))
+			return ipam__fail(err, errlen, -EINVAL,
+			    "%s: named port %zu: want a name of 1 to 15 "
+			    "lowercase letters, digits and '-', a port 1-65535 "
+			    "and TCP, UDP or SCTP", info->handle, i);
+		info->ports[i] = *pt;
+	}
+	info->nports = req->nports;
 	if (req->nlabels > 0) {
 		info->labels = calloc(req->nlabels, sizeof(*info->labels));
 		if (info->labels == NULL)
@@ -1049,6 +1087,101 @@ out:
 		    strerror(-rc));
 	}
 	return rc;
+}
+
+int
+ipam_set_labels(struct ipam *ipam, const char *node, const char *ns,
+    const char *pod, const struct sluice_label *labels, size_t nlabels,
+    size_t *changed, char *err, size_t errlen)
+{
+	struct store_cursor *c = NULL;
+	struct store_txn *txn = NULL;
+	struct ipam_allocs hits = { NULL, 0 };
+	const void *k, *v;
+	size_t kl, vl, n = 0;
+	int rc;
+
+	if (changed != NULL)
+		*changed = 0;
+	if (nlabels > IPAM_LABELS_MAX)
+		return ipam__fail(err, errlen, -EINVAL,
+		    "%zu labels, at most %d are stored", nlabels,
+		    IPAM_LABELS_MAX);
+	for (size_t i = 0; i < nlabels; i++)
+		if (labels[i].key == NULL || labels[i].key[0] == '\0' ||
+		    strlen(labels[i].key) >= IPAM_LABEL_MAX ||
+		    labels[i].value == NULL ||
+		    strlen(labels[i].value) >= IPAM_LABEL_MAX)
+			return ipam__fail(err, errlen, -EINVAL,
+			    "label %zu is empty or longer than %d bytes", i,
+			    IPAM_LABEL_MAX - 1);
+	if ((rc = store_txn_begin(ipam->st, true, &txn)) != 0)
+		goto out;
+	if ((rc = store_cursor_open(txn, STORE_DB_IPAM_BY_IP, &c)) != 0)
+		goto out;
+	for (rc = store_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl); rc == 0;
+	    rc = store_cursor_next(c, &k, &kl, &v, &vl)) {
+		struct ipam_alloc_info info;
+
+		if (ipam__alloc_decode(v, vl, &info) != 0)
+			continue;	/* ipam_verify() reports it */
+		if (ipam__addr_from_key(k, kl, &info.addr) == 0 &&
+		    strcmp(info.node, node) == 0 &&
+		    strcmp(info.namespace, ns) == 0 &&
+		    strcmp(info.pod, pod) == 0)
+			rc = ipam__allocs_push(&hits, &info);
+		ipam__alloc_info_clear(&info);
+		if (rc != 0)
+			goto out;
+	}
+	if (rc != -ENOENT)
+		goto out;
+	store_cursor_close(c);
+	c = NULL;
+	rc = 0;
+	/* Rewritten after the walk: a put under a live cursor moves it. */
+	for (size_t i = 0; i < hits.n && rc == 0; i++) {
+		struct ipam_alloc_info *info = &hits.v[i];
+
+		free(info->labels);
+		info->labels = NULL;
+		info->nlabels = 0;
+		if (nlabels > 0 && (info->labels = calloc(nlabels,
+		    sizeof(*info->labels))) == NULL) {
+			rc = -ENOMEM;
+			break;
+		}
+		for (size_t j = 0; j < nlabels; j++) {
+			copy_str(info->labels[j].key,
+			    sizeof(info->labels[j].key), labels[j].key);
+			copy_str(info->labels[j].value,
+			    sizeof(info->labels[j].value), labels[j].value);
+		}
+		info->nlabels = nlabels;
+		rc = ipam__alloc_put(txn, info);
+		n++;
+	}
+	if (rc == 0 && hits.n == 0) {
+		store_txn_abort(txn);
+		txn = NULL;
+		ipam_allocs_free(&hits);
+		return ipam__fail(err, errlen, -ENOENT,
+		    "pod %s/%s holds no address on node %s", ns, pod, node);
+	}
+	if (rc == 0) {
+		rc = store_txn_commit(txn);
+		txn = NULL;
+	}
+out:
+	store_cursor_close(c);
+	store_txn_abort(txn);
+	ipam_allocs_free(&hits);
+	if (rc != 0)
+		return ipam__fail(err, errlen, rc, "cannot store the labels: %s",
+		    strerror(-rc));
+	if (changed != NULL)
+		*changed = n;
+	return 0;
 }
 
 /* ---- blocks ----------------------------------------------------------- */

@@ -118,6 +118,18 @@ struct ipam;
 #define IPAM_HANDLE_MAX 256	/* container ID + '/' + interface, + NUL */
 #define IPAM_IFACE_MAX 16	/* IFNAMSIZ */
 #define IPAM_LABELS_MAX 64	/* labels stored with one allocation */
+#define IPAM_PORTS_MAX 32	/* named container ports of one allocation */
+#define IPAM_PORT_NAME_MAX 16	/* an IANA service name: 15 + NUL */
+
+/*
+ * A named container port of the pod (spec.containers[].ports), which
+ * network policy resolves by name. protocol is an IPPROTO_* number.
+ */
+struct ipam_port {
+	char name[IPAM_PORT_NAME_MAX];
+	uint8_t protocol;
+	uint16_t port;
+};
 #define IPAM_LABEL_MAX 320	/* one label key or value, + NUL */
 
 /* Default block sizes and the bounds accepted (at most 4096 per block). */
@@ -196,6 +208,8 @@ struct ipam_request {
 	size_t nnode_labels;
 	const struct sluice_label *labels;	/* stored with the endpoint */
 	size_t nlabels;
+	const struct ipam_port *ports;	/* stored with the endpoint */
+	size_t nports;
 	int family;			/* AF_INET, AF_INET6, or 0: any */
 	const char *pool;		/* requested pool name, or NULL */
 	const struct sluice_addr *addr;	/* requested address, or NULL */
@@ -215,6 +229,8 @@ struct ipam_alloc_info {
 		char value[IPAM_LABEL_MAX];
 	} *labels;			/* owned */
 	size_t nlabels;
+	struct ipam_port ports[IPAM_PORTS_MAX];
+	size_t nports;
 	/* Re-home reports only: the new address; family 0 if released. */
 	struct sluice_addr moved_to;
 };
@@ -284,6 +300,16 @@ int ipam_gc(struct ipam *ipam, const char *node, const char *const *live,
 int ipam_get(struct ipam *ipam, const char *handle,
     struct ipam_alloc_info *info, char *err, size_t errlen);
 void ipam_alloc_info_clear(struct ipam_alloc_info *info);
+
+/*
+ * Replaces the labels of every allocation of pod namespace/name on node
+ * (the pod's endpoint metadata, which network policy selects), in one
+ * transaction; *changed (may be NULL) receives how many allocations were
+ * rewritten. -ENOENT with a sentence if the pod holds no address here.
+ */
+int ipam_set_labels(struct ipam *ipam, const char *node, const char *ns,
+    const char *pod, const struct sluice_label *labels, size_t nlabels,
+    size_t *changed, char *err, size_t errlen);
 
 /* Looks a handle up; -ENOENT if it holds nothing. */
 int ipam_lookup(struct ipam *ipam, const char *handle,

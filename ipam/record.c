@@ -234,6 +234,32 @@ ipam__alloc_decode(const void *v, size_t vlen, struct ipam_alloc_info *info)
 			info->nlabels = i + 1;
 		}
 	}
+	/* Named ports: [[name, protocol, port], ...] (added in 0.4; optional). */
+	l = mp_map_get(&up.data, "pt");
+	if (l != NULL && l->type == MSGPACK_OBJECT_ARRAY) {
+		if (l->via.array.size > IPAM_PORTS_MAX)
+			goto out;
+		for (uint32_t i = 0; i < l->via.array.size; i++) {
+			const msgpack_object *e = &l->via.array.ptr[i];
+			struct ipam_port *pt = &info->ports[i];
+
+			if (e->type != MSGPACK_OBJECT_ARRAY ||
+			    e->via.array.size != 3 ||
+			    mp_get_str(&e->via.array.ptr[0], pt->name,
+			    sizeof(pt->name)) != 0 ||
+			    e->via.array.ptr[1].type !=
+			    MSGPACK_OBJECT_POSITIVE_INTEGER ||
+			    e->via.array.ptr[1].via.u64 > 255 ||
+			    e->via.array.ptr[2].type !=
+			    MSGPACK_OBJECT_POSITIVE_INTEGER ||
+			    e->via.array.ptr[2].via.u64 == 0 ||
+			    e->via.array.ptr[2].via.u64 > 65535)
+				goto out;
+			pt->protocol = (uint8_t)e->via.array.ptr[1].via.u64;
+			pt->port = (uint16_t)e->via.array.ptr[2].via.u64;
+			info->nports = i + 1;
+		}
+	}
 	rc = 0;
 out:
 	if (rc != 0)
@@ -273,7 +299,7 @@ ipam__alloc_put(struct store_txn *txn, const struct ipam_alloc_info *info)
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 6);
+	msgpack_pack_map(&pk, 6 + (info->nports > 0));
 	mp_pack_kv_str(&pk, "h", info->handle);
 	mp_pack_kv_str(&pk, "n", info->node);
 	mp_pack_kv_str(&pk, "ns", info->namespace);
@@ -284,6 +310,16 @@ ipam__alloc_put(struct store_txn *txn, const struct ipam_alloc_info *info)
 	for (size_t i = 0; i < info->nlabels; i++) {
 		mp_pack_str(&pk, info->labels[i].key);
 		mp_pack_str(&pk, info->labels[i].value);
+	}
+	if (info->nports > 0) {
+		mp_pack_key(&pk, "pt");
+		msgpack_pack_array(&pk, info->nports);
+		for (size_t i = 0; i < info->nports; i++) {
+			msgpack_pack_array(&pk, 3);
+			mp_pack_str(&pk, info->ports[i].name);
+			msgpack_pack_uint8(&pk, info->ports[i].protocol);
+			msgpack_pack_uint16(&pk, info->ports[i].port);
+		}
 	}
 	if (sb.data == NULL) {
 		rc = -ENOMEM;
@@ -310,6 +346,7 @@ ipam__alloc_info_clear(struct ipam_alloc_info *info)
 	free(info->labels);
 	info->labels = NULL;
 	info->nlabels = 0;
+	info->nports = 0;
 }
 
 int
