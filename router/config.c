@@ -99,6 +99,13 @@ static const struct field fields[] = {
 	    "120", 1, 600),
 	FLD("nat.addresses", F_ADDRS4, false, nat_addrs_str, NULL),
 	FLD("nat.doNotNat", F_CIDRS, false, no_nat_str, NULL),
+	/*
+	 * The policy flow table (its idle timeouts are nat.*'s); mid-stream
+	 * TCP picked up so that a restart does not cut connections.
+	 */
+	FLDU("policy.maxFlows", policy_max_flows_str, policy_max_flows,
+	    "262144", 64, 16777216),
+	FLD("policy.tcpLoosePickup", F_BOOL, false, policy_loose_str, "true"),
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -374,6 +381,7 @@ set_numbers(struct sluiced_config *cfg)
 		    v[0] ? (uint32_t)strtoul(v, NULL, 10) : 0;
 	}
 	cfg->offloads = strcmp(cfg->offloads_str, "false") != 0;
+	cfg->policy_loose = strcmp(cfg->policy_loose_str, "false") != 0;
 	/* Defaults of the structured fields (set ones are parsed already). */
 	if (cfg->nat_port_lo == 0) {
 		unsigned int lo = 0, hi = 0;

@@ -77,6 +77,11 @@ struct sluiced_config {
 	uint16_t nat_port_lo, nat_port_hi;
 	char nat_max_flows_str[12];
 	uint32_t nat_max_flows;
+	/* policy.*: the policy flow table (timeouts are nat.*'s) */
+	char policy_max_flows_str[12];
+	uint32_t policy_max_flows;
+	char policy_loose_str[8];
+	bool policy_loose;		/* mid-stream TCP picked up (restarts) */
 	char nat_addrs_str[CONFIG_LIST_MAX];	/* empty: underlay.address */
 	uint32_t nat_addrs[CONFIG_NAT_ADDRS_MAX];	/* network order */
 	uint32_t nat_naddrs;

@@ -14,6 +14,8 @@
 #include "router/daemon.h"
 #include "router/links.h"
 #include "router/natops.h"
+#include "router/manifestops.h"
+#include "router/policyd.h"
 #include "router/worker.h"
 
 static int
@@ -316,5 +318,11 @@ const struct ctlsock_op sluiced_ctl_ops[] = {
 	{ "ipam.get", ipamd_op_get },
 	{ "conntrack", natops_conntrack },
 	{ "ipam.gc", ipamd_op_gc },
+	{ "policy", policyd_op_list },
+	{ "policy.explain", policyd_op_explain },
+	{ "endpoints", policyd_op_endpoints },
+	{ "label", policyd_op_label },
+	{ "apply", manifestops_apply },
+	{ "delete", manifestops_delete },
 	{ NULL, NULL },
 };

@@ -39,6 +39,9 @@ struct sluiced {
 	struct dplane *dp;
 	uint8_t vtep_mac[6];
 	struct ipam *ipam;
+	struct policyd *policyd;	/* network policy (policyd.h) */
+	/* sluiced_reload() (main.c), for ops that change the manifests. */
+	int (*reload)(struct sluiced *d);
 	struct claims claims;		/* block claims by quorum */
 	struct sluice_prefix *blocks;	/* owned: manifest podCIDRs + IPAM claims */
 	uint32_t nblocks;
@@ -59,6 +62,8 @@ struct sluiced {
 	uint64_t started_ms;		/* uv_now() at start, for uptime */
 	uv_signal_t sig_term, sig_int, sig_hup;
 	uv_timer_t watchdog;
+	uv_fs_event_t manifest_watch;	/* the manifests directory */
+	uv_timer_t manifest_quiet;	/* a reload once changes settle */
 	bool ready;			/* start-up complete */
 	bool stopping;
 };

@@ -24,6 +24,9 @@
 
 #define DP_NAME_MAX 64
 
+struct policy_state;
+struct pf_table;
+
 struct dp_peer {
 	char name[DP_NAME_MAX];
 	struct sockaddr_storage sa;	/* underlay address and VXLAN port */
@@ -59,6 +62,13 @@ struct dp_snapshot {
 	uint32_t nat_addrs[8];		/* network order */
 	uint32_t nnat;
 	uint16_t nat_lo, nat_hi;
+	/*
+	 * Network policy: the state in force (a reference the snapshot
+	 * holds; NULL or inactive: no policy, nothing tracked) and the
+	 * flow table (the data plane's, borrowed).
+	 */
+	struct policy_state *pol;
+	struct pf_table *pf;
 };
 
 /* Frees a snapshot and what it owns. Accepts NULL. */
@@ -98,6 +108,10 @@ enum dp_counter {
 	DP_DROP_NAT_INVALID,	/* TCP without a flow and not a SYN, or bad flags */
 	DP_DROP_NAT_UNSUPPORTED, /* fragment, or not TCP/UDP/ICMP echo */
 	DP_DROP_NAT_NO_FLOW,	/* to a NAT address and port, no flow */
+	DP_DROP_POLICY,		/* network policy denied the flow */
+	DP_DROP_POLICY_FULL,	/* new flow, policy flow table full */
+	DP_DROP_POLICY_INVALID,	/* TCP flags no stack sends, or no SYN (pickup off) */
+	DP_DROP_POLICY_RELATED,	/* ICMP error quoting no allowed flow */
 	DP_DROP_IP_BASE,
 	DP_DROP_VXLAN_BASE = DP_DROP_IP_BASE + IP_DROP__COUNT,
 	DP_COUNTER__COUNT = DP_DROP_VXLAN_BASE + VXLAN_DROP__COUNT,

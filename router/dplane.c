@@ -1,6 +1,7 @@
 #include "router/dplane.h"
 
 #include "nat/ct.h"
+#include "policy/flows.h"
 
 #include <errno.h>
 #include <linux/rtnetlink.h>
@@ -14,6 +15,7 @@
 
 #include "common/log.h"
 #include "overlay/tun.h"
+#include "router/polstate.h"
 #include "router/worker.h"
 
 #define POOL_SIZE 256
@@ -32,6 +34,7 @@ struct dplane {
 	int tun_fd, udp_fd;
 	struct worker *w;
 	struct ct_table *ct;		/* NAT flows, used by the worker */
+	struct pf_table *pf;		/* policy flows, used by the worker */
 	_Atomic(struct dp_snapshot *) cur;
 	struct retired *retired;
 	uint32_t nretired;
@@ -68,6 +71,10 @@ static const char *const names[DP_DROP_IP_BASE] = {
 	[DP_DROP_NAT_NO_PORT] = "drop_nat_no_port",
 	[DP_DROP_NAT_INVALID] = "drop_nat_invalid",
 	[DP_DROP_NAT_UNSUPPORTED] = "drop_nat_unsupported",
+	[DP_DROP_POLICY] = "drop_policy",
+	[DP_DROP_POLICY_FULL] = "drop_policy_full",
+	[DP_DROP_POLICY_INVALID] = "drop_policy_invalid",
+	[DP_DROP_POLICY_RELATED] = "drop_policy_related",
 	[DP_DROP_NAT_NO_FLOW] = "drop_nat_no_flow",
 };
 
@@ -106,6 +113,7 @@ dp_snapshot_free(struct dp_snapshot *s)
 	lpm_destroy(s->src);
 	lpm_destroy(s->nat_src);
 	lpm_destroy(s->no_nat);
+	policy_state_unref(s->pol);
 	free(s->peers);
 	free(s);
 }
@@ -300,6 +308,20 @@ dplane_start(struct dplane **out, uv_loop_t *loop,
 	    .tcp_established = cfg->nat_tcp_est_s, .udp = cfg->nat_udp_s,
 	    .udp_assured = cfg->nat_udp_assured_s, .icmp = cfg->nat_icmp_s,
 	    .tcp_time_wait = cfg->nat_time_wait_s });
+	d->pf = pf_new(cfg->policy_max_flows);
+	if (d->pf == NULL) {
+		rc = -ENOMEM;
+		snprintf(err, errlen,
+		    "cannot allocate the policy flow table (policy.maxFlows %u)",
+		    cfg->policy_max_flows);
+		goto err;
+	}
+	/* One set of conntrack timeouts for both tables. */
+	pf_set_timeouts(d->pf, &(struct pf_timeouts){
+	    .tcp_established = cfg->nat_tcp_est_s, .udp = cfg->nat_udp_s,
+	    .udp_assured = cfg->nat_udp_assured_s, .icmp = cfg->nat_icmp_s,
+	    .tcp_time_wait = cfg->nat_time_wait_s });
+	pf_set_loose(d->pf, cfg->policy_loose);
 	rc = worker_start(&d->w, d->tun_fd, d->udp_fd, &d->cur, d->ct,
 	    cfg->offloads, POOL_SIZE, BUF_SIZE, d->info.tun_mtu);
 	if (rc != 0) {
@@ -316,6 +338,8 @@ dplane_start(struct dplane **out, uv_loop_t *loop,
 	*out = d;
 	return 0;
 err:
+	ct_free(d->ct);
+	pf_free(d->pf);
 	if (d->udp_fd >= 0)
 		close(d->udp_fd);
 	if (d->tun_fd >= 0)
@@ -341,10 +365,19 @@ dplane_stop(struct dplane *d)
 	d->ct = NULL;
 	reclaim(d, true);
 	dp_snapshot_free(atomic_load(&d->cur));
+	atomic_store(&d->cur, NULL);
+	pf_free(d->pf);		/* after the snapshots that borrow it */
+	d->pf = NULL;
 	close(d->udp_fd);
 	close(d->tun_fd);	/* persistent: the device stays */
 	uv_timer_stop(&d->reclaim);
 	uv_close((uv_handle_t *)&d->reclaim, on_timer_closed);
+}
+
+struct pf_table *
+dplane_pf(const struct dplane *d)
+{
+	return d != NULL ? d->pf : NULL;
 }
 
 struct ct_table *

@@ -1,6 +1,6 @@
 /*
- * inside.c - TUN -> de-NAT of replies -> route -> SNAT (natOutgoing, to
- * the outside) -> (policy: a later issue) -> MTU -> encap -> UDP.
+ * inside.c - TUN -> de-NAT of replies -> network policy -> route -> SNAT
+ * (natOutgoing, to the outside) -> MTU -> encap -> UDP.
  *
  * Each stage is one call that either lets the packet go on or ends it
  * with a verdict. Read from top to bottom, this is the path of every
@@ -100,7 +100,12 @@ nat_back(const struct dp_snapshot *s, struct ct_table *ct, uint32_t now,
 	    false, now, &f) == CT_OK) {
 		xlate_dst(p->data, ii, f.pod, f.pport);
 		hop_back(p);
+		/* ii describes the packet as it now is (policy reads it). */
 		memcpy(&ii->dst.u.v4, &f.pod, 4);
+		if (k.proto == IPPROTO_ICMP)
+			ii->sport = f.pport;	/* the echo identifier */
+		else
+			ii->dport = f.pport;
 		note(r, DP_NAT_IN);
 		return true;
 	}
@@ -186,9 +191,17 @@ inside_whole(const struct dp_snapshot *s, struct ct_table *ct, uint32_t now,
 		return false;
 	if (ct != NULL && s->nnat > 0 && ii.version == 4 &&
 	    is_nat_addr(s, ii.dst.u.v4.s_addr)) {
+		struct ip_info pi;
+
 		if (!xlate_key_of(p->data, &ii, &k) ||
 		    ct_in(ct, k.proto, k.src, k.sport, k.dst, k.dport,
 		    k.tcp_flags, false, now, &f) != CT_OK)
+			return false;
+		/* Policy sees the pod's side: judged before the rewrite. */
+		pi = ii;
+		memcpy(&pi.dst.u.v4, &f.pod, 4);
+		pi.dport = f.pport;
+		if (!policy_gate(s, now, p->data, &pi, r))
 			return false;
 		xlate_dst_partial(p->data, &ii, f.pod, f.pport);
 		hop_back(p);
@@ -196,8 +209,13 @@ inside_whole(const struct dp_snapshot *s, struct ct_table *ct, uint32_t now,
 		return true;
 	}
 	table = ii.version == 4 ? s->dst4 : s->dst6;
+	if (table != NULL && lpm_lookup(table, &ii.dst, &route) &&
+	    DP_ROUTE_KIND(route) != DP_ROUTE_LOCAL)
+		return false;	/* to a peer: cut into VXLAN frames */
+	if (!policy_gate(s, now, p->data, &ii, r))
+		return false;	/* each segment is dropped and counted */
 	if (table != NULL && lpm_lookup(table, &ii.dst, &route))
-		return DP_ROUTE_KIND(route) == DP_ROUTE_LOCAL;
+		return true;	/* a pod of this node */
 	if (ct == NULL || s->nnat == 0 || ii.version != 4 ||
 	    s->nat_src == NULL || !lpm_lookup(s->nat_src, &ii.src, &route) ||
 	    (s->no_nat != NULL && lpm_lookup(s->no_nat, &ii.dst, &route)))
@@ -241,7 +259,15 @@ inside_process(const struct dp_snapshot *s, struct ct_table *ct,
 	    !nat_back(s, ct, now, p, &ii, r))
 		return;
 
-	/* 3. Route: which node owns the destination's block? */
+	/*
+	 * 3. Network policy: the egress of a pod of this node, the ingress
+	 *    of one (after the de-NAT above, before the SNAT below, so it
+	 *    sees the pods' own addresses).
+	 */
+	if (!policy_gate(s, now, p->data, &ii, r))
+		return;
+
+	/* 4. Route: which node owns the destination's block? */
 	table = ii.version == 4 ? s->dst4 : s->dst6;
 	if (table == NULL || !lpm_lookup(table, &ii.dst, &route)) {
 		/* Not a cluster address: SNAT for natOutgoing pools, and
@@ -269,8 +295,6 @@ inside_process(const struct dp_snapshot *s, struct ct_table *ct,
 		return;
 	}
 	peer = &s->peers[DP_ROUTE_PEER_IDX(route)];
-
-	/* 4. (policy: the network policy issue) */
 
 	/* 5. MTU: a packet the tunnel cannot carry whole. */
 	if (p->len > peer->mtu) {

@@ -1,14 +1,17 @@
 #include "router/ipamd.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/log.h"
 #include "common/mp.h"
 #include "ipam/ipam.h"
 #include "router/daemon.h"
+#include "router/policyd.h"
 
 static void
 on_problem(void *arg, const char *problem)
@@ -285,6 +288,60 @@ arg_str(const struct ctl_request *req, const char *key, char *buf,
 	return 0;
 }
 
+/*
+ * The pod's named container ports: [{name, protocol ("TCP", "UDP",
+ * "SCTP"; TCP if absent), port}], as Kubernetes has them in
+ * spec.containers[].ports. Checked by ipam_allocate().
+ */
+static int
+ports_parse(const msgpack_object *o, struct ipam_port *out, size_t *n,
+    char *err, size_t errlen)
+{
+	*n = 0;
+	if (o == NULL || o->type == MSGPACK_OBJECT_NIL)
+		return 0;
+	if (o->type != MSGPACK_OBJECT_ARRAY ||
+	    o->via.array.size > IPAM_PORTS_MAX) {
+		snprintf(err, errlen,
+		    "argument \"ports\" must be an array of at most %d maps",
+		    IPAM_PORTS_MAX);
+		return -EINVAL;
+	}
+	for (uint32_t i = 0; i < o->via.array.size; i++) {
+		const msgpack_object *e = &o->via.array.ptr[i];
+		const msgpack_object *pr = mp_map_get(e, "protocol");
+		char proto[8] = "TCP";
+		uint64_t port = 0;
+
+		if (e->type != MSGPACK_OBJECT_MAP ||
+		    mp_get_str(mp_map_get(e, "name"), out[i].name,
+		    sizeof(out[i].name)) != 0 ||
+		    (pr != NULL && mp_get_str(pr, proto, sizeof(proto)) != 0) ||
+		    mp_get_u64(mp_map_get(e, "port"), &port) != 0 ||
+		    port == 0 || port > 65535) {
+			snprintf(err, errlen,
+			    "argument \"ports\"[%u] must be {name: at most 15 bytes, protocol: TCP|UDP|SCTP, port: 1-65535}",
+			    i);
+			return -EINVAL;
+		}
+		if (strcasecmp(proto, "TCP") == 0)
+			out[i].protocol = IPPROTO_TCP;
+		else if (strcasecmp(proto, "UDP") == 0)
+			out[i].protocol = IPPROTO_UDP;
+		else if (strcasecmp(proto, "SCTP") == 0)
+			out[i].protocol = IPPROTO_SCTP;
+		else {
+			snprintf(err, errlen,
+			    "argument \"ports\"[%u]: protocol \"%s\" is not TCP, UDP or SCTP",
+			    i, proto);
+			return -EINVAL;
+		}
+		out[i].port = (uint16_t)port;
+		*n = i + 1;
+	}
+	return 0;
+}
+
 int
 ipamd_op_allocate(void *arg, const struct ctl_request *req,
     msgpack_packer *pk, char *err, size_t errlen)
@@ -299,6 +356,8 @@ ipamd_op_allocate(void *arg, const struct ctl_request *req,
 	struct sluice_addr want;
 	const char *a = NULL;
 	struct dplane_info di;
+	struct ipam_port ports[IPAM_PORTS_MAX];
+	struct sluice_label *labels = NULL;
 	int rc;
 
 	if ((rc = arg_str(req, "handle", handle, sizeof(handle), &r.handle,
@@ -316,6 +375,14 @@ ipamd_op_allocate(void *arg, const struct ctl_request *req,
 		snprintf(err, errlen, "argument \"handle\" is required");
 		return -EINVAL;
 	}
+	if ((rc = ports_parse(mp_map_get(req->args, "ports"), ports,
+	    &r.nports, err, errlen)) != 0)
+		return rc;
+	r.ports = ports;
+	if ((rc = policyd_labels_parse(mp_map_get(req->args, "labels"),
+	    "argument \"labels\"", &labels, &r.nlabels, err, errlen)) != 0)
+		return rc;
+	r.labels = labels;
 	/*
 	 * Selection by labels: this node's (its Node manifest) and the pod
 	 * namespace's (its Namespace manifest; none if there is none).
@@ -334,15 +401,18 @@ ipamd_op_allocate(void *arg, const struct ctl_request *req,
 	if (a != NULL) {
 		if (sluice_addr_parse(a, &want) != 0) {
 			snprintf(err, errlen, "\"%s\" is not an IP address", a);
-			return -EINVAL;
+			rc = -EINVAL;
+			goto out;
 		}
 		r.addr = &want;
 	}
 	rc = ipam_allocate(d->ipam, &r, &res, err, errlen);
-	if (rc == -EAGAIN)	/* a new block first, from the cluster */
-		return claims_wait(d, req, &res.need_block, err, errlen);
+	if (rc == -EAGAIN) {	/* a new block first, from the cluster */
+		rc = claims_wait(d, req, &res.need_block, err, errlen);
+		goto out;
+	}
 	if (rc != 0)
-		return rc;
+		goto out;
 	/* A new block is routed here and announced before we answer. */
 	if (res.claimed && ipamd_own_blocks(d)) {
 		peers_apply(d);
@@ -350,6 +420,12 @@ ipamd_op_allocate(void *arg, const struct ctl_request *req,
 	}
 	if (!res.existing) {
 		char ab[SLUICE_ADDRSTRLEN];
+
+		/*
+		 * The pod is under its policy before it has its address:
+		 * its first packet is judged as its own.
+		 */
+		policyd_update(d, POLICYD_LOCAL_PODS);
 
 		log_info("ipam: %s gets %s (pool %s%s%s%s%s)", r.handle,
 		    sluice_addr_str(&res.addr, ab, sizeof(ab)), res.pool,
@@ -365,7 +441,9 @@ ipamd_op_allocate(void *arg, const struct ctl_request *req,
 	mp_pack_kv_bool(pk, "natOutgoing", res.nat_outgoing);
 	mp_pack_kv_bool(pk, "existing", res.existing);
 	mp_pack_kv_u64(pk, "mtu", di.tun_mtu);
-	return 0;
+out:
+	policyd_labels_free(labels, r.nlabels);
+	return rc;
 }
 
 /* Gives back an empty block this node claimed; announced at once. */
@@ -439,8 +517,10 @@ ipamd_op_release(void *arg, const struct ctl_request *req,
 	}
 	if (rc != 0)
 		return rc;
-	if (found)
+	if (found) {
 		log_info("ipam: released %s", h != NULL ? h : a);
+		policyd_update(d, POLICYD_LOCAL_PODS);
+	}
 	msgpack_pack_map(pk, 1);
 	mp_pack_kv_bool(pk, "released", found);
 	return 0;
@@ -579,6 +659,8 @@ ipamd_op_gc(void *arg, const struct ctl_request *req, msgpack_packer *pk,
 	    dry != NULL && dry->via.boolean, &stale, err, errlen);
 	if (rc != 0)
 		goto out;
+	if (!(dry != NULL && dry->via.boolean) && stale.n > 0)
+		policyd_update(d, POLICYD_LOCAL_PODS);
 	msgpack_pack_map(pk, 2);
 	mp_pack_kv_bool(pk, "released", !(dry != NULL && dry->via.boolean));
 	mp_pack_key(pk, "stale");

@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "common/mp.h"
 #include "router/daemon.h"
+#include "router/policyd.h"
 #include "router/notify.h"
 
 #include <sodium.h>
@@ -151,6 +152,8 @@ sluiced_reload(struct sluiced *d)
 	d->manifests = next;
 	d->reload_error[0] = '\0';
 	claims_manifest(d);
+	/* Policy before the snapshot below, which carries it. */
+	policyd_manifests(d, &d->manifests.cluster);
 	log_info("manifests: generation %llu in force: %zu documents from %zu files in %s",
 	    (unsigned long long)next.generation, next.ndocs, next.nfiles,
 	    d->cfg.manifests_dir);
@@ -215,9 +218,62 @@ stop(struct sluiced *d, const char *why)
 	dplane_stop(d->dp);	/* joins the worker; the TUN stays */
 	d->dp = NULL;
 	notify_watchdog_stop(&d->watchdog);
+	uv_fs_event_stop(&d->manifest_watch);
+	uv_close((uv_handle_t *)&d->manifest_watch, NULL);
+	uv_close((uv_handle_t *)&d->manifest_quiet, NULL);
 	uv_close((uv_handle_t *)&d->sig_term, NULL);
 	uv_close((uv_handle_t *)&d->sig_int, NULL);
 	uv_close((uv_handle_t *)&d->sig_hup, NULL);
+}
+
+/*
+ * The manifests directory is watched: a change (an editor's save, a
+ * config-management run, `sluicectl apply`) reloads it after a quiet
+ * moment, so a burst of writes is one reload. A refused set is logged and
+ * the one in force stays, as with SIGHUP.
+ */
+#define MANIFEST_QUIET_MS 200
+
+static void
+on_manifest_quiet(uv_timer_t *t)
+{
+	struct sluiced *d = t->data;
+
+	if (d->stopping)
+		return;
+	log_info("manifests: %s changed; reloading", d->cfg.manifests_dir);
+	sluiced_reload(d);
+}
+
+static void
+on_manifest_event(uv_fs_event_t *h, const char *file, int events, int status)
+{
+	struct sluiced *d = h->data;
+
+	(void)events;
+	if (status < 0 || d->stopping)
+		return;
+	/* Our own temporary files (apply) and editors' hidden ones. */
+	if (file != NULL && file[0] == '.')
+		return;
+	uv_timer_start(&d->manifest_quiet, on_manifest_quiet,
+	    MANIFEST_QUIET_MS, 0);
+}
+
+static void
+watch_manifests(struct sluiced *d)
+{
+	int rc;
+
+	uv_timer_init(d->loop, &d->manifest_quiet);
+	d->manifest_quiet.data = d;
+	uv_fs_event_init(d->loop, &d->manifest_watch);
+	d->manifest_watch.data = d;
+	rc = uv_fs_event_start(&d->manifest_watch, on_manifest_event,
+	    d->cfg.manifests_dir, 0);
+	if (rc != 0)
+		log_warnx("manifests: cannot watch %s (%s): changes take effect on SIGHUP only",
+		    d->cfg.manifests_dir, uv_strerror(rc));
 }
 
 static void
@@ -477,6 +533,9 @@ main(int argc, char **argv)
 		fatalx("%s", err);
 	if (ipamd_open(&d, err, sizeof(err)) != 0)
 		fatalx("ipam: %s", err);
+	d.reload = sluiced_reload;
+	if (policyd_start(&d, err, sizeof(err)) != 0)
+		fatalx("policy: %s", err);
 	if (sluiced_reload(&d) != 0)
 		fatalx("manifests in %s rejected; fix them or move them aside",
 		    d.cfg.manifests_dir);
@@ -508,8 +567,11 @@ main(int argc, char **argv)
 		fatalx("ipam: %s", err);
 	if (links_start(&d, err, sizeof(err)) != 0)
 		fatalx("%s", err);
+	/* This node's pods, to the others as their links come up. */
+	policyd_update(&d, POLICYD_LOCAL_PODS);
 
 	notify_watchdog_start(d.loop, &d.watchdog);
+	watch_manifests(&d);
 
 	log_info("node %s ready: underlay %s (%s), status socket %s, state %s",
 	    d.cfg.node_name, d.cfg.underlay_if, d.cfg.underlay_addr_str,
@@ -526,6 +588,7 @@ main(int argc, char **argv)
 
 	uv_run(d.loop, UV_RUN_DEFAULT);
 
+	policyd_stop(&d);
 	peers_free(&d);
 	ipamd_close(&d);
 	netlink_close(d.nl);

@@ -1,6 +1,6 @@
 /*
- * outside.c - UDP -> decap -> (de-NAT, ingress policy: later issues) ->
- * TUN. Every datagram that reaches the underlay socket takes this path.
+ * outside.c - UDP -> decap -> ingress policy -> TUN. Every datagram
+ * that reaches the underlay socket takes this path.
  */
 #include "router/pipeline.h"
 
@@ -12,7 +12,7 @@ drop(struct pipeline_result *r, enum dp_counter why)
 }
 
 void
-outside_process(const struct dp_snapshot *s, struct pkt *p,
+outside_process(const struct dp_snapshot *s, uint32_t now, struct pkt *p,
     const struct sluice_addr *src, struct pipeline_result *r)
 {
 	struct ip_info ii;
@@ -64,6 +64,8 @@ outside_process(const struct dp_snapshot *s, struct pkt *p,
 		return;
 	}
 
-	/* 5. (de-NAT, ingress policy: later issues) */
+	/* 5. Network policy: the ingress of the pod it is for. */
+	if (!policy_gate(s, now, p->data, &ii, r))
+		return;
 	r->verdict = VERDICT_TO_TUN;
 }

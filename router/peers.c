@@ -12,7 +12,10 @@
 #include "common/log.h"
 #include "router/daemon.h"
 #include "router/linkproto.h"
+#include "router/endpoints.h"
 #include "router/links.h"
+#include "router/policyd.h"
+#include "router/polstate.h"
 
 const char *
 peer_state_name(enum peer_state st)
@@ -265,6 +268,8 @@ compile(struct sluiced *d)
 		s->nat_addrs[s->nnat++] = d->cfg.nat_addrs[i];
 	s->nat_lo = d->cfg.nat_port_lo;
 	s->nat_hi = d->cfg.nat_port_hi;
+	s->pol = policy_state_ref(policyd_state(d));
+	s->pf = dplane_pf(d->dp);
 	if (rc == 0)
 		return s;
 fail:
@@ -471,20 +476,27 @@ peers_kernel_release(struct sluiced *d)
 	sync_kernel(d);
 }
 
-void
-peers_apply(struct sluiced *d)
+bool
+peers_publish(struct sluiced *d)
 {
 	struct dp_snapshot *s;
 
 	if (d->dp == NULL)
-		return;
+		return false;
 	s = compile(d);
 	if (s == NULL) {
 		log_warnx("routes: cannot compile the data-path snapshot (out of memory); the previous one stays");
-		return;
+		return false;
 	}
 	dplane_publish(d->dp, s);
-	sync_kernel(d);
+	return true;
+}
+
+void
+peers_apply(struct sluiced *d)
+{
+	if (peers_publish(d))
+		sync_kernel(d);
 }
 
 void
@@ -585,6 +597,9 @@ peers_accept_blocks(struct sluiced *d, struct peer *p,
 	if (replace_blocks(p, ok, n)) {
 		log_info("peer %s owns %u blocks", p->name, n);
 		ipamd_peer_blocks(d, p);
+		/* Its pods are believed for the addresses of its blocks. */
+		if (endpoints_of(p->name) != NULL)
+			policyd_update(d, POLICYD_TOPOLOGY);
 		peers_apply(d);
 	}
 }

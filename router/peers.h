@@ -69,6 +69,11 @@ void peers_kernel_release(struct sluiced *d);
 
 /* Compiles and publishes the snapshot, and syncs routes and rules. */
 void peers_apply(struct sluiced *d);
+/*
+ * Publishes a new data-path snapshot (the policy in force changed) without
+ * touching the kernel. false if it could not be built (logged).
+ */
+bool peers_publish(struct sluiced *d);
 
 void peer_set_state(struct sluiced *d, struct peer *p, enum peer_state st,
     const char *why);

@@ -56,9 +56,19 @@ bool inside_whole(const struct dp_snapshot *s, struct ct_table *ct,
 
 /*
  * A datagram from the underlay socket, from src: check the sender,
- * decapsulate, check the inner destination is ours.
+ * decapsulate, check the inner destination is ours, apply the ingress
+ * policy of the pod it is for (now: the flow table's clock).
  */
-void outside_process(const struct dp_snapshot *s, struct pkt *p,
-    const struct sluice_addr *src, struct pipeline_result *r);
+void outside_process(const struct dp_snapshot *s, uint32_t now,
+    struct pkt *p, const struct sluice_addr *src, struct pipeline_result *r);
+
+/*
+ * The network policy stage (router/polgate.c): the packet ii describes,
+ * with both addresses as the pods see them (before SNAT, after de-NAT),
+ * finds or makes its flow; true if it may go on, false with r set to a
+ * drop. pkt is only read. now is the flow table's clock.
+ */
+bool policy_gate(const struct dp_snapshot *s, uint32_t now,
+    const uint8_t *pkt, const struct ip_info *ii, struct pipeline_result *r);
 
 #endif

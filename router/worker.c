@@ -1,6 +1,7 @@
 #include "router/worker.h"
 
 #include "nat/ct.h"
+#include "policy/flows.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -456,7 +457,7 @@ from_udp(struct worker *w, const struct dp_snapshot *s)
 
 			v.size = v.len;
 			dp_count(&w->st, DP_UDP_RX, 1);
-			outside_process(s, &v, &src, &r);
+			outside_process(s, w->now, &v, &src, &r);
 			if (r.verdict == VERDICT_TO_TUN && w->offloads) {
 				dp_count(&w->st, DP_DECAP, 1);
 				offload_gro_add(w->gro, v.data, v.len,
@@ -513,8 +514,11 @@ run(void *arg)
 		atomic_store_explicit(&w->seen_gen, s ? s->gen : 0,
 		    memory_order_release);
 		w->now = ct_clock();
-		if (w->ct != NULL && w->now != w->expired_at) {
-			ct_expire(w->ct, w->now);
+		if (w->now != w->expired_at) {
+			if (w->ct != NULL)
+				ct_expire(w->ct, w->now);
+			if (s != NULL && s->pf != NULL)
+				pf_expire(s->pf, w->now);
 			w->expired_at = w->now;
 		}
 		if (s == NULL || n <= 0)

@@ -156,7 +156,7 @@ echo "sent     $sent"
 echo "received $(cat "$TB_TMP/rx")  ($ms ms)"
 
 step "NAT outgoing: the outside host (192.0.2.100) sees each pod as its node"
-tb_bg outside "$PY" tests/tools/whoami.py serve 7000 30
+tb_bg outside "$PY" tests/tools/whoami.py serve 7000 60 2
 sleep 0.3
 for pod in pod-a1 pod-b1 pod-c1; do
 	seen=$(tb_exec "$pod" "$PY" tests/tools/whoami.py tcp 192.0.2.100 7000) ||
@@ -165,6 +165,43 @@ for pod in pod-a1 pod-b1 pod-c1; do
 done
 tb_exec pod-a1 ping -c 1 -W 2 -q 192.0.2.100 | tail -1
 tb_ctl node-a conntrack | sed -n '1,12p'
+
+step "Network policy: the default namespace may reach only the outside host's port 7000"
+cat >"$TB_TMP/egress.yaml" <<'YAML'
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: egress-7000, namespace: default}
+spec:
+  podSelector: {}
+  policyTypes: [Egress]
+  egress:
+  - to: [{ipBlock: {cidr: 192.0.2.100/32}}]
+    ports: [{protocol: TCP, port: 7000}]
+YAML
+cat "$TB_TMP/egress.yaml"
+for n in node-a node-b node-c; do
+	tb_ctl "$n" apply -f "$TB_TMP/egress.yaml" >/dev/null || tb_fail "apply on $n"
+done
+echo "(applied with sluicectl apply -f on every node)"
+if seen=$(tb_exec pod-a1 timeout 3 "$PY" tests/tools/whoami.py tcp 192.0.2.100 7000); then
+	echo "pod-a1 -> outside:7000  allowed (outside sees $seen)"
+else
+	tb_fail "pod-a1 -> outside:7000 was denied"
+fi
+if tb_exec pod-a1 timeout 3 "$PY" tests/tools/whoami.py tcp 192.0.2.100 7001 >/dev/null 2>&1; then
+	tb_fail "pod-a1 -> outside:7001 was allowed"
+fi
+echo "pod-a1 -> outside:7001  denied (no answer)"
+echo "node-a's log:"
+grep -m1 'policy: denied' "$TB_TMP/node-a/log" | sed 's/^/  /'
+echo "sluicectl policy explain --from default/pod-a1 --to 192.0.2.100:7001/tcp"
+tb_ctl node-a policy explain --from default/pod-a1 --to 192.0.2.100:7001/tcp
+echo "sluicectl policy explain --from default/pod-a1 --to 192.0.2.100:7000/tcp"
+tb_ctl node-a policy explain --from default/pod-a1 --to 192.0.2.100:7000/tcp
+for n in node-a node-b node-c; do
+	tb_ctl "$n" delete -f "$TB_TMP/egress.yaml" >/dev/null || tb_fail "delete on $n"
+done
+echo "(deleted with sluicectl delete -f: pods talk freely again)"
 
 step "node-c's daemon is killed: the others withdraw its block within the dead interval (${TB_DEAD_MS} ms)"
 kill -KILL "${TB_PID[node-c]}"

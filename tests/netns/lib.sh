@@ -316,7 +316,8 @@ tb_cni_conf() {
 
 # tb_cni NODE COMMAND ID [POD] < config: runs the plugin in NODE for
 # container ID, eth0 in the netns of POD (a tb_ns name, default ID; "-"
-# leaves CNI_NETNS out); stdout and exit status are the plugin's.
+# leaves CNI_NETNS out); stdout and exit status are the plugin's. The
+# pod is ID of Kubernetes namespace $TB_CNI_NS (default "default").
 tb_cni() {
 	local node=$1 cmd=$2 id=$3 pod=${4:-$3} netns
 	netns="/var/run/netns/$(tb_ns_name "$pod")"
@@ -324,7 +325,7 @@ tb_cni() {
 	tb_exec "$node" timeout -k 5 "$TB_CNI_TIMEOUT" env CNI_COMMAND="$cmd" \
 	    CNI_CONTAINERID="$id" CNI_NETNS="$netns" CNI_IFNAME=eth0 \
 	    CNI_PATH=/nonexistent \
-	    CNI_ARGS="K8S_POD_NAMESPACE=default;K8S_POD_NAME=$id" "$CNI"
+	    CNI_ARGS="K8S_POD_NAMESPACE=${TB_CNI_NS:-default};K8S_POD_NAME=$id" "$CNI"
 }
 
 # tb_host_veths NODE: how many host ends of sluice-cni ("sl" + 12 hex).
@@ -333,6 +334,38 @@ tb_host_veths() {
 	links=$(tb_exec "$1" ip -o link show) || return 1
 	awk -F': ' '{print $2}' <<<"$links" | cut -d@ -f1 |
 	    grep -cE '^sl[0-9a-f]{12}$' || true
+}
+
+# tb_attach NODE NS POD APP [NAMED PORTS JSON]: a pod namespace POD
+# attached through sluice-cni as pod NS/POD with label app=APP (and
+# args.cni.namedPorts); prints its address.
+tb_attach() {
+	local node=$1 ns=$2 pod=$3 app=$4 ports=${5:-} extra r
+	extra="\"args\": {\"cni\": {\"labels\": [{\"key\": \"app\", \"value\": \"$app\"}]${ports:+, \"namedPorts\": $ports}}}"
+	tb_ns "$pod"
+	r=$(tb_cni_conf "$node" 1.0.0 "$extra" | TB_CNI_NS=$ns tb_cni "$node" ADD "$pod") ||
+	    tb_fail "ADD $ns/$pod: $r"
+	tb_jq 'j["ips"][0]["address"].split("/")[0]' <<<"$r"
+}
+
+# tb_tcp ok|no FROM HOST PORT WHAT: a TCP connection from namespace FROM
+# gets its answer (ok), or none within 3 s (no); tests/tools/whoami.py
+# serves the other end.
+tb_tcp() {
+	local want=$1 from=$2 host=$3 port=$4 what=$5 got=no
+	tb_exec "$from" timeout -k 1 3 "$PY" "$SLUICE_SRC/tests/tools/whoami.py" \
+	    tcp "$host" "$port" >/dev/null 2>&1 && got=ok
+	[ "$got" = "$want" ] ||
+	    tb_fail "$what: $from -> $host:$port should be $([ "$want" = ok ] && echo allowed || echo denied)"
+}
+
+# tb_apply FILE NODE...: sluicectl apply -f FILE on each node.
+tb_apply() {
+	local f=$1 n
+	shift
+	for n in "$@"; do
+		tb_ctl "$n" apply -f "$f" >/dev/null || tb_fail "apply $f on $n"
+	done
 }
 
 # jq-like: tb_jq EXPR < JSON (the parsed document is j).

@@ -14,6 +14,13 @@ time bound.
                                      hold them all open, then print how
                                      many got an answer and how many
                                      distinct ADDR PORT pairs
+  whoami.py hold HOST PORT T FILE    one connection, held: a byte every
+                                     0.1 s, echoed back by serve; FILE
+                                     holds the round trips so far, then
+                                     "stalled N" (no echo within 1 s) or
+                                     "done N" after T seconds
+
+A served TCP connection echoes what it receives (for hold).
 """
 import selectors
 import socket
@@ -59,6 +66,8 @@ def serve(port, seconds, nports=1):
             else:
                 try:
                     data = key.fileobj.recv(64)
+                    if data:
+                        key.fileobj.sendall(data)
                 except OSError:
                     data = b""
                 if not data:
@@ -122,6 +131,35 @@ def tcp_many(host, port, n, seconds, nports=1):
     print(got, len(answers))
 
 
+def hold(host, port, seconds, path):
+    end = time.monotonic() + seconds
+    s = socket.create_connection((host, port), timeout=5)
+    s.recv(64)
+    s.settimeout(1)
+    n = 0
+
+    def note(text):
+        with open(path + ".new", "w") as f:
+            f.write(text + "\n")
+        import os
+        os.replace(path + ".new", path)
+
+    while time.monotonic() < end:
+        try:
+            s.sendall(b"x")
+            if not s.recv(1):
+                note("closed %d" % n)
+                sys.exit(1)
+        except (socket.timeout, OSError):
+            note("stalled %d" % n)
+            sys.exit(1)
+        n += 1
+        note("%d" % n)
+        time.sleep(0.1)
+    note("done %d" % n)
+    s.close()
+
+
 held = []
 if __name__ == "__main__":
     mode = sys.argv[1]
@@ -136,5 +174,7 @@ if __name__ == "__main__":
         tcp_many(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]),
                  float(sys.argv[5]),
                  int(sys.argv[6]) if len(sys.argv) > 6 else 1)
+    elif mode == "hold":
+        hold(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), sys.argv[5])
     else:
         sys.exit(__doc__)
