@@ -10,6 +10,7 @@
 #     through (NAT'd flows: policy sees the pod's address);
 #   - egress to a port range (endPort) and to a named port;
 #   - ingress from namespaceSelector AND podSelector, across nodes;
+#   - ingress and egress policies on both ends of one connection;
 #   - ingress default deny: replies of the pod's own connections pass,
 #     unsolicited inbound from the outside does not;
 #   - `delete -f` lifts a policy; a bad policy is refused whole.
@@ -225,6 +226,40 @@ tb_tcp no c "$D" 8080 "ns+pod selector (y/c: wrong namespace)"
 tb_tcp no b "$D" 8080 "ns+pod selector (x/b: wrong pod, same node as d)"
 tb_tcp no out "$D" 8080 "ns+pod selector (outside)"
 unpolicy ingress-d
+
+# --- ingress and egress together, on both ends of one connection -----------
+# z/d takes connections from x/a only and may open none itself; x/a may
+# open connections to z/d only. The replies of d (egress-isolated) pass.
+policy both <<'YAML'
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: d-serves-a, namespace: z}
+spec:
+  podSelector: {matchLabels: {app: d}}
+  policyTypes: [Ingress, Egress]
+  ingress:
+  - from: [{namespaceSelector: {matchLabels: {team: red}}, podSelector: {matchLabels: {app: a}}}]
+    ports: [{port: 8080}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: a-to-d, namespace: x}
+spec:
+  podSelector: {matchLabels: {app: a}}
+  policyTypes: [Egress]
+  egress:
+  - to: [{namespaceSelector: {matchLabels: {team: green}}}]
+YAML
+tb_tcp ok a "$D" 8080 "egress of a and ingress of d both allow (replies of d pass)"
+tb_tcp no a 192.0.2.100 7000 "egress of a: only to z"
+tb_tcp no d 192.0.2.100 7000 "egress of d: nothing"
+tb_tcp no d "$A" 8080 "egress of d: not even to a"
+tb_tcp no b "$D" 8080 "ingress of d: x/a only"
+tb_assert_match "explain: both sides" "verdict  allow" \
+    "$(tb_ctl node-a policy explain --from x/a --to z/d:8080/tcp)"
+tb_assert_match "explain: the deciding ingress rule" "d-serves-a ingress\[0\]" \
+    "$(tb_ctl node-a policy explain --from x/a --to z/d:8080/tcp)"
+unpolicy both
 
 # --- ingress default deny: replies pass, unsolicited inbound does not -------
 policy deny-ingress <<'YAML'

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <ftw.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -638,6 +639,70 @@ test_persistence(void)
 		ASSERT_OK(alloc(&n, h, "default", &r));
 		ASSERT(r.existing && sluice_addr_eq(&r.addr, &got[i]));
 	}
+	node_close(&n);
+}
+
+/* ---- pod metadata: labels and named ports --------------------------- */
+
+static void
+test_pod_meta(void)
+{
+	struct sluice_label labels[2] = { { "app", "web" }, { "tier", "1" } };
+	struct sluice_label relabel[1] = { { "app", "db" } };
+	struct ipam_port ports[2] = { { "http", IPPROTO_TCP, 8080 },
+	    { "dns", IPPROTO_UDP, 53 } };
+	struct ipam_port bad = { "Bad_Name", IPPROTO_TCP, 80 };
+	struct ipam_alloc_info info;
+	struct ipam_pool p = { 0 };
+	struct ipam_request req;
+	struct ipam_result r;
+	struct node n;
+	size_t changed;
+
+	node_init(&n, "meta", "n1", "z1");
+	p.name = "a";
+	p.cidr = P("10.30.0.0/24");
+	ASSERT_OK(ipam_pools_set(n.ipam, &p, 1, err, sizeof(err)));
+	request(&req, &n, "c1/eth0", "shop");
+	req.pod = "web-1";
+	req.labels = labels;
+	req.nlabels = 2;
+	req.ports = ports;
+	req.nports = 2;
+	ASSERT_OK(ipam_allocate(n.ipam, &req, &r, err, sizeof(err)));
+	/* A port name Kubernetes would refuse is refused, nothing stored. */
+	request(&req, &n, "c2/eth0", "shop");
+	req.ports = &bad;
+	req.nports = 1;
+	ASSERT_EQ(ipam_allocate(n.ipam, &req, &r, err, sizeof(err)), -EINVAL);
+	ASSERT(strstr(err, "named port 0") != NULL);
+	ASSERT_EQ(ipam_get(n.ipam, "c2/eth0", &info, err, sizeof(err)), -ENOENT);
+	/* Both survive a restart. */
+	node_close(&n);
+	node_open(&n);
+	ASSERT_OK(ipam_pools_set(n.ipam, &p, 1, err, sizeof(err)));
+	ASSERT_OK(ipam_get(n.ipam, "c1/eth0", &info, err, sizeof(err)));
+	ASSERT_EQ(info.nports, 2);
+	ASSERT(strcmp(info.ports[0].name, "http") == 0 &&
+	    info.ports[0].protocol == IPPROTO_TCP && info.ports[0].port == 8080);
+	ASSERT(strcmp(info.ports[1].name, "dns") == 0 &&
+	    info.ports[1].protocol == IPPROTO_UDP && info.ports[1].port == 53);
+	ASSERT_EQ(info.nlabels, 2);
+	ipam_alloc_info_clear(&info);
+	/* Relabel: every allocation of the pod, ports kept. */
+	ASSERT_OK(ipam_set_labels(n.ipam, "n1", "shop", "web-1", relabel, 1,
+	    &changed, err, sizeof(err)));
+	ASSERT_EQ(changed, 1);
+	ASSERT_OK(ipam_get(n.ipam, "c1/eth0", &info, err, sizeof(err)));
+	ASSERT_EQ(info.nlabels, 1);
+	ASSERT(strcmp(info.labels[0].key, "app") == 0 &&
+	    strcmp(info.labels[0].value, "db") == 0);
+	ASSERT_EQ(info.nports, 2);
+	ipam_alloc_info_clear(&info);
+	ASSERT_EQ(ipam_set_labels(n.ipam, "n1", "shop", "nobody", relabel, 1,
+	    &changed, err, sizeof(err)), -ENOENT);
+	ASSERT_EQ(ipam_set_labels(n.ipam, "n2", "shop", "web-1", relabel, 1,
+	    &changed, err, sizeof(err)), -ENOENT);
 	node_close(&n);
 }
 
@@ -2013,6 +2078,7 @@ main(void)
 	RUN(test_pool_validation);
 	RUN(test_rules);
 	RUN(test_persistence);
+	RUN(test_pod_meta);
 	RUN(test_differential);
 	RUN(test_conflict);
 	RUN(test_conflict_random);
