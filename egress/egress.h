@@ -95,19 +95,31 @@ struct egress_pod {
 /*
  * Checks one policy: name, a subject selector, a gateway selector,
  * IPv4 addresses and destinations with host bits clear, caps. 0 or
- * -EINVAL with a sentence naming the policy and the field.
+ * -EINVAL with a sentence naming the policy and the field, e.g.
+ * "EgressGatewayPolicy finance: spec.destinations[1]: 10.0.0.1/8 has host
+ * bits set". Destinations are IPv4 only: the egress IPs are IPv4, so an
+ * IPv6 flow could not be SNATed to one. Egress addresses must not repeat.
+ * The field names are those of the document: spec.namespaceSelector,
+ * spec.podSelector, spec.gatewaySelector, spec.egressAddresses,
+ * spec.destinations, spec.fallback.
  */
 int egress_policy_validate(const struct egress_policy *p, char *err,
     size_t errlen);
 
-/* True if p selects pod (subject only; destinations aside). */
+/*
+ * True if p selects pod (subject only; destinations aside): the
+ * namespace selector, if any, matches the namespace's labels and the pod
+ * selector, if any, the pod's. A policy with neither selects nothing.
+ */
 bool egress_policy_selects(const struct egress_policy *p,
     const struct egress_pod *pod);
 
 /*
  * The policy of v[0..n) that decides a flow of pod to dst (precedence
  * above), or NULL if none applies. dst must not be a cluster address
- * (the caller routes those through the overlay).
+ * (the caller routes those through the overlay). A name tie goes to the
+ * lower name. NULL for a non-IPv4 dst: no policy applies to IPv6 flows,
+ * even one without destinations, as no egress IP could carry them.
  */
 const struct egress_policy *egress_match(const struct egress_policy *v,
     size_t n, const struct egress_pod *pod, const struct sluice_addr *dst);
@@ -125,6 +137,14 @@ struct egress_candidate {
  * stable order: same zone as zone first (when zone is non-NULL), then by
  * node name; cut to p->max_gateways. Writes at most max entries to out
  * and returns how many.
+ *
+ * A gateway is one if its labels match p->gateway_selector and it has an
+ * egress IP for p: with p->addrs, the first of p->addrs (in p's order)
+ * that the gateway owns, and a gateway owning none of them is not one;
+ * without, the gateway's first address. A gateway's zone is its
+ * EGRESS_ZONE_LABEL label. The cap counts gateways whatever their health
+ * (this has no view of it): every entry comes back with healthy true and
+ * the caller clears it for the gateways whose control link is down.
  */
 size_t egress_candidates(const struct egress_policy *p,
     const struct egress_gateway *gws, size_t ngws, const char *zone,
@@ -136,11 +156,29 @@ size_t egress_candidates(const struct egress_policy *p,
  * a new flow), or among the healthy ones (for a flow already on a
  * draining gateway: pinned says "keep it where it is" and is the index
  * it is on, or -1). Returns an index into c, or -1 if none is eligible.
+ *
+ * Precisely: if pinned is an index into c and c[pinned] is healthy, that
+ * is the answer, draining or not, so that a flow's conntrack and SNAT
+ * state stay on one gateway for its life. Otherwise (pinned -1, out of
+ * range, or its gateway unhealthy) the flow is placed as a new one. Equal
+ * weights (the same node twice) go to the lower node name, then the
+ * lower index.
  */
 int egress_pick(const struct egress_candidate *c, size_t n,
     uint64_t flow_hash, int pinned);
 
 /* The rendezvous weight of a gateway name for a flow hash. */
 uint64_t egress_weight(const char *node, uint64_t flow_hash);
+
+/*
+ * The hash of a flow's 5-tuple, in its original orientation (pod to
+ * outside; not symmetric). Ports are numbers in host byte order, 0 for
+ * protocols without ports. The seed is fixed and the bytes are read in
+ * a fixed order, so every node computes the same hash for a flow: the
+ * pod's node to pick a gateway, the gateway to check the flow is its.
+ */
+uint64_t egress_flow_hash(const struct sluice_addr *src,
+    const struct sluice_addr *dst, uint8_t proto, uint16_t sport,
+    uint16_t dport);
 
 #endif
