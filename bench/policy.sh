@@ -57,8 +57,10 @@ YAML
 tb_daemon_start node-a
 tb_daemon_start node-b
 tb_wait_peers node-a 1
-A=$(tb_attach node-a bench a a)
-B=$(tb_attach node-b bench b b)
+tb_attach node-a bench a a
+A=${TB_ADDR[a]}
+tb_attach node-b bench b b
+B=${TB_ADDR[b]}
 
 # RULES rules each way that match nothing these pods send, then the one
 # that allows everything: a verdict walks them all.

@@ -338,14 +338,16 @@ tb_host_veths() {
 
 # tb_attach NODE NS POD APP [NAMED PORTS JSON]: a pod namespace POD
 # attached through sluice-cni as pod NS/POD with label app=APP (and
-# args.cni.namedPorts); prints its address.
+# args.cni.namedPorts); its address goes to TB_ADDR[POD]. Call it in the
+# test's own shell (not in $(...)): the namespace must be remembered for
+# the clean-up.
 tb_attach() {
 	local node=$1 ns=$2 pod=$3 app=$4 ports=${5:-} extra r
 	extra="\"args\": {\"cni\": {\"labels\": [{\"key\": \"app\", \"value\": \"$app\"}]${ports:+, \"namedPorts\": $ports}}}"
 	tb_ns "$pod"
 	r=$(tb_cni_conf "$node" 1.0.0 "$extra" | TB_CNI_NS=$ns tb_cni "$node" ADD "$pod") ||
 	    tb_fail "ADD $ns/$pod: $r"
-	tb_jq 'j["ips"][0]["address"].split("/")[0]' <<<"$r"
+	TB_ADDR[$pod]=$(tb_jq 'j["ips"][0]["address"].split("/")[0]' <<<"$r")
 }
 
 # tb_tcp ok|no FROM HOST PORT WHAT: a TCP connection from namespace FROM

@@ -56,9 +56,12 @@ tb_daemon_start node-a
 tb_daemon_start node-b
 tb_wait_peers node-a 1
 
-A=$(tb_attach node-a x a a)
-C=$(tb_attach node-a y c c)
-D=$(tb_attach node-b z d d)
+tb_attach node-a x a a
+A=${TB_ADDR[a]}
+tb_attach node-a y c c
+C=${TB_ADDR[c]}
+tb_attach node-b z d d
+D=${TB_ADDR[d]}
 tb_log "pods: x/a $A, y/c $C, z/d $D"
 tb_bg out "$PY" "$WHOAMI" serve 7000 120 4
 tb_bg a "$PY" "$WHOAMI" serve 8080 120

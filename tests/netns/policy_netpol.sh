@@ -73,10 +73,14 @@ tb_daemon_start node-a
 tb_daemon_start node-b
 tb_wait_peers node-a 1
 
-A=$(tb_attach node-a x a a)
-C=$(tb_attach node-a y c c)
-B=$(tb_attach node-b x b b '[{"name": "http", "protocol": "TCP", "containerPort": 8080}]')
-D=$(tb_attach node-b z d d)
+tb_attach node-a x a a
+A=${TB_ADDR[a]}
+tb_attach node-a y c c
+C=${TB_ADDR[c]}
+tb_attach node-b x b b '[{"name": "http", "protocol": "TCP", "containerPort": 8080}]'
+B=${TB_ADDR[b]}
+tb_attach node-b z d d
+D=${TB_ADDR[d]}
 tb_log "pods: x/a $A, y/c $C, x/b $B, z/d $D"
 
 tb_bg out "$PY" "$WHOAMI" serve 7000 120 4
