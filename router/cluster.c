@@ -38,14 +38,39 @@ meta_labels(struct mctx *c, yaml_document_t *doc, yaml_node_t *meta,
 	return l == NULL || mf_labels(c, doc, l, "metadata.labels", labels, n);
 }
 
+/*
+ * Points cl->egress_gateways at the nodes with egress addresses, in node
+ * order: realloc() may have moved every node they borrow from.
+ */
+static void
+gateways_point(struct cluster *cl)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < cl->nnodes; i++) {
+		const struct cluster_node *n = &cl->nodes[i];
+
+		if (n->negress_addrs == 0)
+			continue;
+		cl->egress_gateways[k++] = (struct egress_gateway){
+			.node = n->name,
+			.labels = n->labels,
+			.nlabels = n->nlabels,
+			.addrs = n->egress_addrs,
+			.naddrs = n->negress_addrs,
+			.draining = n->egress_drain,
+		};
+	}
+}
+
 int
 cluster_node_parse(struct mctx *c, yaml_document_t *doc, yaml_node_t *meta,
     yaml_node_t *spec, const char *name, size_t line, struct cluster *cl)
 {
 	static const char *const keys[] = { "address", "podCIDRs", "managed",
-		"vtepMAC", NULL };
+		"vtepMAC", "egress", NULL };
 	struct cluster_node n;
-	yaml_node_t *cidrs;
+	yaml_node_t *cidrs, *egress;
 	char mac[32] = "";
 	int before = c->nerr;
 
@@ -82,6 +107,8 @@ cluster_node_parse(struct mctx *c, yaml_document_t *doc, yaml_node_t *meta,
 	if (!n.managed && !n.has_vtep_mac)
 		mf_report(c, &spec->start_mark, "spec.vtepMAC",
 		    "required when managed is false (nothing announces the MAC)");
+	if ((egress = mf_get(doc, spec, "egress")) != NULL)
+		cluster_node_egress_parse(c, doc, egress, &n, cl);
 	cidrs = mf_get(doc, spec, "podCIDRs");
 	if (cidrs != NULL && cidrs->type != YAML_SEQUENCE_NODE) {
 		mf_report(c, &cidrs->start_mark, "spec.podCIDRs",
@@ -112,6 +139,20 @@ cluster_node_parse(struct mctx *c, yaml_document_t *doc, yaml_node_t *meta,
 	}
 	if (!meta_labels(c, doc, meta, &n.labels, &n.nlabels))
 		return -EINVAL;
+	/*
+	 * The gateway array grows first: should the nodes fail to grow, it
+	 * still points into the nodes as they are.
+	 */
+	if (n.negress_addrs > 0) {
+		struct egress_gateway *g = realloc(cl->egress_gateways,
+		    (cl->negress_gateways + 1) * sizeof(*g));
+
+		if (g == NULL) {
+			mf_labels_free(n.labels, n.nlabels);
+			return -ENOMEM;
+		}
+		cl->egress_gateways = g;
+	}
 	{
 		struct cluster_node *nn = realloc(cl->nodes,
 		    (cl->nnodes + 1) * sizeof(*cl->nodes));
@@ -123,6 +164,9 @@ cluster_node_parse(struct mctx *c, yaml_document_t *doc, yaml_node_t *meta,
 		cl->nodes = nn;
 		cl->nodes[cl->nnodes++] = n;	/* owns the labels now */
 	}
+	if (n.negress_addrs > 0)
+		cl->negress_gateways++;
+	gateways_point(cl);
 	return 0;
 }
 
@@ -641,6 +685,8 @@ cluster_validate(const struct cluster *cl, FILE *errs)
 #undef REPORT
 	if (policy_validate(&cl->policy, errs))
 		bad = 1;
+	if (cluster_egress_validate(cl, errs))
+		bad = 1;
 	return bad ? -EINVAL : 0;
 }
 
@@ -657,6 +703,8 @@ cluster_free(struct cluster *cl)
 		mf_labels_free(cl->namespaces[i].labels,
 		    cl->namespaces[i].nlabels);
 	cluster_policy_free(&cl->policy);
+	cluster_egress_free(&cl->egress);
+	free(cl->egress_gateways);
 	free(cl->namespaces);
 	free(cl->nodes);
 	free(cl->pools);

@@ -26,6 +26,17 @@
  * The policy kinds (NetworkPolicy, AdminNetworkPolicy,
  * BaselineAdminNetworkPolicy, NetworkSet, GlobalNetworkSet) are parsed by
  * router/policy_yaml.c and kept here too, in struct cluster_policy.
+ *
+ * Egress gateways (egress/egress.h) are declared here too, both parsed by
+ * router/egress_yaml.c: a gateway is a Node with egress addresses,
+ *
+ *   spec:
+ *     address: 192.0.2.7
+ *     egress: {addresses: [198.51.100.1, 198.51.100.2], drain: false}
+ *
+ * and the kind EgressGatewayPolicy (sluice.io/v1alpha1, cluster-wide)
+ * says which pods leave through which gateways, kept in struct
+ * cluster_egress.
  */
 #ifndef SLUICE_ROUTER_CLUSTER_H
 #define SLUICE_ROUTER_CLUSTER_H
@@ -36,6 +47,7 @@
 #include <stdio.h>
 
 #include "common/addr.h"
+#include "egress/egress.h"
 #include "ipam/ipam.h"
 #include "policy/model.h"
 
@@ -53,6 +65,14 @@ struct cluster_node {
 	size_t nlabels;
 	bool has_vtep_mac;
 	uint8_t vtep_mac[6];
+	/*
+	 * spec.egress: the IPv4 addresses this node SNATs egress flows to
+	 * (none: it is no gateway), each held by this node only, in no
+	 * IPPool and no node's underlay address; drain: no new flows.
+	 */
+	struct sluice_addr egress_addrs[EGRESS_ADDRS_MAX];
+	size_t negress_addrs;
+	bool egress_drain;
 	char file[256];			/* where it was declared */
 	size_t line;
 };
@@ -142,6 +162,27 @@ struct cluster_policy {
 	size_t nglobal_netsets;
 };
 
+/* router/egress_yaml.c: owns one parsed EgressGatewayPolicy. */
+struct egress_yaml_policy;
+
+/*
+ * The EgressGatewayPolicy objects of the manifests, in load order, as
+ * struct cluster_policy keeps each policy kind: n models (egress/egress.h,
+ * an array to hand to egress_match() as it is), their owners (which hold
+ * every string, selector and array a model points to) and where each was
+ * declared. Owned by the cluster and freed by cluster_free(); models stay
+ * valid until then, or until cluster_egress_free() for a daemon that took
+ * them out. In a set cluster_validate() accepts, names are unique and
+ * every address a policy lists is an egress address of a Node its
+ * gateways.nodeSelector selects.
+ */
+struct cluster_egress {
+	struct egress_policy *policies;
+	struct egress_yaml_policy **owners;
+	struct cluster_src *srcs;
+	size_t n;
+};
+
 struct cluster {
 	struct cluster_node *nodes;	/* owned */
 	size_t nnodes;
@@ -150,13 +191,26 @@ struct cluster {
 	struct cluster_pool *pools;	/* owned */
 	size_t npools;
 	struct cluster_policy policy;	/* owned */
+	struct cluster_egress egress;	/* owned */
+	/*
+	 * The Nodes with egress addresses, in load order, at most
+	 * EGRESS_GATEWAYS_MAX: the array the egress library takes as it is.
+	 * The array is owned; what its entries point to (name, labels,
+	 * addresses) is borrowed from nodes[] and valid until cluster_free()
+	 * (the entries are pointed again whenever a Node is added).
+	 */
+	struct egress_gateway *egress_gateways;
+	size_t negress_gateways;
 };
 
 /*
  * Cross-document checks once every file is read: unique node names and
  * addresses, pools that do not overlap, podCIDRs inside a pool and owned
  * by one node only; policy names unique per kind (per namespace for
- * NetworkPolicy and NetworkSet) and at most one BaselineAdminNetworkPolicy.
+ * NetworkPolicy and NetworkSet) and at most one BaselineAdminNetworkPolicy;
+ * egress addresses held by one node only, in no IPPool and no node's
+ * underlay address; EgressGatewayPolicy names unique, and the addresses
+ * each lists egress addresses of a node of its gateways.
  * Reports each problem with the file and line of the document at fault;
  * returns 0 or -EINVAL.
  */
@@ -176,6 +230,9 @@ const struct cluster_pool *cluster_pool_find(const struct cluster *cl,
  * cluster to keep them alive for the data path: router/policyd.c).
  */
 void cluster_policy_free(struct cluster_policy *p);
+
+/* The same for the EgressGatewayPolicy objects (router/egress_yaml.c). */
+void cluster_egress_free(struct cluster_egress *e);
 
 void cluster_free(struct cluster *cl);
 

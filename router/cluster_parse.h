@@ -33,4 +33,25 @@ cluster_doc_parser cluster_banp_parse;
 cluster_doc_parser cluster_netset_parse;
 cluster_doc_parser cluster_global_netset_parse;
 
+/*
+ * router/egress_yaml.c. EgressGatewayPolicy is a sluice kind: manifest.c
+ * checks its envelope, so it takes the spec like IPPool and Node.
+ */
+cluster_kind_parser cluster_egress_policy_parse;
+
+/*
+ * A Node's spec.egress (the value node egress) into n's egress fields,
+ * n's other fields (managed) read already; cl for the count of gateways.
+ * Reports through c; returns false if anything was reported.
+ */
+bool cluster_node_egress_parse(struct mctx *c, yaml_document_t *doc,
+    yaml_node_t *egress, struct cluster_node *n, const struct cluster *cl);
+
+/*
+ * cluster_validate()'s egress part: egress addresses against each other,
+ * the pools and the underlay addresses; EgressGatewayPolicy names and
+ * addresses. Reports as cluster_validate() does; true if it reported.
+ */
+bool cluster_egress_validate(const struct cluster *cl, FILE *errs);
+
 #endif

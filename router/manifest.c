@@ -51,6 +51,12 @@ static const struct manifest_kind kinds[] = {
 	    cluster_netset_parse },
 	{ POLICY_YAML_NETSET_API_VERSION, "GlobalNetworkSet", false, true,
 	    NULL, cluster_global_netset_parse },
+	/*
+	 * Egress gateways (router/egress_yaml.c, egress/egress.h). Loaded
+	 * and validated, not yet applied on the data path.
+	 */
+	{ CLUSTER_API_VERSION, "EgressGatewayPolicy", false, true,
+	    cluster_egress_policy_parse, NULL },
 	{ NULL, NULL, false, false, NULL, NULL },
 };
 

@@ -6,7 +6,9 @@
  * name rather than accepted and ignored. The envelope tests use kinds
  * that belong to no module, so they keep holding when modules add
  * theirs. The policy kinds (router/policy_yaml.h) are loaded at the end:
- * each kind, the cross-document checks, and a bad one refusing the set.
+ * each kind, the cross-document checks, and a bad one refusing the set;
+ * then egress gateways (router/egress_yaml.c) the same way: a Node's
+ * spec.egress, EgressGatewayPolicy, and the checks across documents.
  */
 #include <errno.h>
 #include <ftw.h>
@@ -854,6 +856,358 @@ test_policy_refused(void)
 	ASSERT_OK(nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS));
 }
 
+/* ------------------------------------------------------------------ */
+/* Egress gateways */
+
+#define EPOOL                                                                 \
+	"apiVersion: sluice.io/v1alpha1\n"                                    \
+	"kind: IPPool\n"                                                      \
+	"metadata: {name: default}\n"                                         \
+	"spec: {cidr: 10.244.0.0/16}\n"
+#define ENODE(name, labels, addr, egress)                                     \
+	"apiVersion: sluice.io/v1alpha1\n"                                    \
+	"kind: Node\n"                                                        \
+	"metadata: {name: " name ", labels: {" labels "}}\n"                  \
+	"spec: {address: " addr egress "}\n"
+#define EGP(name, spec)                                                       \
+	"apiVersion: sluice.io/v1alpha1\n"                                    \
+	"kind: EgressGatewayPolicy\n"                                         \
+	"metadata: {name: " name "}\n"                                        \
+	"spec:\n" spec
+
+/* Gateways and policies load: every field, and the defaults. */
+static void
+test_egress_kinds(void)
+{
+	const struct cluster *cl;
+	const struct egress_policy *p;
+	const struct egress_gateway *g;
+	struct manifest_set set;
+	char dir[4200], *errs;
+
+	snprintf(dir, sizeof(dir), "%s/egress", top);
+	ASSERT_OK(mkdir(dir, 0700));
+	/*
+	 * Enough plain nodes between the gateways for the node array to
+	 * move: the gateways must follow it.
+	 */
+	write_file(dir, "a-nodes.yaml",
+	    EPOOL
+	    "---\n"
+	    ENODE("gw-a", "egress: finance, topology.kubernetes.io/zone: a",
+		"192.0.2.1", ", egress: {addresses: [198.51.100.1, 198.51.100.2], drain: true}")
+	    "---\n" ENODE("n1", "", "192.0.2.11", "")
+	    "---\n" ENODE("n2", "", "192.0.2.12", "")
+	    "---\n" ENODE("n3", "", "192.0.2.13", "")
+	    "---\n" ENODE("n4", "", "192.0.2.14", "")
+	    "---\n" ENODE("n5", "", "192.0.2.15", "")
+	    "---\n" ENODE("n6", "", "192.0.2.16", "")
+	    "---\n" ENODE("n7", "", "192.0.2.17", "")
+	    "---\n" ENODE("n8", "", "192.0.2.18", "")
+	    "---\n"
+	    "apiVersion: sluice.io/v1alpha1\n"
+	    "kind: Node\n"
+	    "metadata: {name: gw-b, labels: {egress: finance}}\n"
+	    "spec:\n"
+	    "  address: 192.0.2.2\n"
+	    "  egress:\n"
+	    "    addresses:\n"
+	    "    - 203.0.113.7\n");
+	write_file(dir, "b-egress.yaml",
+	    EGP("finance",				/* line 1 */
+	    "  namespaceSelector: {matchLabels: {team: finance}}\n"
+	    "  podSelector:\n"
+	    "    matchExpressions:\n"
+	    "    - {key: app, operator: In, values: [ledger, payroll]}\n"
+	    "  gateways:\n"
+	    "    nodeSelector: {matchLabels: {egress: finance}}\n"
+	    "    addresses: [198.51.100.2, 203.0.113.7]\n"
+	    "  destinations: [0.0.0.0/0, 192.0.2.128/25]\n"
+	    "  maxGateways: 2\n"
+	    "  onNoGateway: NATOutgoing\n")
+	    "---\n"
+	    EGP("everyone",				/* line 16 */
+	    "  podSelector: {}\n"
+	    "  gateways: {nodeSelector: {}}\n"
+	    "  destinations: ~\n"
+	    "  maxGateways:\n")
+	    "---\n"
+	    EGP("by-namespace",				/* line 25 */
+	    "  namespaceSelector: {}\n"
+	    "  podSelector: null\n"
+	    "  gateways: {nodeSelector: {matchLabels: {egress: finance}}}\n"
+	    "  maxGateways: 64\n"
+	    "  onNoGateway: Drop\n"));
+	if (load(dir, &set, &errs) != 0)
+		CHECK_FAIL("refused:\n%s", errs);
+	ASSERT_STR_EQ(errs, "");
+	free(errs);
+	cl = &set.cluster;
+	ASSERT_EQ(cl->nnodes, 10);
+
+	/* The Nodes: addresses kept in order, drain defaults to false. */
+	ASSERT_EQ(cl->nodes[0].negress_addrs, 2);
+	ASSERT(cl->nodes[0].egress_drain);
+	ASSERT_EQ(cl->nodes[0].egress_addrs[1].family, AF_INET);
+	ASSERT_EQ(cl->nodes[0].egress_addrs[1].u.b[3], 2);
+	ASSERT_EQ(cl->nodes[1].negress_addrs, 0);
+	ASSERT_EQ(cl->nodes[9].negress_addrs, 1);
+	ASSERT(!cl->nodes[9].egress_drain);
+
+	/* The gateways, pointing into the nodes where they are now. */
+	ASSERT_EQ(cl->negress_gateways, 2);
+	g = cl->egress_gateways;
+	ASSERT_STR_EQ(g[0].node, "gw-a");
+	ASSERT(g[0].node == cl->nodes[0].name);
+	ASSERT(g[0].addrs == cl->nodes[0].egress_addrs);
+	ASSERT_EQ(g[0].naddrs, 2);
+	ASSERT(g[0].draining);
+	ASSERT_EQ(g[0].nlabels, 2);
+	ASSERT(g[0].labels == cl->nodes[0].labels);
+	ASSERT_STR_EQ(g[0].labels[1].key, EGRESS_ZONE_LABEL);
+	ASSERT_STR_EQ(g[1].node, "gw-b");
+	ASSERT(g[1].node == cl->nodes[9].name);
+	ASSERT(g[1].addrs == cl->nodes[9].egress_addrs);
+	ASSERT_EQ(g[1].naddrs, 1);
+	ASSERT_EQ(g[1].addrs[0].u.b[0], 203);
+	ASSERT(!g[1].draining);
+
+	/* Every field. */
+	ASSERT_EQ(cl->egress.n, 3);
+	p = &cl->egress.policies[0];
+	ASSERT_STR_EQ(p->name, "finance");
+	ASSERT(p->namespace_selector != NULL);
+	ASSERT_EQ(p->namespace_selector->nmatch_labels, 1);
+	ASSERT_STR_EQ(p->namespace_selector->match_labels[0].value,
+	    "finance");
+	ASSERT(p->pod_selector != NULL);
+	ASSERT_EQ(p->pod_selector->nexprs, 1);
+	ASSERT_EQ(p->pod_selector->exprs[0].nvalues, 2);
+	ASSERT(p->gateway_selector != NULL);
+	ASSERT_STR_EQ(p->gateway_selector->match_labels[0].key, "egress");
+	ASSERT_EQ(p->naddrs, 2);
+	ASSERT_EQ(p->addrs[0].u.b[3], 2);
+	ASSERT_EQ(p->addrs[1].u.b[3], 7);
+	ASSERT_EQ(p->ndests, 2);
+	ASSERT_EQ(p->dests[0].len, 0);
+	ASSERT_EQ(p->dests[1].len, 25);
+	ASSERT_EQ(p->max_gateways, 2);
+	ASSERT_EQ(p->fallback, EGRESS_FALLBACK_NAT);
+	ASSERT(cl->egress.owners[0] != NULL);
+	expect_src(&cl->egress.srcs[0], "b-egress.yaml", 1);
+	ASSERT(sluice_selector_matches(p->gateway_selector, g[1].labels,
+	    g[1].nlabels));
+
+	/* The defaults; null is absent. */
+	p = &cl->egress.policies[1];
+	ASSERT_STR_EQ(p->name, "everyone");
+	ASSERT(p->namespace_selector == NULL);
+	ASSERT(p->pod_selector != NULL);
+	ASSERT(sluice_selector_empty(p->pod_selector));
+	ASSERT(sluice_selector_empty(p->gateway_selector));
+	ASSERT(p->addrs == NULL);
+	ASSERT_EQ(p->naddrs, 0);
+	ASSERT(p->dests == NULL);
+	ASSERT_EQ(p->ndests, 0);
+	ASSERT_EQ(p->max_gateways, 0);
+	ASSERT_EQ(p->fallback, EGRESS_FALLBACK_DROP);
+	expect_src(&cl->egress.srcs[1], "b-egress.yaml", 16);
+	p = &cl->egress.policies[2];
+	ASSERT(p->namespace_selector != NULL);
+	ASSERT(p->pod_selector == NULL);
+	ASSERT_EQ(p->max_gateways, 64);
+	ASSERT_EQ(p->fallback, EGRESS_FALLBACK_DROP);
+	expect_src(&cl->egress.srcs[2], "b-egress.yaml", 25);
+
+	manifest_set_free(&set);
+	ASSERT_EQ(set.cluster.egress.n, 0);
+	ASSERT(set.cluster.egress.policies == NULL);
+	ASSERT(set.cluster.egress_gateways == NULL);
+	ASSERT_EQ(set.cluster.negress_gateways, 0);
+	cluster_egress_free(NULL);
+	ASSERT_OK(nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS));
+}
+
+/* Every problem of a document, at its place. */
+static void
+test_egress_bad(void)
+{
+	struct manifest_set set;
+	char dir[4200], *errs;
+
+	snprintf(dir, sizeof(dir), "%s/egress-bad", top);
+	ASSERT_OK(mkdir(dir, 0700));
+	write_file(dir, "a.yaml",
+	    "apiVersion: sluice.io/v1alpha1\n"
+	    "kind: Node\n"
+	    "metadata: {name: a}\n"
+	    "spec:\n"
+	    "  address: 192.0.2.1\n"
+	    "  egress:\n"
+	    "    adresses: [198.51.100.1]\n"		/* line 7 */
+	    "    drain: maybe\n"
+	    "---\n"
+	    "apiVersion: sluice.io/v1alpha1\n"
+	    "kind: Node\n"
+	    "metadata: {name: b}\n"
+	    "spec:\n"
+	    "  address: 192.0.2.2\n"
+	    "  managed: false\n"
+	    "  vtepMAC: \"02:00:00:00:00:02\"\n"
+	    "  egress:\n"				/* line 17 */
+	    "    addresses: [198.51.100.1, \"2001:db8::1\", 198.51.100.1, "
+	    "127.0.0.1, 10.0.0.0/8]\n"
+	    "---\n"
+	    ENODE("c", "", "192.0.2.3", ", egress: {addresses: []}")
+	    "---\n"						/* line 24 */
+	    ENODE("d", "", "192.0.2.4", ", egress: {addresses: [1.0.0.1, "
+	    "1.0.0.2, 1.0.0.3, 1.0.0.4, 1.0.0.5, 1.0.0.6, 1.0.0.7, 1.0.0.8, "
+	    "1.0.0.9, 1.0.0.10, 1.0.0.11, 1.0.0.12, 1.0.0.13, 1.0.0.14, "
+	    "1.0.0.15, 1.0.0.16, 1.0.0.17]}")
+	    "---\n"
+	    ENODE("e", "", "192.0.2.5", ", egress: [198.51.100.9]"));
+	ASSERT_EQ(load(dir, &set, &errs), -EINVAL);
+	ASSERT_STR_EQ(errs,
+	    "a.yaml:7:5: spec.egress: unknown key \"adresses\" (did you mean \"addresses\"?)\n"
+	    "a.yaml:7:5: spec.egress.addresses: required key is missing (leave spec.egress out for a Node that is no gateway)\n"
+	    "a.yaml:8:12: spec.egress.drain: \"maybe\" is not true or false\n"
+	    "a.yaml:18:5: spec.egress: a gateway runs sluiced: not with managed: false\n"
+	    "a.yaml:18:31: spec.egress.addresses[1]: 2001:db8::1 is IPv6: egress gateways carry IPv4 flows only\n"
+	    "a.yaml:18:46: spec.egress.addresses[2]: 198.51.100.1 is listed twice\n"
+	    "a.yaml:18:60: spec.egress.addresses[3]: 127.0.0.1 is not a unicast address the outside can route back\n"
+	    "a.yaml:18:71: spec.egress.addresses[4]: expected an IPv4 address such as 198.51.100.1\n"
+	    "a.yaml:23:48: spec.egress.addresses: an empty list: leave the key out if none is meant\n"
+	    "a.yaml:28:48: spec.egress.addresses: 17 IPv4 addresses, at most 16\n"
+	    "a.yaml:33:36: spec.egress: expected a mapping\n");
+	free(errs);
+	manifest_set_free(&set);
+
+	write_file(dir, "a.yaml",
+	    EGP("typos",					/* line 1 */
+	    "  podSelecter: {}\n"
+	    "  gateways: {nodeselector: {}, adresses: [198.51.100.1]}\n"
+	    "  onNoGateway: Dorp\n"
+	    "  maxGateways: 0\n")
+	    "---\n"
+	    EGP("values",					/* line 10 */
+	    "  podSelector:\n"
+	    "    matchExpressions: [{key: app, operator: In}]\n"
+	    "  namespaceSelector: {matchLabels: {\"a b\": c}}\n"
+	    "  gateways: {nodeSelector: {matchLabels: {egress: x}}}\n"
+	    "  destinations: [10.0.0.1/8, \"2001:db8::/32\", 0.0.0.0/0, bogus]\n"
+	    "  maxGateways: 65\n"
+	    "  onNoGateway: drop-it-all\n")
+	    "---\n"
+	    EGP("empty",					/* line 22 */
+	    "  namespaceSelector: ~\n"
+	    "  gateways: {nodeSelector: {}, addresses: []}\n"
+	    "  destinations: []\n")
+	    "---\n"
+	    "apiVersion: sluice.io/v1alpha1\n"		/* line 30 */
+	    "kind: EgressGatewayPolicy\n"
+	    "metadata: {name: meta, lables: {a: b}}\n"
+	    "spec: {podSelector: {}, gateways: {nodeSelector: {}}, "
+	    "colour: blue}\n"
+	    "---\n"
+	    "apiVersion: sluice.io/v1alpha1\n"		/* line 35 */
+	    "kind: EgressGatewayPolicy\n"
+	    "metadata: {name: cluster-wide, namespace: shop}\n"
+	    "spec: {podSelector: {}, gateways: {nodeSelector: {}}}\n");
+	ASSERT_EQ(load(dir, &set, &errs), -EINVAL);
+	ASSERT_STR_EQ(errs,
+	    "a.yaml:5:3: spec: unknown key \"podSelecter\" (did you mean \"podSelector\"?)\n"
+	    "a.yaml:5:3: spec: namespaceSelector or podSelector is required (podSelector: {} selects every pod)\n"
+	    "a.yaml:6:14: spec.gateways: unknown key \"nodeselector\" (did you mean \"nodeSelector\"?)\n"
+	    "a.yaml:6:32: spec.gateways: unknown key \"adresses\" (did you mean \"addresses\"?)\n"
+	    "a.yaml:6:13: spec.gateways.nodeSelector: required key is missing ({} selects every gateway)\n"
+	    "a.yaml:8:16: spec.maxGateways: \"0\" is not a whole number from 1 to 64\n"
+	    "a.yaml:7:16: spec.onNoGateway: \"Dorp\" is not Drop or NATOutgoing (did you mean \"Drop\"?)\n"
+	    "a.yaml:16:37: spec.namespaceSelector.matchLabels: \"a b: c\" is not a valid label (key [prefix/]name, value up to 63 of A-Z a-z 0-9 - _ .)\n"
+	    "a.yaml:15:5: spec.podSelector: matchExpressions entry 0 (app): In and NotIn need at least one value\n"
+	    "a.yaml:18:18: spec.destinations[0]: \"10.0.0.1/8\" has host bits set; write 10.0.0.0/8, the CIDR it means\n"
+	    "a.yaml:18:30: spec.destinations[1]: \"2001:db8::/32\" is IPv6: egress gateways carry IPv4 flows only\n"
+	    "a.yaml:18:58: spec.destinations[3]: \"bogus\" is not a CIDR with zero host bits, such as 10.244.0.0/16\n"
+	    "a.yaml:19:16: spec.maxGateways: \"65\" is not a whole number from 1 to 64\n"
+	    "a.yaml:20:16: spec.onNoGateway: expected Drop or NATOutgoing\n"
+	    "a.yaml:26:3: spec: namespaceSelector or podSelector is required (podSelector: {} selects every pod)\n"
+	    "a.yaml:27:43: spec.gateways.addresses: an empty list: leave the key out if none is meant\n"
+	    "a.yaml:28:17: spec.destinations: an empty list: leave the key out if none is meant\n"
+	    "a.yaml:32:24: metadata: unknown key \"lables\" (did you mean \"labels\"?)\n"
+	    "a.yaml:33:55: spec: unknown key \"colour\"\n"
+	    "a.yaml:37:43: metadata.namespace: EgressGatewayPolicy is cluster-wide: no namespace\n");
+	free(errs);
+	manifest_set_free(&set);
+	ASSERT_OK(nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS));
+}
+
+/*
+ * Across documents: an egress address is one node's, outside the pools
+ * and the underlay; policies are named once and list egress addresses of
+ * the gateways they select. A bad set keeps nothing.
+ */
+static void
+test_egress_cross(void)
+{
+	struct manifest_set set;
+	char dir[4200], path[8400], *errs, *big, *end;
+	size_t size = 65 * 256;
+
+	snprintf(dir, sizeof(dir), "%s/egress-cross", top);
+	ASSERT_OK(mkdir(dir, 0700));
+	write_file(dir, "a.yaml",
+	    EPOOL
+	    "---\n"
+	    ENODE("gw-a", "egress: finance", "192.0.2.1",	/* line 6 */
+		", egress: {addresses: [198.51.100.1, 10.244.3.4, 192.0.2.2]}")
+	    "---\n"
+	    ENODE("gw-b", "", "192.0.2.2",			/* line 11 */
+		", egress: {addresses: [198.51.100.5, 198.51.100.1]}"));
+	write_file(dir, "b.yaml",
+	    EGP("finance",					/* line 1 */
+	    "  podSelector: {}\n"
+	    "  gateways:\n"
+	    "    nodeSelector: {matchLabels: {egress: finance}}\n"
+	    "    addresses: [198.51.100.9, 198.51.100.5, 198.51.100.1]\n")
+	    "---\n"
+	    EGP("finance",					/* line 10 */
+	    "  namespaceSelector: {}\n"
+	    "  gateways: {nodeSelector: {}, addresses: [198.51.100.5]}\n"));
+	ASSERT_EQ(load(dir, &set, &errs), -EINVAL);
+	ASSERT_STR_EQ(errs,
+	    "a.yaml:6:1: spec.egress.addresses: 10.244.3.4 of Node gw-a is inside IPPool default (10.244.0.0/16)\n"
+	    "a.yaml:6:1: spec.egress.addresses: 192.0.2.2 of Node gw-a is the underlay address of Node gw-b\n"
+	    "a.yaml:11:1: spec.egress.addresses: 198.51.100.1 of Node gw-b is an egress address of Node gw-a too (a.yaml:6)\n"
+	    "b.yaml:1:1: spec.gateways.addresses: 198.51.100.9 of EgressGatewayPolicy finance is not an egress address of any Node\n"
+	    "b.yaml:1:1: spec.gateways.addresses: 198.51.100.5 of EgressGatewayPolicy finance is an egress address of Node gw-b, which spec.gateways.nodeSelector does not select\n"
+	    "b.yaml:10:1: metadata.name: EgressGatewayPolicy finance is declared twice (first at b.yaml:1)\n");
+	free(errs);
+	/* Refused whole: nothing is kept. */
+	ASSERT(set.docs == NULL);
+	ASSERT_EQ(set.cluster.nnodes, 0);
+	ASSERT_EQ(set.cluster.negress_gateways, 0);
+	ASSERT_EQ(set.cluster.egress.n, 0);
+	manifest_set_free(&set);
+	snprintf(path, sizeof(path), "%s/b.yaml", dir);
+	ASSERT_OK(unlink(path));
+
+	/* At most EGRESS_GATEWAYS_MAX gateways: the next one is refused. */
+	big = malloc(size);
+	ASSERT(big != NULL);
+	end = big;
+	for (int i = 1; i <= EGRESS_GATEWAYS_MAX + 1; i++)
+		end += snprintf(end, size - (size_t)(end - big),
+		    "---\n" ENODE("n%d", "", "192.0.2.%d",
+		    ", egress: {addresses: [198.51.100.%d]}"), i, i, i);
+	write_file(dir, "a.yaml", big);
+	free(big);
+	ASSERT_EQ(load(dir, &set, &errs), -EINVAL);
+	ASSERT_STR_EQ(errs,
+	    "a.yaml:325:37: spec.egress: Node n65 would be gateway number 65: at most 64 Nodes have egress addresses\n");
+	free(errs);
+	manifest_set_free(&set);
+	ASSERT_OK(nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS));
+}
+
 int
 main(void)
 {
@@ -874,6 +1228,9 @@ main(void)
 	RUN(test_policy_kinds);
 	RUN(test_policy_duplicates);
 	RUN(test_policy_refused);
+	RUN(test_egress_kinds);
+	RUN(test_egress_bad);
+	RUN(test_egress_cross);
 	ASSERT_OK(nftw(top, rm_one, 16, FTW_DEPTH | FTW_PHYS));
 	printf("ok\n");
 	return 0;
