@@ -39,6 +39,7 @@ static const struct cmd cmds[] = {
 	{ "conntrack", "conntrack", "show NAT flows and counters; filters: proto= pod= remote= state= limit=" },
 	{ "policy", "policy", "show the policy in force: objects, flows, per-rule counters" },
 	{ "endpoints", "endpoints", "show the pods and namespaces policy knows (labels, ports)" },
+	{ "gateways", "gateways", "show egress gateways (egress IPs, health, draining, flows) and policies" },
 	{ "label", "label", "label NS/POD KEY=VALUE... KEY-...: set or remove a pod's labels" },
 	{ "apply", "apply", "apply -f FILE: put a manifest file in force (all or nothing)" },
 	{ "delete", "delete", "delete -f FILE: remove the objects of a manifest file" },

@@ -77,7 +77,7 @@ static const struct field fields[] = {
 	    65535),
 	FLDU("cluster.deadIntervalMs", dead_interval_str, dead_interval_ms,
 	    "3000", 300, 60000),
-	FLDU("cluster.keepaliveIntervalMs", keepalive_str, keepalive_ms, "1000",
+	FLDU("cluster.keepaliveIntervalMs", keepalive_str, keepalive_ms, "250",
 	    50, 30000),
 	/* How long a block claim waits for a majority of the nodes. */
 	FLDU("cluster.claimTimeoutMs", claim_timeout_str, claim_timeout_ms,
@@ -106,6 +106,15 @@ static const struct field fields[] = {
 	FLDU("policy.maxFlows", policy_max_flows_str, policy_max_flows,
 	    "262144", 64, 16777216),
 	FLD("policy.tcpLoosePickup", F_BOOL, false, policy_loose_str, "true"),
+	/*
+	 * Egress gateways: a gateway silent this long (no verified frame on
+	 * its control link) gets no flows; the table pinning flows to them.
+	 */
+	/* Default: 1000, or 4 keepalives if those are slower (set below). */
+	FLDU("egress.failoverMs", egress_failover_str, egress_failover_ms,
+	    NULL, 100, 60000),
+	FLDU("egress.maxFlows", egress_max_flows_str, egress_max_flows,
+	    "65536", 64, 16777216),
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -600,6 +609,18 @@ config_parse(struct sluiced_config *cfg, const char *name,
 		report(&c, &root->start_mark, "cluster.keepaliveIntervalMs",
 		    "%u ms is not shorter than cluster.deadIntervalMs (%u ms)",
 		    cfg->keepalive_ms, cfg->dead_interval_ms);
+	/* A healthy gateway sends at least two keepalives per failover. */
+	if (c.nerr == 0 && cfg->egress_failover_ms == 0) {
+		cfg->egress_failover_ms = 4 * cfg->keepalive_ms > 1000 ?
+		    4 * cfg->keepalive_ms : 1000;
+		snprintf(cfg->egress_failover_str,
+		    sizeof(cfg->egress_failover_str), "%u",
+		    cfg->egress_failover_ms);
+	}
+	if (c.nerr == 0 && 2 * cfg->keepalive_ms > cfg->egress_failover_ms)
+		report(&c, &root->start_mark, "cluster.keepaliveIntervalMs",
+		    "%u ms is more than half of egress.failoverMs (%u ms): a healthy gateway would look dead between keepalives",
+		    cfg->keepalive_ms, cfg->egress_failover_ms);
 	for (size_t i = 0; i < NFIELDS; i++) {
 		if (fields[i].required && !c.seen[i])
 			report(&c, &root->start_mark, fields[i].path,

@@ -82,6 +82,11 @@ struct sluiced_config {
 	uint32_t policy_max_flows;
 	char policy_loose_str[8];
 	bool policy_loose;		/* mid-stream TCP picked up (restarts) */
+	/* egress.*: gateway failover and the egress flow table */
+	char egress_failover_str[12];
+	uint32_t egress_failover_ms;
+	char egress_max_flows_str[12];
+	uint32_t egress_max_flows;
 	char nat_addrs_str[CONFIG_LIST_MAX];	/* empty: underlay.address */
 	uint32_t nat_addrs[CONFIG_NAT_ADDRS_MAX];	/* network order */
 	uint32_t nat_naddrs;

@@ -14,6 +14,7 @@
 #include "router/daemon.h"
 #include "router/links.h"
 #include "router/natops.h"
+#include "router/egressd.h"
 #include "router/manifestops.h"
 #include "router/policyd.h"
 #include "router/worker.h"
@@ -322,6 +323,7 @@ const struct ctlsock_op sluiced_ctl_ops[] = {
 	{ "policy.explain", policyd_op_explain },
 	{ "endpoints", policyd_op_endpoints },
 	{ "label", policyd_op_label },
+	{ "gateways", egressd_op_gateways },
 	{ "apply", manifestops_apply },
 	{ "delete", manifestops_delete },
 	{ NULL, NULL },

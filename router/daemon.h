@@ -64,6 +64,9 @@ struct sluiced {
 	uv_timer_t watchdog;
 	uv_fs_event_t manifest_watch;	/* the manifests directory */
 	uv_timer_t manifest_quiet;	/* a reload once changes settle */
+	uv_timer_t egress_timer;	/* gateway health (egressd.c) */
+	uint64_t egress_health;		/* bit i: egress_gateways[i] healthy */
+	uint64_t egress_health_gen;	/* the manifests it was computed for */
 	bool ready;			/* start-up complete */
 	bool stopping;
 };

@@ -26,6 +26,7 @@
 
 struct policy_state;
 struct pf_table;
+struct dp_egress;
 
 struct dp_peer {
 	char name[DP_NAME_MAX];
@@ -34,6 +35,7 @@ struct dp_peer {
 	struct sluice_addr underlay;
 	uint8_t mac[6];			/* its VTEP MAC */
 	uint32_t mtu;			/* largest inner packet toward it */
+	bool up;			/* its control link is authenticated */
 };
 
 /* LPM values: the kind in the top byte, a peer index below. */
@@ -69,6 +71,13 @@ struct dp_snapshot {
 	 */
 	struct policy_state *pol;
 	struct pf_table *pf;
+	/*
+	 * Egress gateways (router/egressd.h): the compiled policies and
+	 * pods (owned; NULL: none) and the table pinning flows to their
+	 * gateway (the data plane's, borrowed).
+	 */
+	struct dp_egress *egw;
+	struct pf_table *egw_flows;
 };
 
 /* Frees a snapshot and what it owns. Accepts NULL. */
@@ -93,6 +102,8 @@ enum dp_counter {
 	DP_NAT_IN,		/* reply translated back to the pod */
 	DP_NAT_ICMP_IN,		/* ICMP error for a translated flow, to the pod */
 	DP_NAT_TO_NODE,		/* to a NAT address, no flow: to the node itself */
+	DP_EGRESS_OUT,		/* pod -> outside, tunnelled to its egress gateway */
+	DP_EGRESS_CARRIED,	/* at a gateway: SNATed to an egress IP, out */
 	DP_DROP_NO_ROUTE,	/* cluster address nobody live owns */
 	DP_DROP_TOO_BIG,	/* over the tunnel MTU (an ICMP error went back) */
 	DP_DROP_TOO_BIG_NODF,	/* over the tunnel MTU, no DF: fragmenting is the kernel's job */
@@ -112,6 +123,8 @@ enum dp_counter {
 	DP_DROP_POLICY_FULL,	/* new flow, policy flow table full */
 	DP_DROP_POLICY_INVALID,	/* TCP flags no stack sends, or no SYN (pickup off) */
 	DP_DROP_POLICY_RELATED,	/* ICMP error quoting no allowed flow */
+	DP_DROP_EGRESS_NO_GATEWAY, /* an egress policy, no healthy gateway (fail closed) */
+	DP_DROP_EGRESS_REFUSED,	/* at a gateway: not traffic it must carry */
 	DP_DROP_IP_BASE,
 	DP_DROP_VXLAN_BASE = DP_DROP_IP_BASE + IP_DROP__COUNT,
 	DP_COUNTER__COUNT = DP_DROP_VXLAN_BASE + VXLAN_DROP__COUNT,

@@ -15,6 +15,7 @@
 
 #include "common/log.h"
 #include "overlay/tun.h"
+#include "router/egressd.h"
 #include "router/polstate.h"
 #include "router/worker.h"
 
@@ -35,6 +36,7 @@ struct dplane {
 	struct worker *w;
 	struct ct_table *ct;		/* NAT flows, used by the worker */
 	struct pf_table *pf;		/* policy flows, used by the worker */
+	struct pf_table *egw;		/* flows pinned to egress gateways */
 	_Atomic(struct dp_snapshot *) cur;
 	struct retired *retired;
 	uint32_t nretired;
@@ -57,6 +59,8 @@ static const char *const names[DP_DROP_IP_BASE] = {
 	[DP_NAT_IN] = "nat_in",
 	[DP_NAT_ICMP_IN] = "nat_icmp_in",
 	[DP_NAT_TO_NODE] = "nat_to_node",
+	[DP_EGRESS_OUT] = "egress_out",
+	[DP_EGRESS_CARRIED] = "egress_carried",
 	[DP_DROP_NO_ROUTE] = "drop_no_route",
 	[DP_DROP_TOO_BIG] = "drop_too_big",
 	[DP_DROP_TOO_BIG_NODF] = "drop_too_big_nodf",
@@ -75,6 +79,8 @@ static const char *const names[DP_DROP_IP_BASE] = {
 	[DP_DROP_POLICY_FULL] = "drop_policy_full",
 	[DP_DROP_POLICY_INVALID] = "drop_policy_invalid",
 	[DP_DROP_POLICY_RELATED] = "drop_policy_related",
+	[DP_DROP_EGRESS_NO_GATEWAY] = "drop_egress_no_gateway",
+	[DP_DROP_EGRESS_REFUSED] = "drop_egress_refused",
 	[DP_DROP_NAT_NO_FLOW] = "drop_nat_no_flow",
 };
 
@@ -114,6 +120,7 @@ dp_snapshot_free(struct dp_snapshot *s)
 	lpm_destroy(s->nat_src);
 	lpm_destroy(s->no_nat);
 	policy_state_unref(s->pol);
+	dp_egress_free(s->egw);
 	free(s->peers);
 	free(s);
 }
@@ -322,6 +329,18 @@ dplane_start(struct dplane **out, uv_loop_t *loop,
 	    .udp_assured = cfg->nat_udp_assured_s, .icmp = cfg->nat_icmp_s,
 	    .tcp_time_wait = cfg->nat_time_wait_s });
 	pf_set_loose(d->pf, cfg->policy_loose);
+	d->egw = pf_new(cfg->egress_max_flows);
+	if (d->egw == NULL) {
+		rc = -ENOMEM;
+		snprintf(err, errlen,
+		    "cannot allocate the egress flow table (egress.maxFlows %u)",
+		    cfg->egress_max_flows);
+		goto err;
+	}
+	pf_set_timeouts(d->egw, &(struct pf_timeouts){
+	    .tcp_established = cfg->nat_tcp_est_s, .udp = cfg->nat_udp_s,
+	    .udp_assured = cfg->nat_udp_assured_s, .icmp = cfg->nat_icmp_s,
+	    .tcp_time_wait = cfg->nat_time_wait_s });
 	rc = worker_start(&d->w, d->tun_fd, d->udp_fd, &d->cur, d->ct,
 	    cfg->offloads, POOL_SIZE, BUF_SIZE, d->info.tun_mtu);
 	if (rc != 0) {
@@ -340,6 +359,7 @@ dplane_start(struct dplane **out, uv_loop_t *loop,
 err:
 	ct_free(d->ct);
 	pf_free(d->pf);
+	pf_free(d->egw);
 	if (d->udp_fd >= 0)
 		close(d->udp_fd);
 	if (d->tun_fd >= 0)
@@ -368,6 +388,8 @@ dplane_stop(struct dplane *d)
 	atomic_store(&d->cur, NULL);
 	pf_free(d->pf);		/* after the snapshots that borrow it */
 	d->pf = NULL;
+	pf_free(d->egw);
+	d->egw = NULL;
 	close(d->udp_fd);
 	close(d->tun_fd);	/* persistent: the device stays */
 	uv_timer_stop(&d->reclaim);
@@ -378,6 +400,12 @@ struct pf_table *
 dplane_pf(const struct dplane *d)
 {
 	return d != NULL ? d->pf : NULL;
+}
+
+struct pf_table *
+dplane_egress_flows(const struct dplane *d)
+{
+	return d != NULL ? d->egw : NULL;
 }
 
 struct ct_table *

@@ -55,6 +55,8 @@ struct ct_table *dplane_ct(const struct dplane *d);
 /* The policy flow table (NULL before start). */
 struct pf_table;
 struct pf_table *dplane_pf(const struct dplane *d);
+/* The table pinning flows to egress gateways (NULL before start). */
+struct pf_table *dplane_egress_flows(const struct dplane *d);
 /* Sums the worker's counters into out[DP_COUNTER__COUNT]. */
 void dplane_counters(const struct dplane *d, uint64_t *out);
 void dplane_pool_stats(const struct dplane *d, struct pkt_pool_stats *st);

@@ -1,6 +1,6 @@
 /*
- * inside.c - TUN -> de-NAT of replies -> network policy -> route -> SNAT
- * (natOutgoing, to the outside) -> MTU -> encap -> UDP.
+ * inside.c - TUN -> de-NAT of replies -> network policy -> route -> egress
+ * gateway or SNAT (natOutgoing, to the outside) -> MTU -> encap -> UDP.
  *
  * Each stage is one call that either lets the packet go on or ends it
  * with a verdict. Read from top to bottom, this is the path of every
@@ -14,6 +14,7 @@
 #include "nat/ct.h"
 #include "nat/xlate.h"
 #include "overlay/icmp.h"
+#include "router/egressd.h"
 
 static void
 drop(struct pipeline_result *r, enum dp_counter why)
@@ -70,13 +71,26 @@ hop_back(struct pkt *p)
 	p->data[8] = now[0];
 }
 
+/*
+ * An address replies come back to for translation: a NAT address, or an
+ * egress IP of this node (an egress gateway).
+ */
 static bool
 is_nat_addr(const struct dp_snapshot *s, uint32_t a)
 {
 	for (uint32_t i = 0; i < s->nnat; i++)
 		if (s->nat_addrs[i] == a)
 			return true;
+	for (size_t i = 0; s->egw != NULL && i < s->egw->nself; i++)
+		if (s->egw->self_addrs[i] == a)
+			return true;
 	return false;
+}
+
+static bool
+translating(const struct dp_snapshot *s)
+{
+	return s->nnat > 0 || (s->egw != NULL && s->egw->nself > 0);
 }
 
 /*
@@ -189,12 +203,22 @@ inside_whole(const struct dp_snapshot *s, struct ct_table *ct, uint32_t now,
 	if (ip_parse(p->data, p->len, &ii) != IP_OK || ii.proto != IPPROTO_TCP ||
 	    ii.tot_len != p->len)
 		return false;
-	if (ct != NULL && s->nnat > 0 && ii.version == 4 &&
+	if (ct != NULL && translating(s) && ii.version == 4 &&
 	    is_nat_addr(s, ii.dst.u.v4.s_addr)) {
 		struct ip_info pi;
+		struct sluice_addr pod = { .family = AF_INET };
 
 		if (!xlate_key_of(p->data, &ii, &k) ||
 		    ct_in(ct, k.proto, k.src, k.sport, k.dst, k.dport,
+		    k.tcp_flags, true, now, &f) != CT_OK)
+			return false;
+		/* A pod of another node (an egress gateway's reply): cut it
+		 * for the tunnel; the segments take the whole path. */
+		memcpy(&pod.u.v4, &f.pod, 4);
+		if (s->dst4 == NULL || !lpm_lookup(s->dst4, &pod, &route) ||
+		    DP_ROUTE_KIND(route) != DP_ROUTE_LOCAL)
+			return false;
+		if (ct_in(ct, k.proto, k.src, k.sport, k.dst, k.dport,
 		    k.tcp_flags, false, now, &f) != CT_OK)
 			return false;
 		/* Policy sees the pod's side: judged before the rewrite. */
@@ -216,6 +240,8 @@ inside_whole(const struct dp_snapshot *s, struct ct_table *ct, uint32_t now,
 		return false;	/* each segment is dropped and counted */
 	if (table != NULL && lpm_lookup(table, &ii.dst, &route))
 		return true;	/* a pod of this node */
+	if (egress_selected(s, &ii))
+		return false;	/* to its gateway, through the tunnel */
 	if (ct == NULL || s->nnat == 0 || ii.version != 4 ||
 	    s->nat_src == NULL || !lpm_lookup(s->nat_src, &ii.src, &route) ||
 	    (s->no_nat != NULL && lpm_lookup(s->no_nat, &ii.dst, &route)))
@@ -254,7 +280,7 @@ inside_process(const struct dp_snapshot *s, struct ct_table *ct,
 	pkt_trim(p, ii.tot_len);
 
 	/* 2. A reply to a translated flow goes back to its pod. */
-	if (ct != NULL && s->nnat > 0 && ii.version == 4 &&
+	if (ct != NULL && translating(s) && ii.version == 4 &&
 	    is_nat_addr(s, ii.dst.u.v4.s_addr) &&
 	    !nat_back(s, ct, now, p, &ii, r))
 		return;
@@ -270,8 +296,21 @@ inside_process(const struct dp_snapshot *s, struct ct_table *ct,
 	/* 4. Route: which node owns the destination's block? */
 	table = ii.version == 4 ? s->dst4 : s->dst6;
 	if (table == NULL || !lpm_lookup(table, &ii.dst, &route)) {
-		/* Not a cluster address: SNAT for natOutgoing pools, and
-		 * the kernel forwards it. */
+		enum dp_counter why;
+
+		/* Not a cluster address: through an egress gateway if a
+		 * policy says so; else SNAT for natOutgoing pools, and the
+		 * kernel forwards it. */
+		switch (egress_route(s, now, p->data, &ii, &peer, &why)) {
+		case EGRESS_TO_GATEWAY:
+			note(r, DP_EGRESS_OUT);
+			goto tunnel;
+		case EGRESS_DROP:
+			drop(r, why);
+			return;
+		case EGRESS_NOT_MINE:
+			break;
+		}
 		if (ct != NULL && s->nnat > 0 && ii.version == 4 &&
 		    s->nat_src != NULL && lpm_lookup(s->nat_src, &ii.src,
 		    &route) && !(s->no_nat != NULL &&
@@ -296,6 +335,7 @@ inside_process(const struct dp_snapshot *s, struct ct_table *ct,
 	}
 	peer = &s->peers[DP_ROUTE_PEER_IDX(route)];
 
+tunnel:
 	/* 5. MTU: a packet the tunnel cannot carry whole. */
 	if (p->len > peer->mtu) {
 		if (ii.df)

@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "common/mp.h"
 #include "router/daemon.h"
+#include "router/egressd.h"
 #include "router/policyd.h"
 #include "router/notify.h"
 
@@ -213,6 +214,7 @@ stop(struct sluiced *d, const char *why)
 	d->ctl = NULL;
 	socket_to_remove = NULL;
 	claims_stop(d);
+	egressd_stop(d);
 	links_stop(d);
 	peers_kernel_release(d);
 	dplane_stop(d->dp);	/* joins the worker; the TUN stays */
@@ -569,6 +571,8 @@ main(int argc, char **argv)
 		fatalx("%s", err);
 	/* This node's pods, to the others as their links come up. */
 	policyd_update(&d, POLICYD_LOCAL_PODS);
+	if (egressd_start(&d, err, sizeof(err)) != 0)
+		fatalx("egress: %s", err);
 
 	notify_watchdog_start(d.loop, &d.watchdog);
 	watch_manifests(&d);

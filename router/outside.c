@@ -1,6 +1,7 @@
 /*
- * outside.c - UDP -> decap -> ingress policy -> TUN. Every datagram
- * that reaches the underlay socket takes this path.
+ * outside.c - UDP -> decap -> ingress policy -> TUN (or, at an egress
+ * gateway, -> SNAT -> TUN). Every datagram that reaches the underlay
+ * socket takes this path.
  */
 #include "router/pipeline.h"
 
@@ -12,8 +13,9 @@ drop(struct pipeline_result *r, enum dp_counter why)
 }
 
 void
-outside_process(const struct dp_snapshot *s, uint32_t now, struct pkt *p,
-    const struct sluice_addr *src, struct pipeline_result *r)
+outside_process(const struct dp_snapshot *s, struct ct_table *ct,
+    uint32_t now, struct pkt *p, const struct sluice_addr *src,
+    struct pipeline_result *r)
 {
 	struct ip_info ii;
 	enum vxlan_verdict vv;
@@ -23,6 +25,7 @@ outside_process(const struct dp_snapshot *s, uint32_t now, struct pkt *p,
 
 	r->peer = NULL;
 	r->reply_len = 0;
+	r->counted = false;
 
 	/* 1. Only nodes of the cluster may send into the overlay. */
 	if (s->src == NULL || !lpm_lookup(s->src, src, &v) || v >= s->npeers) {
@@ -57,10 +60,15 @@ outside_process(const struct dp_snapshot *s, uint32_t now, struct pkt *p,
 		return;
 	}
 
-	/* 4. Only for pods of this node: never a relay for others. */
+	/*
+	 * 4. Only for pods of this node: never a relay for others; at an
+	 *    egress gateway, also the flows it must carry to the outside.
+	 */
 	if (table == NULL || !lpm_lookup(table, &ii.dst, &v) ||
 	    DP_ROUTE_KIND(v) != DP_ROUTE_LOCAL) {
-		drop(r, DP_DROP_NOT_LOCAL);
+		if (!(table != NULL && !lpm_lookup(table, &ii.dst, &v) &&
+		    egress_carry(s, ct, now, p, &ii, r->peer, r)))
+			drop(r, DP_DROP_NOT_LOCAL);
 		return;
 	}
 

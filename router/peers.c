@@ -12,6 +12,8 @@
 #include "common/log.h"
 #include "router/daemon.h"
 #include "router/linkproto.h"
+#include "egress/egress.h"
+#include "router/egressd.h"
 #include "router/endpoints.h"
 #include "router/links.h"
 #include "router/policyd.h"
@@ -220,6 +222,7 @@ compile(struct sluiced *d)
 			.len = (uint8_t)(8 * sluice_addr_len(p->addr.family)) };
 
 		snprintf(dpp->name, sizeof(dpp->name), "%s", p->name);
+		dpp->up = p->state == PEER_UP;
 		dpp->underlay = p->addr;
 		memcpy(dpp->mac, p->mac, 6);
 		dpp->mtu = p->mtu && p->mtu < di.tun_mtu ? p->mtu : di.tun_mtu;
@@ -270,6 +273,8 @@ compile(struct sluiced *d)
 	s->nat_hi = d->cfg.nat_port_hi;
 	s->pol = policy_state_ref(policyd_state(d));
 	s->pf = dplane_pf(d->dp);
+	s->egw = egressd_compile(d);
+	s->egw_flows = dplane_egress_flows(d->dp);
 	if (rc == 0)
 		return s;
 fail:
@@ -331,12 +336,35 @@ nat_rules(const struct sluiced *d, struct netlink_rule *rules, size_t *nr,
 	}
 }
 
+/* The return path of this node's egress IPs, if it is a gateway. */
+static void
+egress_rules(const struct sluiced *d, struct netlink_rule *rules, size_t *nr,
+    size_t max)
+{
+	const struct cluster_node *self =
+	    cluster_node_find(&d->manifests.cluster, d->cfg.node_name);
+
+	for (size_t i = 0; self != NULL && i < self->negress_addrs &&
+	    *nr < max; i++) {
+		struct netlink_rule *r = &rules[(*nr)++];
+
+		memset(r, 0, sizeof(*r));
+		r->prio = d->cfg.rule_priority + 1;
+		r->has_dst = true;
+		r->dst.addr = self->egress_addrs[i];
+		r->dst.len = 32;
+		snprintf(r->iif, sizeof(r->iif), "%s", d->cfg.underlay_if);
+		r->table = d->cfg.route_table;
+	}
+}
+
 static void
 sync_kernel(struct sluiced *d)
 {
 	const struct cluster *cl = &d->manifests.cluster;
 	struct netlink_sync_stats st;
-	struct netlink_rule rules[2 + 192 + 3 * CONFIG_NAT_ADDRS_MAX + 1];
+	struct netlink_rule rules[2 + 192 + 3 * CONFIG_NAT_ADDRS_MAX + 1 +
+	    EGRESS_ADDRS_MAX];
 	bool nat = nat_active(d);
 	uint32_t pref;
 
@@ -449,6 +477,14 @@ sync_kernel(struct sluiced *d)
 				rules[nr++].unreachable = true;
 			}
 		}
+		/*
+		 * An egress gateway: what comes back to its egress IPs (routed
+		 * here by the outside, never local addresses) goes to sluiced
+		 * for translation back to the pods.
+		 */
+		if (fam == AF_INET && n > 0)
+			egress_rules(d, rules, &nr,
+			    sizeof(rules) / sizeof(rules[0]));
 		/*
 		 * NAT: steering rules and our local rule first, then the
 		 * kernel's local rule off 0; without NAT, the kernel's back

@@ -56,11 +56,14 @@ bool inside_whole(const struct dp_snapshot *s, struct ct_table *ct,
 
 /*
  * A datagram from the underlay socket, from src: check the sender,
- * decapsulate, check the inner destination is ours, apply the ingress
- * policy of the pod it is for (now: the flow table's clock).
+ * decapsulate, check the inner destination is ours (or, at an egress
+ * gateway, that it is a flow this gateway must carry: then SNATed with ct),
+ * apply the ingress policy of the pod it is for (now: the flow tables'
+ * clock).
  */
-void outside_process(const struct dp_snapshot *s, uint32_t now,
-    struct pkt *p, const struct sluice_addr *src, struct pipeline_result *r);
+void outside_process(const struct dp_snapshot *s, struct ct_table *ct,
+    uint32_t now, struct pkt *p, const struct sluice_addr *src,
+    struct pipeline_result *r);
 
 /*
  * The network policy stage (router/polgate.c): the packet ii describes,
@@ -70,5 +73,38 @@ void outside_process(const struct dp_snapshot *s, uint32_t now,
  */
 bool policy_gate(const struct dp_snapshot *s, uint32_t now,
     const uint8_t *pkt, const struct ip_info *ii, struct pipeline_result *r);
+
+struct pf_key;
+/* The flow key of the packet ii describes, in its own orientation. */
+void pipeline_flow_key(const struct ip_info *ii, struct pf_key *k);
+
+/* Egress gateways (router/egressgate.c). */
+enum egress_way {
+	EGRESS_NOT_MINE = 0,	/* no policy: the usual path (NAT, direct) */
+	EGRESS_TO_GATEWAY,	/* encapsulate to *peer, the flow's gateway */
+	EGRESS_DROP,		/* a policy, no gateway: dropped, counted in *why */
+};
+
+/*
+ * At a pod's node, a packet from one of its pods to the outside: the
+ * gateway of its flow, pinned at its first packet.
+ */
+enum egress_way egress_route(const struct dp_snapshot *s, uint32_t now,
+    const uint8_t *pkt, const struct ip_info *ii, const struct dp_peer **peer,
+    enum dp_counter *why);
+
+/* The source is a pod of this node whose flow to ii's destination goes
+ * through an egress gateway (so it is tunnelled, not handed back). */
+bool egress_selected(const struct dp_snapshot *s, const struct ip_info *ii);
+
+/*
+ * At a gateway, a decapsulated packet from peer from for a destination
+ * outside the cluster: false if this node is no gateway (the caller drops
+ * it as not local); true with r set otherwise: SNATed to the policy's
+ * egress IP for the TUN, or dropped (not a flow this gateway carries).
+ */
+bool egress_carry(const struct dp_snapshot *s, struct ct_table *ct,
+    uint32_t now, struct pkt *p, const struct ip_info *ii,
+    const struct dp_peer *from, struct pipeline_result *r);
 
 #endif

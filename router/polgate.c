@@ -183,9 +183,8 @@ drop(struct pipeline_result *r, enum dp_counter why)
 	r->drop = why;
 }
 
-/* The key of a packet as it travels. */
-static void
-key_of(const struct ip_info *ii, struct pf_key *k)
+void
+pipeline_flow_key(const struct ip_info *ii, struct pf_key *k)
 {
 	memset(k, 0, sizeof(*k));
 	k->family = ii->version == 4 ? AF_INET : AF_INET6;
@@ -310,7 +309,7 @@ policy_gate(const struct dp_snapshot *s, uint32_t now, const uint8_t *pkt,
 		drop(r, DP_DROP_POLICY_RELATED);
 		return false;
 	}
-	key_of(ii, &k);
+	pipeline_flow_key(ii, &k);
 	if (ii->proto == IPPROTO_TCP && ii->has_ports)
 		flags = pkt[ii->l4_off + 13];
 	rc = pf_track(s->pf, &k, flags, now, ps->gen, judge, &j, &seen);

@@ -457,7 +457,9 @@ from_udp(struct worker *w, const struct dp_snapshot *s)
 
 			v.size = v.len;
 			dp_count(&w->st, DP_UDP_RX, 1);
-			outside_process(s, w->now, &v, &src, &r);
+			outside_process(s, w->ct, w->now, &v, &src, &r);
+			if (r.counted)
+				dp_count(&w->st, r.count, 1);
 			if (r.verdict == VERDICT_TO_TUN && w->offloads) {
 				dp_count(&w->st, DP_DECAP, 1);
 				offload_gro_add(w->gro, v.data, v.len,
@@ -519,6 +521,8 @@ run(void *arg)
 				ct_expire(w->ct, w->now);
 			if (s != NULL && s->pf != NULL)
 				pf_expire(s->pf, w->now);
+			if (s != NULL && s->egw_flows != NULL)
+				pf_expire(s->egw_flows, w->now);
 			w->expired_at = w->now;
 		}
 		if (s == NULL || n <= 0)

@@ -11,6 +11,10 @@
 #   192.0.2.1          192.0.2.2           192.0.2.3
 #   pod-a1, pod-a2     pod-b1              pod-c1
 #
+# node-b and node-c are also egress gateways (egress IPs 198.51.100.1 and
+# .2, routed to them by the outside): namespace finance leaves through
+# node-b, research through node-c.
+#
 # The pool 10.244.0.0/16 is cut into /26 blocks. Pods are attached as a
 # container runtime attaches them: it runs sluice-cni on the pod's node,
 # sluice-cni asks that node's sluiced for an address and wires the pod up.
@@ -92,14 +96,43 @@ spec: {address: 192.0.2.1}
 ---
 apiVersion: sluice.io/v1alpha1
 kind: Node
-metadata: {name: node-b}
-spec: {address: 192.0.2.2}
+metadata: {name: node-b, labels: {egress: finance}}
+spec:
+  address: 192.0.2.2
+  egress: {addresses: [198.51.100.1]}   # routed to node-b by the outside
 ---
 apiVersion: sluice.io/v1alpha1
 kind: Node
-metadata: {name: node-c}
-spec: {address: 192.0.2.3}
+metadata: {name: node-c, labels: {egress: research}}
+spec:
+  address: 192.0.2.3
+  egress: {addresses: [198.51.100.2]}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: finance, labels: {team: finance}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: research, labels: {team: research}}
+---
+apiVersion: sluice.io/v1alpha1
+kind: EgressGatewayPolicy
+metadata: {name: finance}
+spec:
+  namespaceSelector: {matchLabels: {team: finance}}
+  gateways: {nodeSelector: {matchLabels: {egress: finance}}}
+---
+apiVersion: sluice.io/v1alpha1
+kind: EgressGatewayPolicy
+metadata: {name: research}
+spec:
+  namespaceSelector: {matchLabels: {team: research}}
+  gateways: {nodeSelector: {matchLabels: {egress: research}}}
 YAML
+# The outside network routes each egress IP to its gateway node.
+tb_exec outside ip route add 198.51.100.1/32 via 192.0.2.2
+tb_exec outside ip route add 198.51.100.2/32 via 192.0.2.3
 echo "cluster manifest (the same file on every node):"
 sed 's/^/    /' "$TB_TMP/cluster.yaml"
 
@@ -156,7 +189,7 @@ echo "sent     $sent"
 echo "received $(cat "$TB_TMP/rx")  ($ms ms)"
 
 step "NAT outgoing: the outside host (192.0.2.100) sees each pod as its node"
-tb_bg outside "$PY" tests/tools/whoami.py serve 7000 60 2
+tb_bg outside "$PY" tests/tools/whoami.py serve 7000 120 2
 sleep 0.3
 for pod in pod-a1 pod-b1 pod-c1; do
 	seen=$(tb_exec "$pod" "$PY" tests/tools/whoami.py tcp 192.0.2.100 7000) ||
@@ -202,6 +235,17 @@ for n in node-a node-b node-c; do
 	tb_ctl "$n" delete -f "$TB_TMP/egress.yaml" >/dev/null || tb_fail "delete on $n"
 done
 echo "(deleted with sluicectl delete -f: pods talk freely again)"
+
+step "Egress gateways: two namespaces leave through two egress IPs (node-b's, node-c's)"
+tb_attach node-a finance pay-1 pay
+tb_attach node-a research lab-1 lab
+for pod in pay-1 lab-1 pod-a1; do
+	seen=$(tb_exec "$pod" "$PY" tests/tools/whoami.py tcp 192.0.2.100 7000) ||
+	    tb_fail "$pod -> outside"
+	printf '%-7s %-14s -> outside sees %s\n' "$pod" "${TB_ADDR[$pod]}" "$seen"
+done
+echo "(pay-1 is in namespace finance, lab-1 in research: both on node-a; pod-a1 has no egress policy)"
+tb_ctl node-a gateways
 
 step "node-c's daemon is killed: the others withdraw its block within the dead interval (${TB_DEAD_MS} ms)"
 kill -KILL "${TB_PID[node-c]}"

@@ -18,9 +18,12 @@ time bound.
                                      0.1 s, echoed back by serve; FILE
                                      holds the round trips so far, then
                                      "stalled N" (no echo within 1 s) or
-                                     "done N" after T seconds
+                                     "done N" after T seconds; FILE.src
+                                     the server's "ADDR PORT" line
 
-A served TCP connection echoes what it receives (for hold).
+A served TCP connection echoes what it receives (for hold). With
+WHOAMI_ALLOW=ADDR,ADDR,... serve plays a perimeter firewall: a peer not
+listed is answered "refused" (TCP) or not at all (UDP).
 """
 import selectors
 import socket
@@ -29,6 +32,8 @@ import time
 
 
 def serve(port, seconds, nports=1):
+    import os
+    allow = [a for a in os.environ.get("WHOAMI_ALLOW", "").split(",") if a]
     sel = selectors.DefaultSelector()
     for p in range(port, port + nports):
         lt = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -52,6 +57,10 @@ def serve(port, seconds, nports=1):
                 try:
                     c.setblocking(True)
                     c.settimeout(2)
+                    if allow and peer[0] not in allow:
+                        c.sendall(b"refused\n")
+                        c.close()
+                        continue
                     c.sendall(("%s %d\n" % peer).encode())
                 except OSError:
                     pass
@@ -61,6 +70,8 @@ def serve(port, seconds, nports=1):
                 try:
                     data, peer = key.fileobj.recvfrom(2048)
                 except BlockingIOError:
+                    continue
+                if allow and peer[0] not in allow:
                     continue
                 key.fileobj.sendto(("%s %d\n" % peer).encode(), peer)
             else:
@@ -134,15 +145,19 @@ def tcp_many(host, port, n, seconds, nports=1):
 def hold(host, port, seconds, path):
     end = time.monotonic() + seconds
     s = socket.create_connection((host, port), timeout=5)
-    s.recv(64)
+    with open(path + ".src", "w") as f:
+        f.write(s.recv(64).decode())
     s.settimeout(1)
     n = 0
 
     def note(text):
-        with open(path + ".new", "w") as f:
-            f.write(text + "\n")
         import os
-        os.replace(path + ".new", path)
+        try:
+            with open(path + ".new", "w") as f:
+                f.write(text + "\n")
+            os.replace(path + ".new", path)
+        except OSError:
+            sys.exit(1)	# the test is over: its directory is gone
 
     while time.monotonic() < end:
         try:

@@ -296,7 +296,7 @@ test_outside(void)
 	/* From the peer, for a pod of ours: to the TUN, headers gone. */
 	udp4(p, "10.244.2.10", "10.244.1.10", 100, true);
 	ASSERT_OK(vxlan_encap(p, 7, peer_mac, s->mac));
-	outside_process(s, 0, p, &from, &r);
+	outside_process(s, NULL, 0, p, &from, &r);
 	ASSERT_EQ(r.verdict, VERDICT_TO_TUN);
 	ASSERT_EQ(p->len, 100);
 	ASSERT_EQ(p->data[0], 0x45);
@@ -304,18 +304,18 @@ test_outside(void)
 	/* The same from an unknown sender: dropped before parsing. */
 	udp4(p, "10.244.2.10", "10.244.1.10", 100, true);
 	ASSERT_OK(vxlan_encap(p, 7, peer_mac, s->mac));
-	outside_process(s, 0, p, &stranger, &r);
+	outside_process(s, NULL, 0, p, &stranger, &r);
 	ASSERT_EQ(r.verdict, VERDICT_DROP);
 	ASSERT_EQ(r.drop, DP_DROP_UNKNOWN_SOURCE);
 
 	/* For a pod of another node: we are no relay. */
 	udp4(p, "10.244.2.10", "10.244.2.11", 100, true);
 	ASSERT_OK(vxlan_encap(p, 7, peer_mac, s->mac));
-	outside_process(s, 0, p, &from, &r);
+	outside_process(s, NULL, 0, p, &from, &r);
 	ASSERT_EQ(r.drop, DP_DROP_NOT_LOCAL);
 	udp4(p, "10.244.2.10", "198.51.100.1", 100, true);
 	ASSERT_OK(vxlan_encap(p, 7, peer_mac, s->mac));
-	outside_process(s, 0, p, &from, &r);
+	outside_process(s, NULL, 0, p, &from, &r);
 	ASSERT_EQ(r.drop, DP_DROP_NOT_LOCAL);
 
 	/*
@@ -325,26 +325,26 @@ test_outside(void)
 	 */
 	udp4(p, "10.244.1.77", "10.244.1.10", 100, true);
 	ASSERT_OK(vxlan_encap(p, 7, peer_mac, s->mac));
-	outside_process(s, 0, p, &from, &r);
+	outside_process(s, NULL, 0, p, &from, &r);
 	ASSERT_EQ(r.drop, DP_DROP_SPOOFED_SOURCE);
 	udp4(p, "10.244.9.1", "10.244.1.10", 100, true);
 	ASSERT_OK(vxlan_encap(p, 7, peer_mac, s->mac));
-	outside_process(s, 0, p, &from, &r);
+	outside_process(s, NULL, 0, p, &from, &r);
 	ASSERT_EQ(r.drop, DP_DROP_SPOOFED_SOURCE);
 	udp4(p, "198.51.100.1", "10.244.1.10", 100, true);
 	ASSERT_OK(vxlan_encap(p, 7, peer_mac, s->mac));
-	outside_process(s, 0, p, &from, &r);
+	outside_process(s, NULL, 0, p, &from, &r);
 	ASSERT_EQ(r.verdict, VERDICT_TO_TUN);
 
 	/* Wrong VNI, and a bad inner packet: the decoder's reasons. */
 	udp4(p, "10.244.2.10", "10.244.1.10", 100, true);
 	ASSERT_OK(vxlan_encap(p, 8, peer_mac, s->mac));
-	outside_process(s, 0, p, &from, &r);
+	outside_process(s, NULL, 0, p, &from, &r);
 	ASSERT_EQ(r.drop, DP_DROP_VXLAN_BASE + VXLAN_DROP_VNI);
 	udp4(p, "10.244.2.10", "10.244.1.10", 100, true);
 	p->data[3] = 200;	/* total length beyond the packet */
 	ASSERT_OK(vxlan_encap(p, 7, peer_mac, s->mac));
-	outside_process(s, 0, p, &from, &r);
+	outside_process(s, NULL, 0, p, &from, &r);
 	ASSERT_EQ(r.verdict, VERDICT_DROP);
 	ASSERT(r.drop >= DP_DROP_IP_BASE && r.drop < DP_DROP_VXLAN_BASE);
 
@@ -353,7 +353,7 @@ test_outside(void)
 		udp4(p, "10.244.2.10", "10.244.1.10", 100, true);
 		ASSERT_OK(vxlan_encap(p, 7, peer_mac, s->mac));
 		p->len = cut;
-		outside_process(s, 0, p, &from, &r);
+		outside_process(s, NULL, 0, p, &from, &r);
 		ASSERT_EQ(r.verdict, VERDICT_DROP);
 	}
 	pkt_put(p);
