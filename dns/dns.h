@@ -101,8 +101,11 @@ void dns_bindings_free(struct dns_bindings *t);
  * Pod resolved name to addr, valid until expires (seconds, wall clock,
  * so that bindings survive a restart). Adding an existing binding moves
  * its expiry (to the later one). Over a limit, the bindings that expire
- * first go (the pod's own for per_pod, anyone's for total), counted.
- * Returns 0 or -ENOMEM.
+ * first go (the pod's own for per_pod, anyone's for total), counted; a
+ * new binding that would expire before all it could displace is the one
+ * dropped. Names are stored lowercased without a trailing dot. Returns 0,
+ * -EINVAL (an address of no family, an empty or over-long name) or
+ * -ENOMEM (nothing changed).
  */
 int dns_bindings_add(struct dns_bindings *t, const struct sluice_addr *pod,
     const char *name, const struct sluice_addr *addr, uint64_t expires);
