@@ -11,9 +11,13 @@
  *   - per rule: its ports (named ports as interned string ids, resolved
  *     against the port pod's container ports at check time, as eval
  *     does), the pods its selector peers select (a bitset over pod
- *     indexes, identical sets stored once), and its address peers
- *     (ipBlocks with excepts, ANP networks and nodes, NetworkSets) as at
- *     most two sorted boundary arrays, see "address sets" below.
+ *     indexes, identical sets stored once), its address peers (ipBlocks
+ *     with excepts, ANP networks and nodes, NetworkSets) as at most two
+ *     sorted boundary arrays, see "address sets" below, and its
+ *     domainNames peers (egress only; for ANP and BANP in Allow rules
+ *     only) as the borrowed pattern lists, in peer order, which are
+ *     handed to the world's dns_match when nothing else matched: the
+ *     bindings change between packets, so they cannot be compiled in.
  *
  * policy_check() then does two hash lookups and walks only the rules that
  * apply to the subject pod, each costing a bit test and at most two
@@ -56,11 +60,18 @@ struct cport {
 	bool any_proto;		/* ANP named port: the container port's */
 };
 
+/* One domainNames peer: patterns borrowed from the world. */
+struct cdom {
+	const char *const *names;
+	size_t n;		/* >= 1 */
+};
+
 struct crule {
 	uint32_t id;
 	uint32_t port_off, nports;
 	uint32_t pods;		/* pod bitset id, NONE: no pod peers */
 	uint32_t addr[2];	/* address set ids, NONE: unused */
+	uint32_t dom_off, ndoms; /* into pc->doms */
 	int action;		/* enum policy_action; 0 for NetworkPolicy */
 	bool any_peer;		/* peers match every peer */
 	bool all_ports;		/* no ports: every port and protocol */
@@ -137,6 +148,7 @@ struct policy_compiled {
 
 	struct crule *rules;
 	struct cport *cports;
+	struct cdom *doms;
 	struct span *anp_rules;		/* [2 * anp + di] into rules */
 	struct span *np_rules;
 	struct span *banp_rules;
@@ -482,7 +494,7 @@ struct cc {
 	struct token *toks[2];		/* a rule's literal and set sources */
 	size_t ntoks[2], toks_cap[2];
 
-	size_t nrules, rules_cap, ncports, cports_cap;
+	size_t nrules, rules_cap, ncports, cports_cap, ndoms, doms_cap;
 	size_t npports, pports_cap;
 	uint32_t *tmp;			/* a list being built */
 };
@@ -937,7 +949,25 @@ new_rule(struct cc *cc)
 	r->pods = NONE;
 	r->addr[0] = r->addr[1] = NONE;
 	r->port_off = (uint32_t)cc->ncports;
+	r->dom_off = (uint32_t)cc->ndoms;
 	return r;
+}
+
+/* A domainNames peer of r, in peer order; an empty list matches nothing. */
+static int
+add_dom(struct cc *cc, struct crule *r, const char *const *names, size_t n)
+{
+	if (names == NULL || n == 0)
+		return 0;
+	if (cc->ndoms >= NONE ||
+	    reserve(&cc->pc->doms, &cc->doms_cap, cc->ndoms + 1,
+	    sizeof(*cc->pc->doms)) != 0)
+		return -ENOMEM;
+	cc->pc->doms[cc->ndoms].names = names;
+	cc->pc->doms[cc->ndoms].n = n;
+	cc->ndoms++;
+	r->ndoms++;
+	return 0;
 }
 
 static int
@@ -1004,7 +1034,7 @@ finish_peers(struct cc *cc, struct crule *r)
 
 static int
 np_rule(struct cc *cc, const struct policy_np *np,
-    const struct policy_np_rule *rule, uint32_t id)
+    const struct policy_np_rule *rule, unsigned di, uint32_t id)
 {
 	struct crule *r = new_rule(cc);
 	uint32_t own = str_id(cc, np->namespace);
@@ -1050,6 +1080,11 @@ np_rule(struct cc *cc, const struct policy_np *np,
 			if (add_netsets(cc, true,
 			    x->global_network_set_selector, NULL) != 0)
 				return -ENOMEM;
+		} else if (x->domain_names != NULL) {
+			/* Ingress: nothing, as eval. */
+			if (di == 1 && add_dom(cc, r, x->domain_names,
+			    x->ndomain_names) != 0)
+				return -ENOMEM;
 		} else if (x->pod_selector != NULL ||
 		    x->namespace_selector != NULL) {
 			add_pods(cc, x->namespace_selector, own,
@@ -1060,7 +1095,8 @@ np_rule(struct cc *cc, const struct policy_np *np,
 }
 
 static int
-anp_rule(struct cc *cc, const struct policy_anp_rule *rule, uint32_t id)
+anp_rule(struct cc *cc, const struct policy_anp_rule *rule, unsigned di,
+    uint32_t id)
 {
 	const struct policy_world *w = cc->w;
 	struct crule *r = new_rule(cc);
@@ -1091,9 +1127,12 @@ anp_rule(struct cc *cc, const struct policy_anp_rule *rule, uint32_t id)
 	for (size_t i = 0; i < rule->npeers; i++) {
 		const struct policy_anp_peer *x = &rule->peers[i];
 
+		bool dom = x->domain_names != NULL &&
+		    rule->action == POLICY_ACTION_ALLOW;
+
 		if (x->namespaces == NULL && x->pods == NULL &&
 		    x->networks == NULL && x->nodes == NULL &&
-		    x->network_sets == NULL) {
+		    x->network_sets == NULL && !dom) {
 			/*
 			 * eval stops here: Deny and Pass match everyone,
 			 * Allow only what the peers before matched.
@@ -1101,6 +1140,9 @@ anp_rule(struct cc *cc, const struct policy_anp_rule *rule, uint32_t id)
 			r->any_peer = rule->action != POLICY_ACTION_ALLOW;
 			break;
 		}
+		if (dom && di == 1 && add_dom(cc, r, x->domain_names,
+		    x->ndomain_names) != 0)
+			return -ENOMEM;
 		if (x->namespaces != NULL)
 			add_pods(cc, x->namespaces, NONE, NULL, true);
 		if (x->pods != NULL && x->pods->namespace_selector != NULL)
@@ -1555,7 +1597,7 @@ build_rules(struct cc *cc)
 			pc->anp_rules[2 * i + di].n = (uint32_t)n;
 			for (size_t j = 0; j < n; j++, id++) {
 				set_id(pc, id, ID_ANP, di, i, j);
-				if (anp_rule(cc, &rs[j], id) != 0)
+				if (anp_rule(cc, &rs[j], di, id) != 0)
 					return -ENOMEM;
 			}
 		}
@@ -1572,7 +1614,8 @@ build_rules(struct cc *cc)
 			pc->np_rules[2 * i + di].n = (uint32_t)n;
 			for (size_t j = 0; j < n; j++, id++) {
 				set_id(pc, id, ID_NP, di, i, j);
-				if (np_rule(cc, &w->nps[i], &rs[j], id) != 0)
+				if (np_rule(cc, &w->nps[i], &rs[j], di,
+				    id) != 0)
 					return -ENOMEM;
 			}
 		}
@@ -1587,7 +1630,7 @@ build_rules(struct cc *cc)
 			pc->banp_rules[2 * i + di].n = (uint32_t)n;
 			for (size_t j = 0; j < n; j++, id++) {
 				set_id(pc, id, ID_BANP, di, i, j);
-				if (anp_rule(cc, &rs[j], id) != 0)
+				if (anp_rule(cc, &rs[j], di, id) != 0)
 					return -ENOMEM;
 			}
 		}
@@ -1667,6 +1710,7 @@ policy_compile(const struct policy_world *w, struct policy_compiled **out,
 
 	pc->bytes += cc.rules_cap * sizeof(*pc->rules) +
 	    cc.cports_cap * sizeof(*pc->cports) +
+	    cc.doms_cap * sizeof(*pc->doms) +
 	    cc.pports_cap * sizeof(*pc->pports) +
 	    cc.nasets_cap * sizeof(*pc->asets) +
 	    cc.b4_cap * sizeof(*pc->b4) + cc.b6_cap * sizeof(*pc->b6);
@@ -1707,6 +1751,7 @@ policy_compiled_free(struct policy_compiled *pc)
 	free(pc->pports);
 	free(pc->rules);
 	free(pc->cports);
+	free(pc->doms);
 	free(pc->anp_rules);
 	free(pc->np_rules);
 	free(pc->banp_rules);
@@ -1804,11 +1849,17 @@ ports_match(const struct policy_compiled *pc, const struct crule *r,
 	return false;
 }
 
+/*
+ * Domain peers come last, as in eval: the callback (a lookup under a
+ * lock in the daemon) only runs when nothing compiled matched, and a
+ * name is only recorded when it is what allowed the address.
+ */
 static bool
 rule_matches(const struct policy_compiled *pc, const struct crule *r,
     unsigned di, uint32_t P, const struct ep *peer,
-    const struct policy_conn *c)
+    const struct policy_conn *c, char *domain)
 {
+	const struct policy_world *w = pc->w;
 	uint32_t portpod = di == 0 ? P : peer->kind == EP_POD ? peer->idx :
 	    NONE;
 
@@ -1822,6 +1873,16 @@ rule_matches(const struct policy_compiled *pc, const struct crule *r,
 	for (int k = 0; k < 2; k++) {
 		if (r->addr[k] != NONE && aset_has(pc, r->addr[k], peer->addr))
 			return true;
+	}
+	for (uint32_t i = 0; w->dns_match != NULL && i < r->ndoms; i++) {
+		const struct cdom *x = &pc->doms[r->dom_off + i];
+
+		if (w->dns_match(w->dns_arg, &w->pods[P], peer->addr, x->names,
+		    x->n, domain, POLICY_DOMAIN_NAME_MAX)) {
+			domain[POLICY_DOMAIN_NAME_MAX - 1] = '\0';
+			return true;
+		}
+		domain[0] = '\0';
 	}
 	return false;
 }
@@ -1855,7 +1916,7 @@ direction(const struct policy_compiled *pc, enum policy_dir dir, uint32_t P,
 		for (uint32_t i = 0; i < s->n; i++) {
 			const struct crule *r = &pc->rules[s->off + i];
 
-			if (!rule_matches(pc, r, di, P, peer, c))
+			if (!rule_matches(pc, r, di, P, peer, c, d->domain))
 				continue;
 			if (r->action == POLICY_ACTION_PASS) {
 				d->passed_by = &w->anps[l[k]];
@@ -1890,7 +1951,7 @@ tier2:
 
 			for (uint32_t i = 0; i < s->n; i++) {
 				if (!rule_matches(pc, &pc->rules[s->off + i],
-				    di, P, peer, c))
+				    di, P, peer, c, d->domain))
 					continue;
 				d->np = &w->nps[l[k]];
 				d->rule = i;
@@ -1909,7 +1970,7 @@ tier2:
 		for (uint32_t i = 0; i < s->n; i++) {
 			const struct crule *r = &pc->rules[s->off + i];
 
-			if (!rule_matches(pc, r, di, P, peer, c))
+			if (!rule_matches(pc, r, di, P, peer, c, d->domain))
 				continue;
 			d->banp = &w->banps[l[k]];
 			d->rule = i;

@@ -60,7 +60,9 @@ void policy_compiled_free(struct policy_compiled *pc);
  * and the verdict is that of the judged ones. Returns 0, or -EINVAL with
  * a sentence in err if the two addresses are not of one known family.
  * Read-only and allocation-free: any number of threads may call it on
- * one pc at once.
+ * one pc at once. domainNames peers call the world's dns_match (read
+ * from the world at each call) exactly where policy_eval() would, so it
+ * must be as thread-safe as policy_check().
  */
 int policy_check(const struct policy_compiled *pc, const struct policy_conn *c,
     unsigned int dirs, struct policy_result *out, char *err, size_t errlen);

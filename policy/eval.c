@@ -166,6 +166,27 @@ nodes_match(const struct policy_world *w, const struct sluice_selector *sel,
 	return false;
 }
 
+/*
+ * domainNames (§1.6): P holds a live binding of a listed name to a, by
+ * the world's callback, which writes the name into domain
+ * (POLICY_DOMAIN_NAME_MAX bytes). No callback, or no name: nothing.
+ */
+static bool
+domains_match(const struct policy_world *w, const struct policy_pod *P,
+    const struct sluice_addr *a, const char *const *names, size_t n,
+    char *domain)
+{
+	if (w->dns_match == NULL || names == NULL || n == 0)
+		return false;
+	if (!w->dns_match(w->dns_arg, P, a, names, n, domain,
+	    POLICY_DOMAIN_NAME_MAX)) {
+		domain[0] = '\0';
+		return false;
+	}
+	domain[POLICY_DOMAIN_NAME_MAX - 1] = '\0';
+	return true;
+}
+
 /* ---- ports (§2.5) --------------------------------------------------- */
 
 static int
@@ -278,6 +299,8 @@ np_peer_matches(const struct policy_world *w, const struct policy_np_peer *x,
 	if (x->global_network_set_selector != NULL)
 		return netsets_match(w->global_netsets, w->nglobal_netsets,
 		    x->global_network_set_selector, NULL, peer->addr);
+	if (x->domain_names != NULL)
+		return false;		/* [EXT] np_rule_matches' second pass */
 	/*
 	 * Not in the pseudo-code: a peer with no field (refused by
 	 * validation) matches nothing. NetworkPolicy rules only allow, so
@@ -300,11 +323,16 @@ np_peer_matches(const struct policy_world *w, const struct policy_np_peer *x,
 	return true;
 }
 
-/* np_rule_matches */
+/*
+ * np_rule_matches. [EXT] domainNames peers (egress only; in ingress they
+ * match nothing, NetworkPolicy's closed choice) are tried after every
+ * other peer, so that DNS is only asked, and a name only recorded, when
+ * nothing else allows the address.
+ */
 static bool
 np_rule_matches(const struct policy_world *w, const struct policy_np_rule *rule,
     const char *ns, enum policy_dir dir, const struct policy_pod *P,
-    const struct endpoint *peer, const struct policy_conn *c)
+    const struct endpoint *peer, const struct policy_conn *c, char *domain)
 {
 	const struct policy_pod *portpod;
 
@@ -316,6 +344,17 @@ np_rule_matches(const struct policy_world *w, const struct policy_np_rule *rule,
 		return true;		/* empty or missing: everyone */
 	for (size_t i = 0; i < rule->npeers; i++) {
 		if (np_peer_matches(w, &rule->peers[i], ns, peer))
+			return true;
+	}
+	for (size_t i = 0; dir == POLICY_EGRESS && i < rule->npeers; i++) {
+		const struct policy_np_peer *x = &rule->peers[i];
+
+		/* The fields np_peer_matches() tries first win. */
+		if (x->ip_block != NULL || x->network_set_selector != NULL ||
+		    x->global_network_set_selector != NULL)
+			continue;
+		if (domains_match(w, P, peer->addr, x->domain_names,
+		    x->ndomain_names, domain))
 			return true;
 	}
 	return false;
@@ -336,13 +375,32 @@ np_isolates(const struct policy_np *np, enum policy_dir dir,
 
 /* ---- ANP/BANP rules (§2.6) ------------------------------------------ */
 
-/* rule_matches */
+/*
+ * Does x have no field this rule can use? domainNames counts only in
+ * Allow rules: outside them it is refused (§1.6), and a stored record
+ * that has it anyway fails closed like a peer with no field.
+ */
+static bool
+anp_peer_empty(const struct policy_anp_peer *x, enum policy_action action)
+{
+	return x->namespaces == NULL && x->pods == NULL &&
+	    x->networks == NULL && x->nodes == NULL &&
+	    x->network_sets == NULL &&
+	    (x->domain_names == NULL || action != POLICY_ACTION_ALLOW);
+}
+
+/*
+ * rule_matches. domainNames peers (egress Allow rules only) are tried
+ * after every other peer, as in np_rule_matches(); a peer with no field
+ * ends the peers that count for an Allow rule.
+ */
 static bool
 rule_matches(const struct policy_world *w, const struct policy_anp_rule *rule,
     enum policy_dir dir, const struct policy_pod *P,
-    const struct endpoint *peer, const struct policy_conn *c)
+    const struct endpoint *peer, const struct policy_conn *c, char *domain)
 {
 	const struct policy_pod *portpod;
+	size_t end = rule->npeers;
 
 	portpod = dir == POLICY_INGRESS ? P :
 	    peer->kind == EP_POD ? peer->pod : NULL;
@@ -353,10 +411,12 @@ rule_matches(const struct policy_world *w, const struct policy_anp_rule *rule,
 		const struct policy_pod *q = peer->kind == EP_POD ? peer->pod :
 		    NULL;
 
-		if (x->namespaces == NULL && x->pods == NULL &&
-		    x->networks == NULL && x->nodes == NULL &&
-		    x->network_sets == NULL)
-			return rule->action != POLICY_ACTION_ALLOW;
+		if (anp_peer_empty(x, rule->action)) {
+			if (rule->action != POLICY_ACTION_ALLOW)
+				return true;
+			end = i;
+			break;
+		}
 		if (x->namespaces != NULL && q != NULL &&
 		    ns_matches(w, x->namespaces, q->namespace))
 			return true;
@@ -371,6 +431,15 @@ rule_matches(const struct policy_world *w, const struct policy_anp_rule *rule,
 		if (x->network_sets != NULL &&
 		    netsets_match(w->global_netsets, w->nglobal_netsets,
 		    x->network_sets, NULL, peer->addr))
+			return true;
+	}
+	if (dir != POLICY_EGRESS || rule->action != POLICY_ACTION_ALLOW)
+		return false;
+	for (size_t i = 0; i < end; i++) {
+		const struct policy_anp_peer *x = &rule->peers[i];
+
+		if (domains_match(w, P, peer->addr, x->domain_names,
+		    x->ndomain_names, domain))
 			return true;
 	}
 	return false;
@@ -441,7 +510,8 @@ direction(const struct policy_world *w, enum policy_dir dir,
 		rules = dir == POLICY_INGRESS ? anp->ingress : anp->egress;
 		n = dir == POLICY_INGRESS ? anp->ningress : anp->negress;
 		for (size_t i = 0; i < n; i++) {
-			if (!rule_matches(w, &rules[i], dir, P, peer, c))
+			if (!rule_matches(w, &rules[i], dir, P, peer, c,
+			    d->domain))
 				continue;
 			if (rules[i].action == POLICY_ACTION_PASS) {
 				d->passed_by = anp;
@@ -488,7 +558,7 @@ tier2:
 			n = dir == POLICY_INGRESS ? np->ningress : np->negress;
 			for (size_t j = 0; j < n; j++) {
 				if (!np_rule_matches(w, &rules[j],
-				    np->namespace, dir, P, peer, c))
+				    np->namespace, dir, P, peer, c, d->domain))
 					continue;
 				d->np = np;
 				d->rule = j;
@@ -512,7 +582,8 @@ tier2:
 		rules = dir == POLICY_INGRESS ? banp->ingress : banp->egress;
 		n = dir == POLICY_INGRESS ? banp->ningress : banp->negress;
 		for (size_t i = 0; i < n; i++) {
-			if (!rule_matches(w, &rules[i], dir, P, peer, c))
+			if (!rule_matches(w, &rules[i], dir, P, peer, c,
+			    d->domain))
 				continue;
 			d->banp = banp;
 			d->rule = i;
@@ -657,13 +728,16 @@ policy_decision_str(const struct policy_decision *d, enum policy_dir dir,
 		cat(buf, size, &off, "no policy decided (default allow)");
 		break;
 	}
+	if (d->domain[0] != '\0')
+		cat(buf, size, &off, " via %.*s", POLICY_DOMAIN_NAME_MAX - 1,
+		    d->domain);
 	return buf;
 }
 
 const char *
 policy_result_str(const struct policy_result *r, char *buf, size_t size)
 {
-	char e[512], i[512];
+	char e[1024], i[1024];
 	size_t off = 0;
 
 	if (size == 0)

@@ -21,6 +21,12 @@
  * is the node the subject pod runs on, so a verdict does not depend on
  * which node computes it.
  *
+ * domainNames peers (§1.6) are matched through the world's dns_match
+ * callback, asked only for egress, for Allow rules, once the rule's ports
+ * match and none of its other peers does (so the answer, and the name in
+ * the decision, only matter where the name is what allowed it); peers in
+ * rule order, the first that the callback answers wins.
+ *
  * Nothing here allocates. The world must have passed
  * policy_world_validate(); on records that did not (a stored object from
  * another daemon version), peers with no field fail closed as §2.6 says,
@@ -85,6 +91,14 @@ struct policy_decision {
 	/* An ANP Pass rule that skipped the rest of tier 1, or NULL. */
 	const struct policy_anp *passed_by;
 	size_t pass_rule;
+	/*
+	 * The name the deciding rule matched the destination by, when it
+	 * matched only through a domainNames peer (egress, §1.6): as
+	 * world.dns_match gave it, NUL-terminated. "" otherwise, including
+	 * when another peer of the rule matched the address anyway. A copy,
+	 * so the decision stays valid on its own.
+	 */
+	char domain[POLICY_DOMAIN_NAME_MAX];
 };
 
 struct policy_result {
@@ -104,12 +118,17 @@ int policy_eval(const struct policy_world *w, const struct policy_conn *c,
 /*
  * Writes the result as one line, e.g. "deny: egress of x/a: no policy
  * (allow); ingress of y/b: isolated by NetworkPolicy y/deny-all, no rule
- * allows it". Returns buf, truncated to size.
+ * allows it". A decision by a domainNames peer ends in "via <name>".
+ * Returns buf, truncated to size.
  */
 const char *policy_result_str(const struct policy_result *r, char *buf,
     size_t size);
 
-/* The direction alone, e.g. "AdminNetworkPolicy p10 ingress[0] Deny". */
+/*
+ * The direction alone, e.g. "AdminNetworkPolicy p10 ingress[0] Deny" or
+ * "AdminNetworkPolicy allow-dns egress[1] Allow (rule \"to-api\") via
+ * api.example.com".
+ */
 const char *policy_decision_str(const struct policy_decision *d,
     enum policy_dir dir, char *buf, size_t size);
 

@@ -120,6 +120,139 @@ port_name_ok(const char *s)
 	return letter;
 }
 
+static bool whyf(char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((__format__(__printf__, 3, 4)));
+
+/* Writes a reason into why (if there is room) and returns false. */
+static bool
+whyf(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why != NULL && whylen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(why, whylen, fmt, ap);
+		va_end(ap);
+	}
+	return false;
+}
+
+static bool
+ascii_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9');
+}
+
+/*
+ * Upstream's pattern is ^(\*\.)?(L\.)+L\.?$ with L a label
+ * [a-zA-Z0-9]([-a-zA-Z0-9_]*[a-zA-Z0-9])?; DNS adds the lengths (63 a
+ * label, 253 a name), which the pattern leaves out but no answer can
+ * exceed, so a longer pattern could never match.
+ */
+bool
+policy_domain_pattern_valid(const char *pattern, char *why, size_t whylen)
+{
+	const char *name, *end, *l;
+	size_t len, labels = 0;
+
+	if (pattern == NULL || pattern[0] == '\0')
+		return whyf(why, whylen, "is empty");
+	len = strlen(pattern);
+	if (pattern[len - 1] == '.')
+		len--;		/* an absolute name's one trailing dot */
+	if (len > 253)
+		return whyf(why, whylen, "is %zu characters long, at most 253 "
+		    "(and one trailing dot)", len);
+	if (len > 0 && pattern[len - 1] == '.')
+		return whyf(why, whylen, "has an empty label");
+	end = pattern + len;
+	name = strncmp(pattern, "*.", 2) == 0 ? pattern + 2 : pattern;
+	for (l = name; l < end; labels++) {
+		const char *e = memchr(l, '.', (size_t)(end - l));
+		size_t n;
+
+		if (e == NULL)
+			e = end;
+		n = (size_t)(e - l);
+		if (n == 0)
+			return whyf(why, whylen, "has an empty label");
+		if (n > 63)
+			return whyf(why, whylen, "has a label of %zu "
+			    "characters, at most 63", n);
+		for (size_t i = 0; i < n; i++) {
+			unsigned char c = (unsigned char)l[i];
+
+			if (c == '*')
+				return whyf(why, whylen, "has a '*' that is "
+				    "not the whole first label (as in "
+				    "\"*.example.com\")");
+			if (ascii_alnum((char)c) || c == '-' || c == '_')
+				continue;
+			if (c >= 0x20 && c < 0x7f)
+				return whyf(why, whylen, "has '%c', not a "
+				    "letter, digit, '-' or '_'", c);
+			return whyf(why, whylen, "has the byte 0x%02x, not a "
+			    "letter, digit, '-' or '_'", c);
+		}
+		if (!ascii_alnum(l[0]) || !ascii_alnum(l[n - 1]))
+			return whyf(why, whylen, "has the label \"%.*s\", "
+			    "which starts or ends with '-' or '_'", (int)n, l);
+		l = e + 1;
+	}
+	if (labels < 2)
+		return whyf(why, whylen, "needs at least two labels%s (as in "
+		    "\"example.com\")", name != pattern ? " after \"*.\"" : "");
+	return true;
+}
+
+/* Two patterns alike but for ASCII case and a trailing dot. */
+static bool
+same_pattern(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	la -= la > 0 && a[la - 1] == '.';
+	lb -= lb > 0 && b[lb - 1] == '.';
+	if (la != lb)
+		return false;
+	for (size_t i = 0; i < la; i++) {
+		char x = a[i] >= 'A' && a[i] <= 'Z' ? (char)(a[i] + 32) : a[i];
+		char y = b[i] >= 'A' && b[i] <= 'Z' ? (char)(b[i] + 32) : b[i];
+
+		if (x != y)
+			return false;
+	}
+	return true;
+}
+
+/* A peer's domainNames: 1..POLICY_DOMAINS_MAX valid patterns, a set. */
+static int
+check_domains(const char *const *names, size_t n, const char *obj,
+    const char *path, char *err, size_t errlen)
+{
+	char why[WHY_MAX];
+
+	if (n < 1 || n > POLICY_DOMAINS_MAX)
+		return fail(err, errlen, "%s: %s.domainNames has %zu entries, "
+		    "needs 1 to %d", obj, path, n, POLICY_DOMAINS_MAX);
+	for (size_t i = 0; i < n; i++) {
+		const char *p = names[i];
+
+		if (!policy_domain_pattern_valid(p, why, sizeof(why)))
+			return fail(err, errlen, "%s: %s.domainNames[%zu]: "
+			    "\"%.64s%s\" %s", obj, path, i, str(p),
+			    p != NULL && strlen(p) > 64 ? "..." : "", why);
+		for (size_t j = 0; j < i; j++) {
+			if (same_pattern(p, names[j]))
+				return fail(err, errlen, "%s: "
+				    "%s.domainNames[%zu]: \"%s\" repeats "
+				    "domainNames[%zu]", obj, path, i, p, j);
+		}
+	}
+	return 0;
+}
+
 static bool
 proto_ok(int p)
 {
@@ -295,20 +428,21 @@ check_ip_block(const struct policy_ip_block *b, const char *obj,
 }
 
 static int
-check_np_peer(const struct policy_np_peer *x, const char *obj,
-    const char *path, char *err, size_t errlen)
+check_np_peer(const struct policy_np_peer *x, enum policy_dir dir,
+    const char *obj, const char *path, char *err, size_t errlen)
 {
 	char sub[PATH_MAX_];
 	int n, r;
 
 	n = (x->pod_selector != NULL) + (x->namespace_selector != NULL) +
 	    (x->ip_block != NULL) + (x->network_set_selector != NULL) +
-	    (x->global_network_set_selector != NULL);
+	    (x->global_network_set_selector != NULL) +
+	    (x->domain_names != NULL);
 	if (n == 0)
 		return fail(err, errlen, "%s: %s: must specify a peer "
 		    "(podSelector, namespaceSelector, ipBlock, "
-		    "networkSetSelector or globalNetworkSetSelector)", obj,
-		    path);
+		    "networkSetSelector, globalNetworkSetSelector or "
+		    "domainNames)", obj, path);
 	if (x->ip_block != NULL && n > 1)
 		return fail(err, errlen, "%s: %s: may not specify both ipBlock "
 		    "and another peer", obj, path);
@@ -318,6 +452,17 @@ check_np_peer(const struct policy_np_peer *x, const char *obj,
 	if (x->global_network_set_selector != NULL && n > 1)
 		return fail(err, errlen, "%s: %s: may not specify both "
 		    "globalNetworkSetSelector and another peer", obj, path);
+	if (x->domain_names != NULL && n > 1)
+		return fail(err, errlen, "%s: %s: may not specify both "
+		    "domainNames and another peer", obj, path);
+	/*
+	 * Bindings come from the answers to the subject pod's own queries:
+	 * they say where it connects to, never who connects to it.
+	 */
+	if (x->domain_names != NULL && dir == POLICY_INGRESS)
+		return fail(err, errlen, "%s: %s: domainNames is an egress "
+		    "peer only: a pod's DNS answers name where it connects "
+		    "to, not who connects to it", obj, path);
 	pathf(sub, sizeof(sub), "%s.podSelector", path);
 	if ((r = check_sel(x->pod_selector, obj, sub, err, errlen)) != 0)
 		return r;
@@ -332,6 +477,9 @@ check_np_peer(const struct policy_np_peer *x, const char *obj,
 	if ((r = check_sel(x->global_network_set_selector, obj, sub, err,
 	    errlen)) != 0)
 		return r;
+	if (x->domain_names != NULL)
+		return check_domains(x->domain_names, x->ndomain_names, obj,
+		    path, err, errlen);
 	if (x->ip_block != NULL)
 		return check_ip_block(x->ip_block, obj, path, err, errlen);
 	return 0;
@@ -369,8 +517,8 @@ check_np_rules(const struct policy_np_rule *rules, size_t n,
 		for (size_t j = 0; j < rule->npeers; j++) {
 			pathf(sub, sizeof(sub), "%s.%s[%zu]", path,
 			    peers_name(dir), j);
-			r = check_np_peer(&rule->peers[j], obj, sub, err,
-			    errlen);
+			r = check_np_peer(&rule->peers[j], dir, obj, sub,
+			    err, errlen);
 			if (r != 0)
 				return r;
 		}
@@ -538,7 +686,8 @@ check_anp_peer(const struct policy_anp_peer *x, enum policy_dir dir,
 	if (dir == POLICY_INGRESS) {
 		const char *f = x->networks != NULL ? "networks" :
 		    x->nodes != NULL ? "nodes" :
-		    x->network_sets != NULL ? "networkSets" : NULL;
+		    x->network_sets != NULL ? "networkSets" :
+		    x->domain_names != NULL ? "domainNames" : NULL;
 
 		if (f != NULL)
 			return fail(err, errlen, "%s: %s: %s is an egress "
@@ -547,18 +696,22 @@ check_anp_peer(const struct policy_anp_peer *x, enum policy_dir dir,
 	}
 	n = (x->namespaces != NULL) + (x->pods != NULL) +
 	    (x->networks != NULL) + (x->nodes != NULL) +
-	    (x->network_sets != NULL);
+	    (x->network_sets != NULL) + (x->domain_names != NULL);
 	if (n != 1)
 		return fail(err, errlen, "%s: %s: set exactly one of %s (%d "
 		    "set)", obj, path, dir == POLICY_INGRESS ?
 		    "namespaces and pods" :
-		    "namespaces, pods, networks, nodes and networkSets", n);
+		    "namespaces, pods, networks, nodes, networkSets and "
+		    "domainNames", n);
 	if (x->pods != NULL) {
 		pathf(sub, sizeof(sub), "%s.pods", path);
 		return check_pods(x->pods, obj, sub, err, errlen);
 	}
 	if (x->networks != NULL)
 		return check_networks(x, obj, path, err, errlen);
+	if (x->domain_names != NULL)
+		return check_domains(x->domain_names, x->ndomain_names, obj,
+		    path, err, errlen);
 	pathf(sub, sizeof(sub), "%s.namespaces", path);
 	if ((r = check_sel(x->namespaces, obj, sub, err, errlen)) != 0)
 		return r;
@@ -634,11 +787,27 @@ check_anp_rules(const struct policy_anp_rule *rules, size_t n,
 			if (r != 0)
 				return r;
 			if (named && (x->networks != NULL ||
-			    x->nodes != NULL || x->network_sets != NULL))
+			    x->nodes != NULL || x->network_sets != NULL ||
+			    x->domain_names != NULL))
 				return fail(err, errlen, "%s: %s: a namedPort "
-				    "cannot be used with a networks, nodes or "
-				    "networkSets peer: they have no named "
-				    "ports", obj, sub);
+				    "cannot be used with a networks, nodes, "
+				    "networkSets or domainNames peer: they "
+				    "have no named ports", obj, sub);
+			/*
+			 * NPEP-133: the addresses of a name are only those
+			 * the pod was told, never all of them, so a Deny
+			 * by name leaves the others open, and a Pass would
+			 * skip the admin tier for an unknown set.
+			 */
+			if (x->domain_names != NULL &&
+			    rule->action != POLICY_ACTION_ALLOW)
+				return fail(err, errlen, "%s: %s: domainNames "
+				    "is for Allow rules only: the addresses a "
+				    "name resolves to are never completely "
+				    "known, so a %s by name would miss some of "
+				    "them", obj, sub,
+				    rule->action == POLICY_ACTION_PASS ?
+				    "Pass" : "Deny");
 		}
 	}
 	return 0;

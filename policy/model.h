@@ -59,6 +59,15 @@
 #define POLICY_ANP_PRIORITY_MAX 1000
 #define POLICY_RULE_NAME_MAX 100
 #define POLICY_NETSET_NETS_MAX 4096
+/*
+ * domainNames (§1.6): at most POLICY_DOMAINS_MAX patterns per peer, the
+ * CRD's MaxItems for ANP, kept for the NetworkPolicy extension too. A
+ * name is at most 253 characters (254 with the trailing dot); a matched
+ * name is handed back in POLICY_DOMAIN_NAME_MAX bytes with its NUL, the
+ * size of dns/dns.h's DNS_NAME_MAX.
+ */
+#define POLICY_DOMAINS_MAX 25
+#define POLICY_DOMAIN_NAME_MAX 256
 
 /* The label every namespace carries (§1.1); the model requires it. */
 #define POLICY_NS_NAME_LABEL "kubernetes.io/metadata.name"
@@ -92,10 +101,11 @@ struct policy_ip_block {
 };
 
 /*
- * A NetworkPolicyPeer. At least one field is set; ip_block and the two
- * [EXT] set selectors each exclude every other field. pod_selector alone
- * means pods of the policy's namespace; namespace_selector (with or
- * without pod_selector) means pods of the matching namespaces (§2.4).
+ * A NetworkPolicyPeer. At least one field is set; ip_block and the
+ * [EXT] fields (the two set selectors, domain_names) each exclude every
+ * other field. pod_selector alone means pods of the policy's namespace;
+ * namespace_selector (with or without pod_selector) means pods of the
+ * matching namespaces (§2.4).
  */
 struct policy_np_peer {
 	const struct sluice_selector *pod_selector;
@@ -105,6 +115,12 @@ struct policy_np_peer {
 	const struct sluice_selector *network_set_selector;
 	/* [EXT] GlobalNetworkSets. */
 	const struct sluice_selector *global_network_set_selector;
+	/*
+	 * [EXT] domainNames, egress only (§1.7): NULL is absent, otherwise
+	 * 1..POLICY_DOMAINS_MAX patterns (see policy_domain_pattern_valid()).
+	 */
+	const char *const *domain_names;
+	size_t ndomain_names;
 };
 
 /* One ingress or egress rule: ports AND (any of the peers). */
@@ -162,7 +178,8 @@ struct policy_anp_subject {
 
 /*
  * A peer: exactly one field. Ingress peers may only be namespaces or
- * pods; networks, nodes and network_sets are egress peers.
+ * pods; networks, nodes, network_sets and domain_names are egress peers,
+ * and domain_names only in Allow rules (§1.6).
  */
 struct policy_anp_peer {
 	const struct sluice_selector *namespaces;
@@ -171,6 +188,9 @@ struct policy_anp_peer {
 	size_t nnetworks;
 	const struct sluice_selector *nodes;	/* experimental */
 	const struct sluice_selector *network_sets; /* [EXT] global sets */
+	/* experimental; NULL: absent; 1..POLICY_DOMAINS_MAX patterns */
+	const char *const *domain_names;
+	size_t ndomain_names;
 };
 
 struct policy_anp_port_number {
@@ -240,6 +260,24 @@ struct policy_netset {
 int policy_netset_validate(const struct policy_netset *set, char *err,
     size_t errlen);
 
+/* ---- domainNames (§1.6) --------------------------------------------- */
+
+/*
+ * A domainNames pattern as upstream's DomainName pattern admits it, with
+ * DNS's lengths: an exact name ("api.example.com") or "*." and a name
+ * ("*.example.com": one or more labels below it, not itself). The name
+ * has at least two labels of 1 to 63 letters, digits, '-' and '_' (any
+ * case), each starting and ending with a letter or digit, at most 253
+ * characters in all, and may end in one dot; '*' appears nowhere else.
+ * Returns false with the reason in why (why may be NULL when whylen is
+ * 0), a phrase to follow the quoted pattern, e.g. "has an empty label".
+ * Normalising (lower case, no trailing dot) is the loader's job; the
+ * matcher behind policy_world.dns_match must ignore case and one
+ * trailing dot anyway.
+ */
+bool policy_domain_pattern_valid(const char *pattern, char *why,
+    size_t whylen);
+
 /* ---- the world ------------------------------------------------------ */
 
 /* Namespace labels must include POLICY_NS_NAME_LABEL=name (§1.1). */
@@ -304,6 +342,22 @@ struct policy_world {
 	 * pod isolated for egress by NetworkPolicy still reach its own node.
 	 */
 	bool deny_egress_to_local_node;
+	/*
+	 * The DNS bindings domainNames peers are matched against (§1.6,
+	 * §2.6): whether pod (the subject of an egress verdict) holds a live
+	 * binding of a name matching one of patterns[0..n) (n >= 1) to addr
+	 * (the destination), and if so that name, NUL-terminated, in
+	 * name[0..size) (size is POLICY_DOMAIN_NAME_MAX). Called with
+	 * dns_arg by policy_eval() and policy_check(), so from any number of
+	 * threads at once: it must be safe for that, must not call back into
+	 * policy/, and must answer the same for the same bindings (pod and
+	 * patterns are borrowed for the call). NULL: domainNames peers match
+	 * nothing.
+	 */
+	bool (*dns_match)(void *arg, const struct policy_pod *pod,
+	    const struct sluice_addr *addr, const char *const *patterns,
+	    size_t n, char *name, size_t size);
+	void *dns_arg;
 };
 
 /* Receives one problem (a sentence) at a time. */

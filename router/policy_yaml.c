@@ -361,13 +361,87 @@ ip_block(struct mctx *c, struct arena *y, yaml_document_t *doc,
 	return ok;
 }
 
+/*
+ * One domainNames entry: checked as written, then lower-cased and without
+ * its trailing dot, the form DNS answers are kept in (dns/dns.h), so that
+ * one name is one string everywhere. NULL if bad (reported).
+ */
+static const char *
+domain(struct mctx *c, struct arena *a, yaml_node_t *n, const char *path)
+{
+	char why[256];
+	const char *v;
+	size_t len;
+	char *d;
+
+	if (n->type != YAML_SCALAR_NODE || is_null(n) ||
+	    strlen((const char *)n->data.scalar.value) !=
+	    n->data.scalar.length) {
+		mf_report(c, &n->start_mark, path, "expected a domain name");
+		return NULL;
+	}
+	v = (const char *)n->data.scalar.value;
+	len = n->data.scalar.length;
+	if (!policy_domain_pattern_valid(v, why, sizeof(why))) {
+		/* A runaway value is cut: the reason says what is wrong. */
+		mf_report(c, &n->start_mark, path, "\"%.64s%s\" %s", v,
+		    len > 64 ? "..." : "", why);
+		return NULL;
+	}
+	len -= v[len - 1] == '.';
+	if ((d = alloc(a, len + 1, 1)) == NULL)
+		return NULL;
+	for (size_t i = 0; i < len; i++)
+		d[i] = v[i] >= 'A' && v[i] <= 'Z' ? (char)(v[i] - 'A' + 'a') :
+		    v[i];
+	d[len] = '\0';
+	return d;
+}
+
+/*
+ * m's domainNames, if present: egress only (in ingress reported at its
+ * value, with ingress_why, and its entries left unread), else the
+ * patterns into *out and *nout. Present means non-NULL, even when empty
+ * ([] is refused by validation: 1 to POLICY_DOMAINS_MAX).
+ */
+static void
+domains(struct mctx *c, struct arena *a, yaml_document_t *doc,
+    yaml_node_t *m, const char *path, enum policy_dir dir,
+    const char *ingress_why, const char *const **out, size_t *nout)
+{
+	char sub[PATH_LEN];
+	yaml_node_item_t *items;
+	yaml_node_t *n = get(doc, m, "domainNames");
+	const char **v;
+	size_t nitems;
+
+	if (n == NULL)
+		return;
+	pathf(sub, sizeof(sub), "%s.domainNames", path);
+	if (dir == POLICY_INGRESS) {
+		mf_report(c, &n->start_mark, sub, "an egress peer only%s",
+		    ingress_why);
+		return;
+	}
+	if (!list(c, doc, m, "domainNames", sub, &items, &nitems) ||
+	    (v = alloc(a, nitems, sizeof(*v))) == NULL)
+		return;
+	for (size_t i = 0; i < nitems; i++) {
+		pathf(sub, sizeof(sub), "%s.domainNames[%zu]", path, i);
+		v[i] = domain(c, a, yaml_document_get_node(doc, items[i]), sub);
+	}
+	*out = v;
+	*nout = nitems;
+}
+
 static bool
 peer(struct mctx *c, struct arena *y, yaml_document_t *doc,
-    yaml_node_t *m, const char *path, struct policy_np_peer *x)
+    yaml_node_t *m, const char *path, enum policy_dir dir,
+    struct policy_np_peer *x)
 {
 	static const char *const keys[] = { "podSelector", "namespaceSelector",
 		"ipBlock", "networkSetSelector", "globalNetworkSetSelector",
-		NULL };
+		"domainNames", NULL };
 	static const char *const sels[] = { "podSelector", "namespaceSelector",
 		"networkSetSelector", "globalNetworkSetSelector" };
 	const struct sluice_selector **dst[] = { &x->pod_selector,
@@ -391,6 +465,9 @@ peer(struct mctx *c, struct arena *y, yaml_document_t *doc,
 		if (b != NULL && ip_block(c, y, doc, n, sub, b))
 			x->ip_block = b;
 	}
+	domains(c, y, doc, m, path, dir, ": a pod's DNS answers name where "
+	    "it connects to, not who connects to it", &x->domain_names,
+	    &x->ndomain_names);
 	return c->nerr == before && !y->oom;
 }
 
@@ -524,7 +601,7 @@ rules(struct mctx *c, struct policy_yaml_np *y, yaml_document_t *doc,
 				    path, peers, j);
 				ok &= peer(c, &y->a, doc,
 				    yaml_document_get_node(doc, its[j]), item,
-				    &ps[j]);
+				    dir, &ps[j]);
 			}
 		} else {
 			ok = false;
@@ -749,10 +826,11 @@ anp_subject(struct mctx *c, struct arena *a, yaml_document_t *doc,
 
 static void
 anp_peer(struct mctx *c, struct arena *a, yaml_document_t *doc,
-    yaml_node_t *m, const char *path, struct policy_anp_peer *x)
+    yaml_node_t *m, const char *path, enum policy_dir dir,
+    struct policy_anp_peer *x)
 {
 	static const char *const keys[] = { "namespaces", "pods", "networks",
-		"nodes", "networkSets", NULL };
+		"nodes", "networkSets", "domainNames", NULL };
 	char sub[PATH_LEN];
 	yaml_node_item_t *items;
 	yaml_node_t *n;
@@ -786,6 +864,8 @@ anp_peer(struct mctx *c, struct arena *a, yaml_document_t *doc,
 		x->networks = nets;
 		x->nnetworks = nitems;
 	}
+	domains(c, a, doc, m, path, dir, " (ingress peers are namespaces or "
+	    "pods)", &x->domain_names, &x->ndomain_names);
 }
 
 /* A {protocol, port} or {protocol, start, end} mapping. */
@@ -907,7 +987,7 @@ anp_rule(struct mctx *c, struct arena *a, yaml_document_t *doc,
 		for (size_t i = 0; i < n; i++) {
 			pathf(item, sizeof(item), "%s[%zu]", sub, i);
 			anp_peer(c, a, doc,
-			    yaml_document_get_node(doc, items[i]), item,
+			    yaml_document_get_node(doc, items[i]), item, dir,
 			    &ps[i]);
 		}
 	}

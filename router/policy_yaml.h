@@ -31,7 +31,11 @@
  *     every pod of the namespace for ingress: too much for a typo);
  *   - the [EXT] peers networkSetSelector and globalNetworkSetSelector
  *     are accepted (SEMANTICS.md §1.5's policy.extensions defaults to
- *     true; there is no such switch yet);
+ *     true; there is no such switch yet), and so is the [EXT] egress
+ *     peer domainNames (§1.7), refused at its place in an ingress rule;
+ *   - every domainNames entry (here and in the kinds below) is checked
+ *     as written with policy_domain_pattern_valid(), reported at its
+ *     place, and stored lower-cased without its trailing dot;
  *   - a document whose aliases expand beyond a fixed budget is refused.
  */
 #ifndef SLUICE_ROUTER_POLICY_YAML_H
@@ -85,8 +89,9 @@ void policy_yaml_np_destroy(struct policy_yaml_np *y);
  * reported, then policy_anp_validate()'s sentence at the document. Absent
  * and [] differ here (SEMANTICS.md §3 E29): an absent ports or networks
  * is NULL, a present one non-NULL even when empty (which validation
- * refuses). Experimental domainNames is not in the model and is refused
- * as an unknown key.
+ * refuses); the same for experimental domainNames, an egress peer
+ * (refused at its place in an ingress rule) that validation allows in
+ * Allow rules only.
  */
 #define POLICY_YAML_ANP_API_VERSION "policy.networking.k8s.io/v1alpha1"
 
@@ -105,8 +110,9 @@ void policy_yaml_anp_destroy(struct policy_yaml_anp *y);
  * BaselineAdminNetworkPolicy (same group and version), cluster-wide, the
  * same way as an AdminNetworkPolicy but without spec.priority, and with
  * actions Allow and Deny only: Pass is reported at the rule's action.
- * The name "default" and the singleton are policy_banp_validate()'s and
- * cluster_validate()'s to check.
+ * domainNames is read as for an AdminNetworkPolicy (an [EXT] for the
+ * baseline, SEMANTICS.md §1.4). The name "default" and the singleton are
+ * policy_banp_validate()'s and cluster_validate()'s to check.
  */
 #define POLICY_YAML_BANP_API_VERSION POLICY_YAML_ANP_API_VERSION
 

@@ -9,14 +9,17 @@
  * contract of policy_yaml.h: an unknown return code, an object returned
  * with an error (or none without), an accepted policy that its validator
  * or policy_world_validate() refuses, lists whose counts and pointers
- * disagree, a protocol that is not TCP, UDP or SCTP, or a verdict the
- * evaluator cannot give.
+ * disagree, a protocol that is not TCP, UDP or SCTP, a domainNames entry
+ * not in its normal form (a valid pattern, lower case, no trailing dot),
+ * or a verdict the evaluator cannot give. The small world answers every
+ * domainNames question with a binding, so name matching runs too.
  *
  * The seeds in corpus/fuzz_policy_yaml/ are hand-written: the
  * documentation's example, the absent/empty edge cases of SEMANTICS.md §3,
  * every peer and port form, flow style and anchors, and refused
  * documents (typos, bad ports, host bits, empty peers, two documents);
- * anp-*.yaml, banp-*.yaml and netset-*.yaml the same for the other kinds.
+ * anp-*.yaml, banp-*.yaml and netset-*.yaml the same for the other kinds,
+ * and *domains*.yaml for domainNames.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -57,6 +60,42 @@ errs(void)
 	return f;
 }
 
+/* A loaded domainNames list: present means 1 to the cap, normal form. */
+static void
+check_domains(const char *const *v, size_t n)
+{
+	if (v == NULL)
+		return;
+	CHECK(n >= 1 && n <= POLICY_DOMAINS_MAX);
+	for (size_t i = 0; i < n; i++) {
+		size_t len;
+
+		CHECK(v[i] != NULL);
+		CHECK(policy_domain_pattern_valid(v[i], NULL, 0));
+		len = strlen(v[i]);
+		CHECK(len > 0 && v[i][len - 1] != '.');
+		for (size_t j = 0; j < len; j++)
+			CHECK(!(v[i][j] >= 'A' && v[i][j] <= 'Z'));
+	}
+}
+
+/*
+ * Every question has an answer: the first pattern, its '*' made a
+ * label. The world's callback contract holds (n >= 1, the size).
+ */
+static bool
+any_dns_match(void *arg, const struct policy_pod *pod,
+    const struct sluice_addr *addr, const char *const *patterns, size_t n,
+    char *name, size_t size)
+{
+	(void)arg;
+	CHECK(pod != NULL && addr != NULL && patterns != NULL && n >= 1);
+	CHECK(size == POLICY_DOMAIN_NAME_MAX);
+	snprintf(name, size, "%s%s", patterns[0][0] == '*' ? "x" : "",
+	    patterns[0][0] == '*' ? patterns[0] + 1 : patterns[0]);
+	return true;
+}
+
 static void
 check_rules(const struct policy_np_rule *r, size_t n)
 {
@@ -78,6 +117,8 @@ check_rules(const struct policy_np_rule *r, size_t n)
 			const struct policy_ip_block *b = r[i].peers[j].ip_block;
 
 			CHECK(b == NULL || b->nexcept == 0 || b->except != NULL);
+			check_domains(r[i].peers[j].domain_names,
+			    r[i].peers[j].ndomain_names);
 		}
 	}
 }
@@ -117,7 +158,7 @@ evaluate(const struct policy_np *np, const struct policy_anp *anp,
 	struct sluice_addr addr[3];
 	struct policy_world w;
 	struct policy_result res;
-	char buf[512];
+	char buf[2048];
 
 	memset(&w, 0, sizeof(w));
 	memset(pods, 0, sizeof(pods));
@@ -157,6 +198,7 @@ evaluate(const struct policy_np *np, const struct policy_anp *anp,
 	w.nanps = anp != NULL;
 	w.banps = banp;
 	w.nbanps = banp != NULL;
+	w.dns_match = any_dns_match;
 	CHECK(policy_world_validate(&w, NULL, NULL, NULL, 0) == 0);
 	for (size_t s = 0; s < 3; s++) {
 		for (size_t d = 0; d < 3; d++) {
@@ -170,6 +212,10 @@ evaluate(const struct policy_np *np, const struct policy_anp *anp,
 			CHECK(res.verdict == (res.egress.verdict ==
 			    POLICY_ALLOW && res.ingress.verdict ==
 			    POLICY_ALLOW ? POLICY_ALLOW : POLICY_DENY));
+			/* Only an egress decision is ever made by a name. */
+			CHECK(res.ingress.domain[0] == '\0');
+			CHECK(res.egress.domain[0] == '\0' ||
+			    res.egress.verdict == POLICY_ALLOW);
 			policy_result_str(&res, buf, sizeof(buf));
 		}
 	}
@@ -185,9 +231,14 @@ check_anp_rules(const struct policy_anp_rule *r, size_t n)
 		    r[i].action == POLICY_ACTION_PASS);
 		CHECK(r[i].peers != NULL && r[i].npeers > 0);
 		CHECK(r[i].ports == NULL || r[i].nports > 0);
-		for (size_t j = 0; j < r[i].npeers; j++)
+		for (size_t j = 0; j < r[i].npeers; j++) {
 			CHECK(r[i].peers[j].networks == NULL ||
 			    r[i].peers[j].nnetworks > 0);
+			check_domains(r[i].peers[j].domain_names,
+			    r[i].peers[j].ndomain_names);
+			CHECK(r[i].peers[j].domain_names == NULL ||
+			    r[i].action == POLICY_ACTION_ALLOW);
+		}
 	}
 }
 

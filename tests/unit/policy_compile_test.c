@@ -7,14 +7,16 @@
  *     routed through checked_eval(), which compiles the same world and
  *     requires policy_check() to give the same result;
  *   - random worlds (namespaces, pods, nodes, NetworkPolicies, ANPs,
- *     BANPs, NetworkSets, all with random selectors, ports and CIDRs) and
- *     random connections between pods, nodes and addresses at the edges
- *     of the blocks, for several seeds;
+ *     BANPs, NetworkSets, all with random selectors, ports and CIDRs,
+ *     domainNames peers and a fixed random table of DNS bindings behind
+ *     the world's dns_match) and random connections between pods, nodes
+ *     and addresses at the edges of the blocks, for several seeds;
  *   - decision ids, their names and the counters.
  *
  * "The same result" is the whole policy_result: verdicts, and per
  * direction the reason, subject pod, deciding object and rule, number of
- * isolating policies and the Pass on the way.
+ * isolating policies, the Pass on the way and the name a domainNames
+ * peer matched by.
  */
 #include "policy/compile.h"
 #include "policy/eval.h"
@@ -60,7 +62,8 @@ same_decision(const struct policy_decision *a, const struct policy_decision *b)
 	    a->pod == b->pod && a->anp == b->anp && a->np == b->np &&
 	    a->banp == b->banp && a->rule == b->rule &&
 	    a->nisolating == b->nisolating && a->passed_by == b->passed_by &&
-	    a->pass_rule == b->pass_rule;
+	    a->pass_rule == b->pass_rule &&
+	    strcmp(a->domain, b->domain) == 0;
 }
 
 static const struct policy_decision not_judged = {
@@ -165,6 +168,15 @@ static const char *const values[] = { "a", "b", "c" };
 static const char *const port_names[] = { "http", "dns", "metrics", "nope" };
 static const uint16_t port_nums[] = { 53, 80, 81, 443, 8080 };
 static const int protos[] = { 0, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP };
+/* Names pods resolve, and patterns that match some of them, or none. */
+static const char *const dns_names[] = {
+	"example.com", "a.example.com", "b.a.example.com", "api.test.org",
+	"test.org",
+};
+static const char *const dns_patterns[] = {
+	"example.com", "*.example.com", "*.a.example.com", "A.Example.COM.",
+	"api.test.org", "*.test.org", "nothing.example",
+};
 
 #define PICK(arr) (arr[check_below(sizeof(arr) / sizeof(arr[0]))])
 
@@ -226,6 +238,7 @@ maybe_sel(uint64_t n)
 /* The world being generated, and the addresses of interest in it. */
 struct gen {
 	struct policy_world w;
+	struct bindings dns;		/* behind w.dns_match */
 	const char **ns_names;
 	size_t nns;
 	const char **node_names;
@@ -508,13 +521,33 @@ gen_block(void)
 	return b;
 }
 
+static struct sluice_addr conn_addr(int family);
+
+/* 1 to 3 patterns; now and then the (invalid) empty list. */
+static const char *const *
+gen_domains(size_t *n)
+{
+	const char **v = ANEW(const char *, 3);
+
+	*n = one_in(15) ? 0 : 1 + check_below(3);
+	for (size_t i = 0; i < *n; i++)
+		v[i] = PICK(dns_patterns);
+	return v;
+}
+
 static const struct policy_np_peer *
 gen_np_peers(size_t n)
 {
 	struct policy_np_peer *v = ANEW(struct policy_np_peer, n);
 
 	for (size_t i = 0; i < n; i++) {
-		switch (check_below(7)) {
+		switch (check_below(8)) {
+		case 7:
+			v[i].domain_names = gen_domains(&v[i].ndomain_names);
+			/* Now and then (invalid) with another field. */
+			if (one_in(10))
+				v[i].ip_block = gen_block();
+			break;
 		case 0:
 			v[i].pod_selector = rand_sel();
 			break;
@@ -648,7 +681,14 @@ gen_anp_rules(size_t n, bool pass)
 		x = ANEW(struct policy_anp_peer, v[i].npeers);
 		v[i].peers = x;
 		for (size_t j = 0; j < v[i].npeers; j++) {
-			switch (check_below(6)) {
+			switch (check_below(7)) {
+			case 6:
+				x[j].domain_names =
+				    gen_domains(&x[j].ndomain_names);
+				/* Now and then (invalid) with another field. */
+				if (one_in(10))
+					x[j].namespaces = rand_sel();
+				break;
 			case 0:
 				x[j].namespaces = rand_sel();
 				break;
@@ -722,6 +762,28 @@ gen_anps(void)
 	g.w.banps = b;
 }
 
+/*
+ * The DNS bindings: pods resolving names to pod and node addresses, block
+ * edges, anything; a pod now and then binds two names to one address.
+ */
+static void
+gen_bindings(void)
+{
+	struct binding *b;
+	size_t n = g.w.npods == 0 || one_in(10) ? 0 : check_below(16);
+
+	b = ANEW(struct binding, n);
+	for (size_t i = 0; i < n; i++) {
+		b[i].pod = &g.w.pods[check_below(g.w.npods)];
+		b[i].addr = i > 0 && one_in(5) ? b[i - 1].addr :
+		    conn_addr(one_in(4) ? AF_INET6 : AF_INET);
+		b[i].name = PICK(dns_names);
+	}
+	g.dns = (struct bindings){ b, n, 0 };
+	g.w.dns_match = one_in(20) ? NULL : table_dns_match;
+	g.w.dns_arg = &g.dns;
+}
+
 static void
 gen_world(void)
 {
@@ -735,6 +797,7 @@ gen_world(void)
 	gen_nps();
 	gen_anps();
 	g.w.deny_egress_to_local_node = one_in(2);
+	gen_bindings();
 }
 
 /* Mostly pods (so that policies apply), then nodes, edges, anything. */
@@ -767,6 +830,21 @@ conn_addr(int family)
 	return rand_addr(family);
 }
 
+/* c from a binding's pod to its address, when the families agree. */
+static void
+binding_conn(struct policy_conn *c)
+{
+	const struct binding *b = &g.dns.v[check_below(g.dns.n)];
+
+	for (size_t i = 0; i < b->pod->nips; i++) {
+		if (b->pod->ips[i].family == b->addr.family) {
+			c->src = b->pod->ips[i];
+			c->dst = b->addr;
+			return;
+		}
+	}
+}
+
 static void
 test_random_worlds(void)
 {
@@ -776,7 +854,7 @@ test_random_worlds(void)
 	};
 	static const uint16_t dports[] = { 0, 53, 80, 81, 443, 444, 8080 };
 	uint64_t seed0 = check_rng_state;
-	size_t nworlds = 0, nconns = 0, decided[8] = { 0 };
+	size_t nworlds = 0, nconns = 0, decided[8] = { 0 }, by_name = 0;
 
 	for (uint64_t seed = 0; seed < 4; seed++) {
 		check_rng_state = seed0 + seed * 0x9e3779b97f4a7c15ull;
@@ -805,11 +883,16 @@ test_random_worlds(void)
 				if (one_in(200))
 					c.dst = conn_addr(fam == AF_INET ?
 					    AF_INET6 : AF_INET);
+				/* Now and then along a DNS binding. */
+				if (g.dns.n > 0 && one_in(6))
+					binding_conn(&c);
 				rc = policy_eval(&g.w, &c, &want, NULL, 0);
 				compare(pc, &c, rc, &want);
 				if (rc == 0) {
 					decided[want.egress.reason]++;
 					decided[want.ingress.reason]++;
+					by_name += want.egress.domain[0] != 0;
+					ASSERT_STR_EQ(want.ingress.domain, "");
 				}
 			}
 			policy_compiled_free(pc);
@@ -819,12 +902,13 @@ test_random_worlds(void)
 	check_rng_state = seed0;
 	printf("  %zu worlds, %zu connections; reasons: not-pod %zu, anp %zu, "
 	    "np-rule %zu, self %zu, local-node %zu, isolated %zu, banp %zu, "
-	    "default %zu\n", nworlds, nconns, decided[0], decided[1],
-	    decided[2], decided[3], decided[4], decided[5], decided[6],
-	    decided[7]);
+	    "default %zu; by a domain name %zu\n", nworlds, nconns,
+	    decided[0], decided[1], decided[2], decided[3], decided[4],
+	    decided[5], decided[6], decided[7], by_name);
 	/* The generator must reach every outcome, or it tests too little. */
 	for (int i = 0; i < 8; i++)
 		ASSERT(decided[i] > 0);
+	ASSERT(by_name > 0);
 }
 
 /* ---- ids, names and counters ------------------------------------------- */

@@ -27,6 +27,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "check.h"
 
@@ -94,6 +95,7 @@
 	(&(const struct policy_anp_pods){ (nssel), (podsel) })
 #define SUBJECT_NS(sel) .subject = { .namespaces = (sel) }
 #define NETS(...) .networks = ARR(struct sluice_prefix, __VA_ARGS__)
+#define DOMAINS(...) .domain_names = ARR(char *, __VA_ARGS__)
 #define ALLOW_ POLICY_ACTION_ALLOW
 #define DENY_ POLICY_ACTION_DENY
 #define PASS_ POLICY_ACTION_PASS
@@ -1330,6 +1332,295 @@ test_fail_closed(void)
 	    "x/empty-peer, no rule");
 }
 
+/* ---- domainNames (§1.6) and the NetworkPolicy extension (§1.7) ------ */
+
+/*
+ * The matching rule of dns/dns.h's dns_name_matches(), restated for the
+ * tests (policy/ never links dns/): exact but for case and a trailing
+ * dot, or "*.suffix": one or more labels below suffix, not suffix.
+ */
+static bool
+name_matches(const char *pattern, const char *name)
+{
+	size_t lp = strlen(pattern), ln = strlen(name);
+
+	lp -= lp > 0 && pattern[lp - 1] == '.';
+	ln -= ln > 0 && name[ln - 1] == '.';
+	if (lp >= 2 && pattern[0] == '*' && pattern[1] == '.')
+		return ln > lp - 1 &&
+		    strncasecmp(name + ln - (lp - 1), pattern + 1, lp - 1) == 0;
+	return lp == ln && strncasecmp(pattern, name, lp) == 0;
+}
+
+/* One DNS binding: pod resolved name to addr. */
+struct binding {
+	const struct policy_pod *pod;
+	struct sluice_addr addr;
+	const char *name;
+};
+
+struct bindings {
+	const struct binding *v;
+	size_t n;
+	size_t calls;		/* test_domains only: single-threaded */
+};
+
+/*
+ * A world's dns_match over a fixed table (arg): the first binding of pod
+ * to addr whose name a pattern matches. The same answer for the same
+ * question, as the daemon's must be for the same bindings.
+ */
+static bool
+table_dns_match(void *arg, const struct policy_pod *pod,
+    const struct sluice_addr *addr, const char *const *patterns, size_t n,
+    char *name, size_t size)
+{
+	struct bindings *t = arg;
+
+	ASSERT(n >= 1 && size == POLICY_DOMAIN_NAME_MAX);
+	t->calls++;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct binding *b = &t->v[i];
+
+		if (b->pod != pod || !sluice_addr_eq(&b->addr, addr))
+			continue;
+		for (size_t j = 0; j < n; j++) {
+			if (name_matches(patterns[j], b->name)) {
+				snprintf(name, size, "%s", b->name);
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/* The decision of one direction, for what a string cannot show. */
+static struct policy_result
+eval_of(const struct policy_world *w, const char *src, const char *dst,
+    int proto, int dport)
+{
+	struct policy_conn c = {
+		.src = addr_of(src), .dst = addr_of(dst),
+		.proto = (uint8_t)proto, .dport = (uint16_t)dport,
+	};
+	struct policy_result r;
+
+	ASSERT_OK(policy_eval(w, &c, &r, NULL, 0));
+	nverdicts++;
+	return r;
+}
+
+static void
+test_domains(void)
+{
+	struct policy_world w = base();
+	const struct binding table[] = {
+		{ &pods[XA], addr_of("E"), "api.example.com" },
+		{ &pods[XA], addr_of("F"), "img.cdn.example" },
+		{ &pods[XB], addr_of("F"), "api.example.com" },
+		{ &pods[XA], addr_of("203.0.113.6"), "cdn.example" },
+		{ &pods[XA], addr_of("y/b"), "db.internal.example" },
+		{ &pods[XA], addr_of("x/a@6"), "self.internal.example" },
+	};
+	struct bindings t = { table, sizeof(table) / sizeof(table[0]), 0 };
+	const struct policy_anp allow_dns = {
+		.name = "allow-dns", .priority = 5, SUBJECT_NS(SEL("ns", "x")),
+		A_EG({ .name = "dns", .action = ALLOW_,
+		    APEERS({ .pods = PODS(SEL_ALL,
+		    SEL("k8s-app", "kube-dns")) }),
+		    APORTS(PNUM(UDP, 53)) },
+		    { .name = "to-api", .action = ALLOW_,
+		    APEERS({ DOMAINS("API.example.com.", "*.cdn.example") }),
+		    APORTS(PNUM(TCP, 443)) },
+		    { .action = DENY_, APEERS({ NETS(P("0.0.0.0/0")) }) }),
+	};
+	struct policy_result r;
+
+	w.anps = &allow_dns;
+	w.nanps = 1;
+	/* 78: no callback, so no bindings: the names match nothing. */
+	EXPECT(w, "x/a", "E", TCP, 443, DENY, "allow-dns egress[2] Deny");
+	EXPECT(w, "x/a", "kube-system/dns", UDP, 53, ALLOW,
+	    "allow-dns egress[0] Allow (rule \"dns\")");
+
+	/* 77 */
+	w.dns_match = table_dns_match;
+	w.dns_arg = &t;
+	EXPECT(w, "x/a", "E", TCP, 443, ALLOW,
+	    "egress of x/a: AdminNetworkPolicy allow-dns egress[1] Allow "
+	    "(rule \"to-api\") via api.example.com; destination is not a pod");
+	EXPECT(w, "x/a", "E", TCP, 80, DENY, "allow-dns egress[2] Deny");
+	EXPECT(w, "x/a", "E", UDP, 443, DENY, "allow-dns egress[2] Deny");
+	/* Per pod: x/b resolved the name to F, not to E. */
+	EXPECT(w, "x/b", "E", TCP, 443, DENY, "allow-dns egress[2] Deny");
+	EXPECT(w, "x/b", "F", TCP, 443, ALLOW, "via api.example.com");
+	EXPECT(w, "x/a", "F", TCP, 443, ALLOW, "via img.cdn.example");
+	/* "*.cdn.example" is below cdn.example, not cdn.example itself. */
+	EXPECT(w, "x/a", "203.0.113.6", TCP, 443, DENY, "egress[2] Deny");
+	/* A name no pattern lists (0.0.0.0/0 holds pods too, E35). */
+	EXPECT(w, "x/a", "y/b", TCP, 443, DENY, "allow-dns egress[2] Deny");
+	/* A pod that is no subject. */
+	EXPECT(w, "y/a", "E", TCP, 443, ALLOW, "default allow");
+	/* The other rules decide without asking DNS. */
+	t.calls = 0;
+	r = eval_of(&w, "x/a", "kube-system/dns", UDP, 53);
+	ASSERT_EQ(r.verdict, ALLOW);
+	ASSERT_STR_EQ(r.egress.domain, "");
+	ASSERT_EQ(t.calls, 0);
+	r = eval_of(&w, "x/a", "E", TCP, 443);
+	ASSERT_STR_EQ(r.egress.domain, "api.example.com");
+	ASSERT_STR_EQ(r.ingress.domain, "");
+
+	/* 79: [EXT] NetworkPolicy egress to names. */
+	w.nanps = 0;
+	SET(w, nps, struct policy_np, {
+		META("egress-dns", "x", SEL("pod", "a")), TYPES(EGR),
+		NP_EG({ PEERS({ DOMAINS("*.internal.example") }),
+		    PORTS(PORT(TCP, 443)) }),
+	});
+	EXPECT(w, "x/a", "y/b", TCP, 443, ALLOW,
+	    "egress of x/a: allowed by NetworkPolicy x/egress-dns egress[0] "
+	    "via db.internal.example");
+	EXPECT(w, "x/a", "E", TCP, 443, DENY, "x/egress-dns, no rule allows");
+	EXPECT(w, "x/a", "y/b", TCP, 80, DENY, "x/egress-dns, no rule allows");
+	/* The NP tier's own exceptions come before any name. */
+	r = eval_of(&w, "x/a@6", "x/a@6", TCP, 443);
+	ASSERT_EQ(r.egress.reason, POLICY_REASON_NP_SELF);
+	ASSERT_STR_EQ(r.egress.domain, "");
+	/* Another peer matching the address: no name is recorded. */
+	SET(w, nps, struct policy_np, {
+		META("egress-dns", "x", SEL("pod", "a")), TYPES(EGR),
+		NP_EG({ PEERS({ DOMAINS("*.internal.example") },
+		    { .ip_block = IPBLOCK(PP("y/b", 32)) }) }),
+	});
+	t.calls = 0;
+	r = eval_of(&w, "x/a", "y/b", TCP, 443);
+	ASSERT_EQ(r.egress.reason, POLICY_REASON_NP_RULE);
+	ASSERT_STR_EQ(r.egress.domain, "");
+	ASSERT_EQ(t.calls, 0);
+
+	/* 80: BaselineAdminNetworkPolicy (§1.4 [EXT]): Allow by name. */
+	w.nnps = 0;
+	SET(w, banps, struct policy_banp, {
+		.name = "default", SUBJECT_NS(SEL_ALL),
+		A_EG({ .action = ALLOW_,
+		    APEERS({ DOMAINS("api.example.com") }) },
+		    { .action = DENY_, APEERS({ NETS(P("0.0.0.0/0")) }) }),
+	});
+	EXPECT(w, "x/a", "E", TCP, 80, ALLOW,
+	    "BaselineAdminNetworkPolicy default egress[0] Allow via "
+	    "api.example.com");
+	EXPECT(w, "y/a", "E", TCP, 80, DENY, "default egress[1] Deny");
+	w.nbanps = 0;
+
+	/*
+	 * Stored records validation refuses: a Deny by name fails closed
+	 * (it matches everyone, as a peer with no field does); a name in
+	 * an ingress rule matches nothing.
+	 */
+	SET(w, anps, struct policy_anp, {
+		.name = "deny-by-name", .priority = 1,
+		SUBJECT_NS(SEL("ns", "x")),
+		A_EG({ .action = DENY_,
+		    APEERS({ DOMAINS("api.example.com") }) }),
+		A_IN({ .action = ALLOW_,
+		    APEERS({ DOMAINS("api.example.com") }) },
+		    { .action = DENY_, APEERS({ .namespaces = SEL_ALL }) }),
+	});
+	ASSERT_EQ(policy_world_validate(&w, NULL, NULL, NULL, 0), -EINVAL);
+	EXPECT_UNVALIDATED(w, "x/a", "y/b", TCP, 80, DENY,
+	    "deny-by-name egress[0] Deny");
+	EXPECT_UNVALIDATED(w, "x/b", "x/a", TCP, 80, DENY,
+	    "ingress of x/a: AdminNetworkPolicy deny-by-name ingress[1] Deny");
+	w.nanps = 0;
+	SET(w, nps, struct policy_np, {
+		META("in-by-name", "x", SEL_ALL),
+		NP_IN({ PEERS({ DOMAINS("api.example.com") }) }),
+	});
+	EXPECT_UNVALIDATED(w, "E", "x/a", TCP, 80, DENY,
+	    "x/in-by-name, no rule allows");
+}
+
+static void
+test_domain_patterns(void)
+{
+	static const struct {
+		const char *pattern;
+		const char *why;	/* NULL: valid */
+	} cases[] = {
+		{ "example.com", NULL },
+		{ "*.example.com", NULL },
+		{ "API.Example.COM.", NULL },
+		{ "*.example.com.", NULL },
+		{ "a-b_c.d1", NULL },
+		{ "123.456", NULL },
+		{ "x.y.z.example", NULL },
+		{ "", "is empty" },
+		{ ".", "needs at least two labels" },
+		{ "com", "needs at least two labels (as in" },
+		{ "com.", "needs at least two labels" },
+		{ "*.com", "needs at least two labels after \"*.\"" },
+		{ "*.", "needs at least two labels after \"*.\"" },
+		{ "*", "has a '*' that is not the whole first label" },
+		{ "**.example.com", "has a '*' that is not" },
+		{ "*a.example.com", "has a '*' that is not" },
+		{ "a.*.example.com", "has a '*' that is not" },
+		{ "example.*", "has a '*' that is not" },
+		{ "a..example", "has an empty label" },
+		{ ".example.com", "has an empty label" },
+		{ "example.com..", "has an empty label" },
+		{ "*..example.com", "has an empty label" },
+		{ "-a.example", "has the label \"-a\", which starts or ends "
+		    "with '-' or '_'" },
+		{ "a_.example", "has the label \"a_\"" },
+		{ "example._tcp", "has the label \"_tcp\"" },
+		{ "a b.example", "has ' ', not a letter, digit, '-' or '_'" },
+		{ "a/b.example", "has '/', not a letter" },
+		{ "\xc3\xa9.example", "has the byte 0xc3, not a letter" },
+		{ "a.example\x01", "has the byte 0x01" },
+	};
+	char buf[300], why[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool ok = policy_domain_pattern_valid(cases[i].pattern, why,
+		    sizeof(why));
+
+		if (ok != (cases[i].why == NULL) || (!ok &&
+		    strstr(why, cases[i].why) == NULL))
+			CHECK_FAIL("\"%s\": %s, want %s", cases[i].pattern,
+			    ok ? "valid" : why, cases[i].why != NULL ?
+			    cases[i].why : "valid");
+	}
+	ASSERT(!policy_domain_pattern_valid(NULL, NULL, 0));
+	/* Lengths: 63 a label, 253 a name (a trailing dot aside). */
+	memset(buf, 'a', 63);
+	snprintf(buf + 63, sizeof(buf) - 63, ".example");
+	ASSERT(policy_domain_pattern_valid(buf, NULL, 0));
+	buf[63] = 'a';
+	snprintf(buf + 64, sizeof(buf) - 64, ".example");
+	ASSERT(!policy_domain_pattern_valid(buf, why, sizeof(why)));
+	ASSERT_STR_EQ(why, "has a label of 64 characters, at most 63");
+	for (size_t i = 0; i < 253; i++)
+		buf[i] = i % 2 == 0 ? 'a' : '.';
+	buf[253] = '\0';		/* a.a.a...a: 127 labels, 253 bytes */
+	ASSERT(policy_domain_pattern_valid(buf, NULL, 0));
+	buf[253] = '.';
+	buf[254] = '\0';
+	ASSERT(policy_domain_pattern_valid(buf, NULL, 0));
+	buf[254] = 'a';
+	buf[255] = '\0';
+	ASSERT(!policy_domain_pattern_valid(buf, why, sizeof(why)));
+	ASSERT_STR_EQ(why, "is 255 characters long, at most 253 (and one "
+	    "trailing dot)");
+	/* The tests' matcher, which stands for dns_name_matches(). */
+	ASSERT(name_matches("*.example.com", "a.b.example.com"));
+	ASSERT(name_matches("*.example.com.", "A.EXAMPLE.com"));
+	ASSERT(!name_matches("*.example.com", "example.com"));
+	ASSERT(!name_matches("*.example.com", "aexample.com"));
+	ASSERT(name_matches("Example.com", "example.com."));
+	ASSERT(!name_matches("example.com", "a.example.com"));
+}
+
 static void
 test_eval_errors(void)
 {
@@ -1632,6 +1923,24 @@ test_validate_np(void)
 	    addr_of("10.0.0.0"), 33 })));
 	BAD_NP_PEER("ipBlock.cidr: address family 0 is neither IPv4 nor IPv6",
 	    .ip_block = IPBLOCK(((struct sluice_prefix){ .len = 8 })));
+	/* [EXT] domainNames (§1.7). */
+	BAD_NP("NetworkPolicy x/p: spec.egress[0].to[0]: may not specify both "
+	    "domainNames and another peer", TYPES(EGR), NP_EG({ PEERS({
+	    DOMAINS("example.com"), .pod_selector = SEL_ALL }) }));
+	BAD_NP("NetworkPolicy x/p: spec.ingress[0].from[0]: domainNames is an "
+	    "egress peer only: a pod's DNS answers name where it connects "
+	    "to, not who connects to it", NP_IN({ PEERS({
+	    DOMAINS("example.com") }) }));
+	BAD_NP("spec.egress[0].to[1].domainNames has 0 entries, needs 1 to 25",
+	    NP_EG({ PEERS({ .pod_selector = SEL_ALL }, {
+	    .domain_names = (const char *const[]){ "x.y" },
+	    .ndomain_names = 0 }) }));
+	BAD_NP("spec.egress[0].to[0].domainNames[1]: \"a_.example\" has the "
+	    "label \"a_\", which starts or ends with '-' or '_'",
+	    NP_EG({ PEERS({ DOMAINS("ok.example", "a_.example") }) }));
+	BAD_NP("spec.egress[0].to[0].domainNames[1]: \"Example.COM.\" repeats "
+	    "domainNames[0]", NP_EG({ PEERS({ DOMAINS("example.com",
+	    "Example.COM.") }) }));
 	/* policyTypes. */
 	BAD_NP("spec.policyTypes: 3 items, at most 2", TYPES(ING, EGR, ING));
 	BAD_NP("spec.policyTypes[0]: 7 is neither Ingress nor Egress",
@@ -1697,7 +2006,19 @@ test_validate_anp(void)
 	const struct policy_anp_peer many_nets = {
 		.networks = nets26, .nnetworks = POLICY_ANP_NETWORKS_MAX + 1,
 	};
+	static char domain_buf[POLICY_DOMAINS_MAX + 1][16];
+	static const char *domains26[POLICY_DOMAINS_MAX + 1];
+	const struct policy_anp_peer many_domains = {
+		.domain_names = domains26,
+		.ndomain_names = POLICY_DOMAINS_MAX + 1,
+	};
 	char err[512], buf[64];
+
+	for (size_t i = 0; i <= POLICY_DOMAINS_MAX; i++) {
+		snprintf(domain_buf[i], sizeof(domain_buf[i]), "n%zu.example",
+		    i);
+		domains26[i] = domain_buf[i];
+	}
 
 	for (size_t i = 0; i < POLICY_ANP_RULES_MAX + 1; i++)
 		many[i] = (struct policy_anp_rule){ .action = DENY_,
@@ -1729,10 +2050,12 @@ test_validate_anp(void)
 	    .action = DENY_, .peers = &ns_peer, .npeers = 1,
 	    .ports = &(const struct policy_anp_port){ 0 }, .nports = 0);
 	BAD_ANP_EGRESS("spec.egress[0].to[0]: set exactly one of namespaces, "
-	    "pods, networks, nodes and networkSets (2 set)", .action = DENY_,
+	    "pods, networks, nodes, networkSets and domainNames (2 set)",
+	    .action = DENY_,
 	    APEERS({ .namespaces = SEL_ALL, NETS(P("10.0.0.0/8")) }));
 	BAD_ANP_EGRESS("spec.egress[0].to[0]: set exactly one of namespaces, "
-	    "pods, networks, nodes and networkSets (0 set)", .action = DENY_,
+	    "pods, networks, nodes, networkSets and domainNames (0 set)",
+	    .action = DENY_,
 	    APEERS({ 0 }));
 	BAD_ANP("spec.ingress[0].from[0]: networks is an egress peer only",
 	    SUBJECT_NS(SEL_ALL), A_IN({ .action = DENY_,
@@ -1766,9 +2089,49 @@ test_validate_anp(void)
 	BAD_ANP_EGRESS("networks has 0 entries", .action = DENY_,
 	    APEERS({ .networks = nets26, .nnetworks = 0 }));
 	BAD_ANP_EGRESS("spec.egress[0].to[1]: a namedPort cannot be used with "
-	    "a networks, nodes or networkSets peer", .action = ALLOW_,
+	    "a networks, nodes, networkSets or domainNames peer",
+	    .action = ALLOW_,
 	    APORTS({ .named_port = "http" }),
 	    APEERS({ .namespaces = SEL_ALL }, { NETS(P("10.0.0.0/8")) }));
+	/* domainNames (§1.6). */
+	BAD_ANP_EGRESS("AdminNetworkPolicy a: spec.egress[0].to[1]: "
+	    "domainNames is for Allow rules only: the addresses a name "
+	    "resolves to are never completely known, so a Deny by name would "
+	    "miss some of them", .action = DENY_,
+	    APEERS({ .namespaces = SEL_ALL }, { DOMAINS("example.com") }));
+	BAD_ANP_EGRESS("spec.egress[0].to[0]: domainNames is for Allow rules "
+	    "only: the addresses a name resolves to are never completely "
+	    "known, so a Pass by name would miss some of them",
+	    .action = PASS_, APEERS({ DOMAINS("*.example.com") }));
+	BAD_ANP("spec.ingress[0].from[0]: domainNames is an egress peer only "
+	    "(ingress peers are namespaces or pods)", SUBJECT_NS(SEL_ALL),
+	    A_IN({ .action = ALLOW_, APEERS({ DOMAINS("example.com") }) }));
+	BAD_ANP_EGRESS("spec.egress[0].to[0]: set exactly one of namespaces, "
+	    "pods, networks, nodes, networkSets and domainNames (2 set)",
+	    .action = ALLOW_, APEERS({ DOMAINS("example.com"),
+	    .nodes = SEL_ALL }));
+	BAD_ANP_EGRESS("spec.egress[0].to[0]: a namedPort cannot be used with "
+	    "a networks, nodes, networkSets or domainNames peer",
+	    .action = ALLOW_, APORTS({ .named_port = "http" }),
+	    APEERS({ DOMAINS("example.com") }));
+	BAD_ANP_EGRESS("spec.egress[0].to[0].domainNames has 26 entries, needs "
+	    "1 to 25", .action = ALLOW_, .peers = &many_domains, .npeers = 1);
+	BAD_ANP_EGRESS("spec.egress[0].to[0].domainNames[0]: \"*.com\" needs "
+	    "at least two labels after \"*.\"", .action = ALLOW_,
+	    APEERS({ DOMAINS("*.com") }));
+	BAD_ANP_EGRESS("spec.egress[0].to[0].domainNames[0]: \"(null)\" is "
+	    "empty", .action = ALLOW_, APEERS({ DOMAINS(NULL) }));
+	{
+		const struct policy_anp ok = {
+			.name = "a", SUBJECT_NS(SEL_ALL),
+			A_EG({ .action = ALLOW_, APEERS({ .domain_names =
+			    domains26, .ndomain_names = POLICY_DOMAINS_MAX },
+			    { DOMAINS("*.Example.com.", "example.com") }),
+			    APORTS(PNUM(TCP, 443)) }),
+		};
+
+		ASSERT_OK(policy_anp_validate(&ok, err, sizeof(err)));
+	}
 	BAD_ANP_EGRESS("ports[0].namedPort \"HTTP\" is not a port name",
 	    .action = ALLOW_, APORTS({ .named_port = "HTTP" }),
 	    APEERS({ .namespaces = SEL_ALL }));
@@ -1832,6 +2195,10 @@ test_validate_banp_netset(void)
 	    A_IN({ .action = PASS_, APEERS({ .namespaces = SEL_ALL }) }));
 	BAD_BANP("spec.subject: set exactly one of namespaces and pods (0 set)",
 	    .name = "default");
+	BAD_BANP("BaselineAdminNetworkPolicy default: spec.egress[0].to[0]: "
+	    "domainNames is for Allow rules only", .name = "default",
+	    SUBJECT_NS(SEL_ALL), A_EG({ .action = DENY_,
+	    APEERS({ DOMAINS("example.com") }) }));
 	BAD_BANP("spec.egress[0].to[0].networks[0]: prefix length 129 is "
 	    "longer than 128", .name = "default", SUBJECT_NS(SEL_ALL),
 	    A_EG({ .action = DENY_, APEERS({ NETS(((struct sluice_prefix){
@@ -1842,6 +2209,8 @@ test_validate_banp_netset(void)
 			.subject = { .pods = PODS(SEL_ALL, SEL("pod", "a")) },
 			A_IN({ .action = ALLOW_,
 			    APEERS({ .namespaces = SEL_ALL }) }),
+			A_EG({ .action = ALLOW_,
+			    APEERS({ DOMAINS("*.example.com") }) }),
 		};
 
 		ASSERT_OK(policy_banp_validate(&ok, err, sizeof(err)));
@@ -1956,6 +2325,8 @@ main(void)
 	RUN(test_banp);
 	RUN(test_netsets);
 	RUN(test_fail_closed);
+	RUN(test_domains);
+	RUN(test_domain_patterns);
 	RUN(test_eval_errors);
 	RUN(test_random_order);
 	RUN(test_validate_np);

@@ -427,10 +427,10 @@ static void
 test_bad_peers(void)
 {
 	REFUSED(HDR "  ingress: [{from: [{}]}]\n",
-	    "p.yaml:1:1: NetworkPolicy shop/web: spec.ingress[0].from[0]: must specify a peer (podSelector, namespaceSelector, ipBlock, networkSetSelector or globalNetworkSetSelector)");
+	    "p.yaml:1:1: NetworkPolicy shop/web: spec.ingress[0].from[0]: must specify a peer (podSelector, namespaceSelector, ipBlock, networkSetSelector, globalNetworkSetSelector or domainNames)");
 	/* A null selector is an absent one, so this peer is empty too. */
 	REFUSED(HDR "  ingress: [{from: [{podSelector: null}]}]\n",
-	    "p.yaml:1:1: NetworkPolicy shop/web: spec.ingress[0].from[0]: must specify a peer (podSelector, namespaceSelector, ipBlock, networkSetSelector or globalNetworkSetSelector)");
+	    "p.yaml:1:1: NetworkPolicy shop/web: spec.ingress[0].from[0]: must specify a peer (podSelector, namespaceSelector, ipBlock, networkSetSelector, globalNetworkSetSelector or domainNames)");
 	REFUSED(HDR "  egress: [{to: [{ipBlock: {cidr: 10.0.0.0/8}, podSelector: {}}]}]\n",
 	    "p.yaml:1:1: NetworkPolicy shop/web: spec.egress[0].to[0]: may not specify both ipBlock and another peer");
 	REFUSED(HDR "  egress: [{to: [{ipBlock: {cidr: 10.0.0.0/8, except: [10.0.0.0/8]}}]}]\n",
@@ -457,6 +457,66 @@ test_bad_peers(void)
 	    "p.yaml:14:25: spec.egress[0].to[3]: unknown key \"nameSpaceSelector\" (did you mean \"namespaceSelector\"?)");
 	REFUSED(HDR "  ingress: [{to: []}]\n",
 	    "p.yaml:7:14: spec.ingress[0]: unknown key \"to\"");
+}
+
+/* [EXT] domainNames (SEMANTICS.md §1.7): egress only, normalised. */
+static void
+test_np_domains(void)
+{
+	const struct policy_np *np;
+	const struct policy_np_peer *x;
+	struct result res;
+
+	np = good(&res, HDR
+	    "  podSelector: {}\n"
+	    "  policyTypes: [Egress]\n"
+	    "  egress:\n"
+	    "  - to:\n"
+	    "    - domainNames: [API.Example.com., \"*.CDN.example\", a_b.c-d.example]\n"
+	    "    - ipBlock: {cidr: 198.51.100.0/24}\n"
+	    "    ports: [{port: 443}]\n");
+	ASSERT_EQ(np->negress, 1);
+	ASSERT_EQ(np->egress[0].npeers, 2);
+	x = &np->egress[0].peers[0];
+	ASSERT(x->ip_block == NULL && x->pod_selector == NULL);
+	ASSERT_EQ(x->ndomain_names, 3);
+	ASSERT_STR_EQ(x->domain_names[0], "api.example.com");
+	ASSERT_STR_EQ(x->domain_names[1], "*.cdn.example");
+	ASSERT_STR_EQ(x->domain_names[2], "a_b.c-d.example");
+	ASSERT(np->egress[0].peers[1].domain_names == NULL);
+	done(&res);
+
+	/* Every bad entry at its place; ingress at the key. */
+	REFUSED(HDR
+	    "  ingress:\n"
+	    "  - from: [{domainNames: [example.com]}]\n"
+	    "  egress:\n"
+	    "  - to:\n"
+	    "    - domainNames:\n"
+	    "      - example..com\n"
+	    "      - \"*.com\"\n"
+	    "      - [a.example]\n"
+	    "      - ~\n"
+	    "      - ok.example\n"
+	    "      - -bad.example\n"
+	    "    - domainNames: {a: b}\n",
+	    "p.yaml:8:26: spec.ingress[0].from[0].domainNames: an egress peer only: a pod's DNS answers name where it connects to, not who connects to it",
+	    "p.yaml:12:9: spec.egress[0].to[0].domainNames[0]: \"example..com\" has an empty label",
+	    "p.yaml:13:9: spec.egress[0].to[0].domainNames[1]: \"*.com\" needs at least two labels after \"*.\" (as in \"example.com\")",
+	    "p.yaml:14:9: spec.egress[0].to[0].domainNames[2]: expected a domain name",
+	    "p.yaml:15:9: spec.egress[0].to[0].domainNames[3]: expected a domain name",
+	    "p.yaml:17:9: spec.egress[0].to[0].domainNames[5]: \"-bad.example\" has the label \"-bad\", which starts or ends with '-' or '_'",
+	    "p.yaml:18:20: spec.egress[0].to[1].domainNames: expected a list");
+	/* What only validation sees. */
+	REFUSED(HDR "  egress: [{to: [{domainNames: [a.example], podSelector: {}}]}]\n",
+	    "p.yaml:1:1: NetworkPolicy shop/web: spec.egress[0].to[0]: may not specify both domainNames and another peer");
+	REFUSED(HDR "  egress: [{to: [{domainNames: []}]}]\n",
+	    "p.yaml:1:1: NetworkPolicy shop/web: spec.egress[0].to[0].domainNames has 0 entries, needs 1 to 25");
+	REFUSED(HDR "  egress: [{to: [{domainNames: [a.example, A.Example.]}]}]\n",
+	    "p.yaml:1:1: NetworkPolicy shop/web: spec.egress[0].to[0].domainNames[1]: \"a.example\" repeats domainNames[0]");
+	/* Null is absent: no peer left. */
+	REFUSED(HDR "  egress: [{to: [{domainNames: null}]}]\n",
+	    "p.yaml:1:1: NetworkPolicy shop/web: spec.egress[0].to[0]: must specify a peer (podSelector, namespaceSelector, ipBlock, networkSetSelector, globalNetworkSetSelector or domainNames)");
 }
 
 /*
@@ -653,6 +713,53 @@ test_anp_good(void)
 }
 
 static void
+test_anp_domains(void)
+{
+	const struct policy_anp *anp;
+	const struct policy_anp_peer *x;
+	struct result res;
+
+	res = parse_anp(ANP_HDR
+	    "  priority: 5\n"
+	    "  subject: {namespaces: {}}\n"
+	    "  egress:\n"
+	    "  - name: to-api\n"
+	    "    action: Allow\n"
+	    "    to: [{domainNames: [\"*.Example.COM.\", api.test.org]}]\n"
+	    "    ports: [{portNumber: {port: 443}}]\n"
+	    "  - {action: Deny, to: [{networks: [0.0.0.0/0]}]}\n");
+	if (res.rc != 0)
+		CHECK_FAIL("refused:\n%s", res.errs);
+	anp = policy_yaml_anp_get((struct policy_yaml_anp *)(void *)res.y);
+	ASSERT_EQ(anp->negress, 2);
+	x = &anp->egress[0].peers[0];
+	ASSERT_EQ(x->ndomain_names, 2);
+	ASSERT_STR_EQ(x->domain_names[0], "*.example.com");
+	ASSERT_STR_EQ(x->domain_names[1], "api.test.org");
+	ASSERT(anp->egress[1].peers[0].domain_names == NULL);
+	anp_done(&res);
+
+	ANP_REFUSED(ANP_HDR "  priority: 1\n  subject: {namespaces: {}}\n"
+	    "  ingress: [{action: Allow, from: [{domainNames: [a.example]}]}]\n"
+	    "  egress: [{action: Allow, to: [{domainNames: [a.example, 'b c.example']}]}]\n",
+	    "a.yaml:7:50: spec.ingress[0].from[0].domainNames: an egress peer only (ingress peers are namespaces or pods)",
+	    "a.yaml:8:59: spec.egress[0].to[0].domainNames[1]: \"b c.example\" has ' ', not a letter, digit, '-' or '_'");
+	/* Deny and Pass: the validator's sentence. */
+	ANP_REFUSED(ANP_HDR "  priority: 1\n  subject: {namespaces: {}}\n"
+	    "  egress: [{action: Deny, to: [{domainNames: [a.example]}]}]\n",
+	    "a.yaml:1:1: AdminNetworkPolicy cluster-control: spec.egress[0].to[0]: domainNames is for Allow rules only: the addresses a name resolves to are never completely known, so a Deny by name would miss some of them");
+	ANP_REFUSED(ANP_HDR "  priority: 1\n  subject: {namespaces: {}}\n"
+	    "  egress: [{action: Pass, to: [{namespaces: {}}, {domainNames: [a.example]}]}]\n",
+	    "a.yaml:1:1: AdminNetworkPolicy cluster-control: spec.egress[0].to[1]: domainNames is for Allow rules only: the addresses a name resolves to are never completely known, so a Pass by name would miss some of them");
+	ANP_REFUSED(ANP_HDR "  priority: 1\n  subject: {namespaces: {}}\n"
+	    "  egress: [{action: Allow, to: [{domainNames: [a.example], networks: [10.0.0.0/8]}]}]\n",
+	    "a.yaml:1:1: AdminNetworkPolicy cluster-control: spec.egress[0].to[0]: set exactly one of namespaces, pods, networks, nodes, networkSets and domainNames (2 set)");
+	ANP_REFUSED(ANP_HDR "  priority: 1\n  subject: {namespaces: {}}\n"
+	    "  egress: [{action: Allow, to: [{domainNames: [a.example]}], ports: [{namedPort: https}]}]\n",
+	    "a.yaml:1:1: AdminNetworkPolicy cluster-control: spec.egress[0].to[0]: a namedPort cannot be used with a networks, nodes, networkSets or domainNames peer: they have no named ports");
+}
+
+static void
 test_anp_bad(void)
 {
 	ANP_REFUSED("apiVersion: policy.networking.k8s.io/v1alpha1\n"
@@ -665,7 +772,7 @@ test_anp_bad(void)
 	    "  - action: Block\n"
 	    "    from: [{pods: {podSelector: {}}}]\n"
 	    "  egress:\n"
-	    "  - to: [{domainNames: [a.example]}]\n"
+	    "  - to: [{domainNames: [a..example]}]\n"
 	    "    ports: [{portNumber: {protocol: ICMP}}, {portRange: {start: 0, end: 2}}]\n",
 	    "a.yaml:3:32: metadata.namespace: AdminNetworkPolicy is cluster-wide: no namespace",
 	    "a.yaml:6:3: spec: unknown key \"subjekt\" (did you mean \"subject\"?)",
@@ -674,7 +781,7 @@ test_anp_bad(void)
 	    "a.yaml:8:13: spec.ingress[0].action: \"Block\" is not Allow, Deny or Pass",
 	    "a.yaml:9:19: spec.ingress[0].from[0].pods.namespaceSelector: required key is missing",
 	    "a.yaml:11:5: spec.egress[0].action: required key is missing",
-	    "a.yaml:11:11: spec.egress[0].to[0]: unknown key \"domainNames\"",
+	    "a.yaml:11:25: spec.egress[0].to[0].domainNames[0]: \"a..example\" has an empty label",
 	    "a.yaml:12:26: spec.egress[0].ports[0].portNumber.port: required key is missing",
 	    "a.yaml:12:37: spec.egress[0].ports[0].portNumber.protocol: \"ICMP\" is not TCP, UDP or SCTP",
 	    "a.yaml:12:65: spec.egress[0].ports[1].portRange.start: \"0\" is not a whole number from 1 to 65535");
@@ -696,7 +803,7 @@ test_anp_bad(void)
 	    "a.yaml:1:1: AdminNetworkPolicy cluster-control: spec.ingress[0].from[0]: networks is an egress peer only (ingress peers are namespaces or pods)");
 	ANP_REFUSED(ANP_HDR "  priority: 1\n  subject: {namespaces: {}}\n"
 	    "  egress: [{action: Deny, to: [{networks: [10.0.0.0/8]}], ports: [{namedPort: http}]}]\n",
-	    "a.yaml:1:1: AdminNetworkPolicy cluster-control: spec.egress[0].to[0]: a namedPort cannot be used with a networks, nodes or networkSets peer: they have no named ports");
+	    "a.yaml:1:1: AdminNetworkPolicy cluster-control: spec.egress[0].to[0]: a namedPort cannot be used with a networks, nodes, networkSets or domainNames peer: they have no named ports");
 	ANP_REFUSED(ANP_HDR "  priority: 1\n  subject: {namespaces: {}}\n"
 	    "  egress: [{action: Deny, to: [{}, {networks: [10.1.0.0/8]}]}]\n",
 	    "a.yaml:7:48: spec.egress[0].to[1].networks[0]: \"10.1.0.0/8\" has host bits set; write 10.0.0.0/8, the CIDR it means");
@@ -859,7 +966,9 @@ test_banp_good(void)
 	    "    - networks: [10.0.0.0/8, \"fd00::/8\"]\n"
 	    "    - nodes: {matchLabels: {role: control}}\n"
 	    "    - networkSets: {}\n"
-	    "    ports: [{portRange: {start: 1, end: 1023}}]\n");
+	    "    ports: [{portRange: {start: 1, end: 1023}}]\n"
+	    "  - action: Allow\n"
+	    "    to: [{domainNames: [Mirror.Example.org.]}]\n");
 	ASSERT_STR_EQ(b->name, "default");
 	ASSERT(b->subject.namespaces == NULL);
 	ASSERT(b->subject.pods != NULL);
@@ -880,7 +989,10 @@ test_banp_good(void)
 	ASSERT_EQ(r->nports, 1);
 	ASSERT_EQ(r->ports[0].port_number->protocol, IPPROTO_UDP);
 	ASSERT_EQ(r->ports[0].port_number->port, 161);
-	ASSERT_EQ(b->negress, 1);
+	ASSERT_EQ(b->negress, 2);
+	ASSERT_EQ(b->egress[1].peers[0].ndomain_names, 1);
+	ASSERT_STR_EQ(b->egress[1].peers[0].domain_names[0],
+	    "mirror.example.org");
 	r = &b->egress[0];
 	ASSERT_EQ(r->action, POLICY_ACTION_DENY);
 	ASSERT_EQ(r->npeers, 3);
@@ -921,14 +1033,14 @@ test_banp_bad(void)
 	    "    from: [{namespaces: {}}]\n"
 	    "  egress:\n"
 	    "  - action: Allow\n"
-	    "    to: [{domainNames: [a.example]}, {networks: [10.0.0.1/8]}]\n",
+	    "    to: [{domainNames: [\"*.*.example\"]}, {networks: [10.0.0.1/8]}]\n",
 	    "b.yaml:3:38: metadata.namespace: BaselineAdminNetworkPolicy is cluster-wide: no namespace",
 	    "b.yaml:5:3: spec: unknown key \"priority\"",
 	    "b.yaml:6:13: spec.subject: unknown key \"namespace\" (did you mean \"namespaces\"?)",
 	    "b.yaml:8:13: spec.ingress[0].action: \"Pass\" is not Allow or Deny (Pass is for AdminNetworkPolicy)",
 	    "b.yaml:10:13: spec.ingress[1].action: \"allow\" is not Allow or Deny",
-	    "b.yaml:14:11: spec.egress[0].to[0]: unknown key \"domainNames\"",
-	    "b.yaml:14:50: spec.egress[0].to[1].networks[0]: \"10.0.0.1/8\" has host bits set; write 10.0.0.0/8, the CIDR it means");
+	    "b.yaml:14:25: spec.egress[0].to[0].domainNames[0]: \"*.*.example\" has a '*' that is not the whole first label (as in \"*.example.com\")",
+	    "b.yaml:14:54: spec.egress[0].to[1].networks[0]: \"10.0.0.1/8\" has host bits set; write 10.0.0.0/8, the CIDR it means");
 	KREFUSED(KIND_BANP,
 	    "apiVersion: policy.networking.k8s.io/v1\n"
 	    "kind: AdminNetworkPolicy\n"
@@ -949,7 +1061,10 @@ test_banp_bad(void)
 	    "b.yaml:1:1: BaselineAdminNetworkPolicy baseline: metadata.name must be \"default\": only one BaselineAdminNetworkPolicy, named default, can exist");
 	KREFUSED(KIND_BANP, BANP_HDR "  subject: {namespaces: {}}\n"
 	    "  egress: [{action: Deny, to: [{networks: [10.0.0.0/8], nodes: {}}]}]\n",
-	    "b.yaml:1:1: BaselineAdminNetworkPolicy default: spec.egress[0].to[0]: set exactly one of namespaces, pods, networks, nodes and networkSets (2 set)");
+	    "b.yaml:1:1: BaselineAdminNetworkPolicy default: spec.egress[0].to[0]: set exactly one of namespaces, pods, networks, nodes, networkSets and domainNames (2 set)");
+	KREFUSED(KIND_BANP, BANP_HDR "  subject: {namespaces: {}}\n"
+	    "  egress: [{action: Deny, to: [{domainNames: [a.example]}]}]\n",
+	    "b.yaml:1:1: BaselineAdminNetworkPolicy default: spec.egress[0].to[0]: domainNames is for Allow rules only: the addresses a name resolves to are never completely known, so a Deny by name would miss some of them");
 	KREFUSED(KIND_BANP, BANP_HDR "  subject: {namespaces: {}}\n"
 	    "  ingress: [{action: Allow, from: [{namespaces: {}}], ports: []}]\n",
 	    "b.yaml:1:1: BaselineAdminNetworkPolicy default: spec.ingress[0].ports has 0 entries, needs 1 to 100 (leave it out for every port)");
@@ -1117,8 +1232,10 @@ main(void)
 	RUN(test_bad_spec);
 	RUN(test_bad_ports);
 	RUN(test_bad_peers);
+	RUN(test_np_domains);
 	RUN(test_alias_bomb);
 	RUN(test_anp_good);
+	RUN(test_anp_domains);
 	RUN(test_anp_bad);
 	RUN(test_banp_good);
 	RUN(test_banp_bad);
