@@ -39,6 +39,7 @@ static const struct cmd cmds[] = {
 	{ "conntrack", "conntrack", "show NAT flows and counters; filters: proto= pod= remote= state= limit=" },
 	{ "policy", "policy", "show the policy in force: objects, flows, per-rule counters" },
 	{ "endpoints", "endpoints", "show the pods and namespaces policy knows (labels, ports)" },
+	{ "dns", "dns", "show what pods resolved: pod, name, address, TTL left; trusted resolvers" },
 	{ "gateways", "gateways", "show egress gateways (egress IPs, health, draining, flows) and policies" },
 	{ "label", "label", "label NS/POD KEY=VALUE... KEY-...: set or remove a pod's labels" },
 	{ "apply", "apply", "apply -f FILE: put a manifest file in force (all or nothing)" },
@@ -284,6 +285,7 @@ static void
 print_explain(const msgpack_object *r)
 {
 	char v[16] = "?", sum[1200] = "", e[600] = "", in[600] = "";
+	char rf[256] = "";
 
 	mp_get_str(mp_map_get(r, "verdict"), v, sizeof(v));
 	mp_get_str(mp_map_get(r, "summary"), sum, sizeof(sum));
@@ -294,6 +296,10 @@ print_explain(const msgpack_object *r)
 	printf("verdict  %s\n", v);
 	printf("egress   %s\n", e);
 	printf("ingress  %s\n", in);
+	if (mp_get_str(mp_map_get(r, "resolvedFor"), rf, sizeof(rf)) == 0 &&
+	    rf[0] != '\0')
+		printf("note     the pod resolved %s to this address; no domain rule allows it\n",
+		    rf);
 }
 
 /*

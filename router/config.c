@@ -115,6 +115,17 @@ static const struct field fields[] = {
 	    NULL, 100, 60000),
 	FLDU("egress.maxFlows", egress_max_flows_str, egress_max_flows,
 	    "65536", 64, 16777216),
+	/*
+	 * DNS-aware policy: the resolvers whose answers to pods teach
+	 * sluiced which addresses a name stands for (none: it learns
+	 * nothing), how long a binding outlives its TTL, and the caps.
+	 */
+	FLD("dns.resolvers", F_CIDRS, false, dns_resolvers_str, NULL),
+	FLDU("dns.graceSeconds", dns_grace_str, dns_grace_s, "30", 0, 86400),
+	FLDU("dns.maxPerPod", dns_per_pod_str, dns_per_pod, "1024", 1,
+	    1048576),
+	FLDU("dns.maxBindings", dns_total_str, dns_total, "65536", 1,
+	    16777216),
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -223,6 +234,8 @@ check_list(struct ctx *c, const struct field *f, const char *v,
 {
 	struct sluiced_config *cfg = c->cfg;
 	bool addrs = f->type == F_ADDRS4;
+	bool dns = strcmp(f->path, "dns.resolvers") == 0;
+	struct sluice_prefix *cidrs = dns ? cfg->dns_resolvers : cfg->no_nat;
 	size_t max = addrs ? CONFIG_NAT_ADDRS_MAX : CONFIG_NO_NAT_MAX;
 	uint32_t n = 0;
 	const char *p = v;
@@ -256,8 +269,7 @@ check_list(struct ctx *c, const struct field *f, const char *v,
 				return;
 			}
 			cfg->nat_addrs[n++] = a.s_addr;
-		} else if (sluice_prefix_parse(item, false,
-		    &cfg->no_nat[n++]) != 0) {
+		} else if (sluice_prefix_parse(item, false, &cidrs[n++]) != 0) {
 			report(c, m, f->path,
 			    "\"%s\" is not a CIDR (ADDR/LEN, host bits zero)",
 			    item);
@@ -269,6 +281,8 @@ check_list(struct ctx *c, const struct field *f, const char *v,
 	}
 	if (addrs)
 		cfg->nat_naddrs = n;
+	else if (dns)
+		cfg->ndns_resolvers = n;
 	else
 		cfg->nno_nat = n;
 }

@@ -87,6 +87,16 @@ struct sluiced_config {
 	uint32_t egress_failover_ms;
 	char egress_max_flows_str[12];
 	uint32_t egress_max_flows;
+	/* dns.*: DNS-aware policy (docs/DNS.md) */
+	char dns_resolvers_str[CONFIG_LIST_MAX];
+	struct sluice_prefix dns_resolvers[CONFIG_NO_NAT_MAX];
+	uint32_t ndns_resolvers;
+	char dns_grace_str[12];
+	uint32_t dns_grace_s;
+	char dns_per_pod_str[12];
+	uint32_t dns_per_pod;
+	char dns_total_str[12];
+	uint32_t dns_total;
 	char nat_addrs_str[CONFIG_LIST_MAX];	/* empty: underlay.address */
 	uint32_t nat_addrs[CONFIG_NAT_ADDRS_MAX];	/* network order */
 	uint32_t nat_naddrs;

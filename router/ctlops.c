@@ -14,6 +14,7 @@
 #include "router/daemon.h"
 #include "router/links.h"
 #include "router/natops.h"
+#include "router/dnsd.h"
 #include "router/egressd.h"
 #include "router/manifestops.h"
 #include "router/policyd.h"
@@ -324,6 +325,7 @@ const struct ctlsock_op sluiced_ctl_ops[] = {
 	{ "endpoints", policyd_op_endpoints },
 	{ "label", policyd_op_label },
 	{ "gateways", egressd_op_gateways },
+	{ "dns", dnsd_op_list },
 	{ "apply", manifestops_apply },
 	{ "delete", manifestops_delete },
 	{ NULL, NULL },

@@ -40,6 +40,7 @@ struct sluiced {
 	uint8_t vtep_mac[6];
 	struct ipam *ipam;
 	struct policyd *policyd;	/* network policy (policyd.h) */
+	struct dnsd *dnsd;		/* DNS bindings (dnsd.h) */
 	/* sluiced_reload() (main.c), for ops that change the manifests. */
 	int (*reload)(struct sluiced *d);
 	struct claims claims;		/* block claims by quorum */

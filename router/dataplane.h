@@ -27,6 +27,7 @@
 struct policy_state;
 struct pf_table;
 struct dp_egress;
+struct dns_bindings;
 
 struct dp_peer {
 	char name[DP_NAME_MAX];
@@ -78,6 +79,13 @@ struct dp_snapshot {
 	 */
 	struct dp_egress *egw;
 	struct pf_table *egw_flows;
+	/*
+	 * DNS-aware policy: the bindings table (the daemon's, borrowed) and
+	 * the trusted resolvers (owned; NULL: none, nothing is learnt).
+	 */
+	struct dns_bindings *dns;
+	struct lpm *dns_resolvers, *dns_resolvers6;
+	uint32_t dns_grace;		/* dns.graceSeconds */
 };
 
 /* Frees a snapshot and what it owns. Accepts NULL. */
@@ -104,6 +112,9 @@ enum dp_counter {
 	DP_NAT_TO_NODE,		/* to a NAT address, no flow: to the node itself */
 	DP_EGRESS_OUT,		/* pod -> outside, tunnelled to its egress gateway */
 	DP_EGRESS_CARRIED,	/* at a gateway: SNATed to an egress IP, out */
+	DP_DNS_ANSWERS,		/* trusted answers to pods that made bindings */
+	DP_DNS_BAD,		/* trusted answers that do not parse (passed on) */
+	DP_DNS_UNTRUSTED,	/* answers from other sources: nothing learnt */
 	DP_DROP_NO_ROUTE,	/* cluster address nobody live owns */
 	DP_DROP_TOO_BIG,	/* over the tunnel MTU (an ICMP error went back) */
 	DP_DROP_TOO_BIG_NODF,	/* over the tunnel MTU, no DF: fragmenting is the kernel's job */

@@ -61,6 +61,9 @@ static const char *const names[DP_DROP_IP_BASE] = {
 	[DP_NAT_TO_NODE] = "nat_to_node",
 	[DP_EGRESS_OUT] = "egress_out",
 	[DP_EGRESS_CARRIED] = "egress_carried",
+	[DP_DNS_ANSWERS] = "dns_answers",
+	[DP_DNS_BAD] = "dns_bad",
+	[DP_DNS_UNTRUSTED] = "dns_untrusted",
 	[DP_DROP_NO_ROUTE] = "drop_no_route",
 	[DP_DROP_TOO_BIG] = "drop_too_big",
 	[DP_DROP_TOO_BIG_NODF] = "drop_too_big_nodf",
@@ -121,6 +124,8 @@ dp_snapshot_free(struct dp_snapshot *s)
 	lpm_destroy(s->no_nat);
 	policy_state_unref(s->pol);
 	dp_egress_free(s->egw);
+	lpm_destroy(s->dns_resolvers);
+	lpm_destroy(s->dns_resolvers6);
 	free(s->peers);
 	free(s);
 }

@@ -199,6 +199,7 @@ inside_whole(const struct dp_snapshot *s, struct ct_table *ct, uint32_t now,
 	r->peer = NULL;
 	r->reply_len = 0;
 	r->counted = false;
+	r->counted2 = false;
 	r->verdict = VERDICT_TO_TUN;
 	if (ip_parse(p->data, p->len, &ii) != IP_OK || ii.proto != IPPROTO_TCP ||
 	    ii.tot_len != p->len)
@@ -270,6 +271,7 @@ inside_process(const struct dp_snapshot *s, struct ct_table *ct,
 	r->peer = NULL;
 	r->reply_len = 0;
 	r->counted = false;
+	r->counted2 = false;
 
 	/* 1. Parse. The kernel wrote it, but nothing is trusted blindly. */
 	iv = ip_parse(p->data, p->len, &ii);
@@ -322,7 +324,9 @@ inside_process(const struct dp_snapshot *s, struct ct_table *ct,
 		return;
 	}
 	if (DP_ROUTE_KIND(route) == DP_ROUTE_LOCAL) {
-		/* A pod of this node: back to the kernel, which has its route. */
+		/* A pod of this node: back to the kernel, which has its route;
+		 * a resolver's answer teaches its bindings first. */
+		dns_learn(s, p->data, &ii, r);
 		r->verdict = VERDICT_TO_TUN;
 		return;
 	}

@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "common/mp.h"
 #include "router/daemon.h"
+#include "router/dnsd.h"
 #include "router/egressd.h"
 #include "router/policyd.h"
 #include "router/notify.h"
@@ -215,6 +216,7 @@ stop(struct sluiced *d, const char *why)
 	socket_to_remove = NULL;
 	claims_stop(d);
 	egressd_stop(d);
+	dnsd_stop(d);
 	links_stop(d);
 	peers_kernel_release(d);
 	dplane_stop(d->dp);	/* joins the worker; the TUN stays */
@@ -536,6 +538,8 @@ main(int argc, char **argv)
 	if (ipamd_open(&d, err, sizeof(err)) != 0)
 		fatalx("ipam: %s", err);
 	d.reload = sluiced_reload;
+	if (dnsd_start(&d, err, sizeof(err)) != 0)
+		fatalx("dns: %s", err);
 	if (policyd_start(&d, err, sizeof(err)) != 0)
 		fatalx("policy: %s", err);
 	if (sluiced_reload(&d) != 0)

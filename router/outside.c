@@ -26,6 +26,7 @@ outside_process(const struct dp_snapshot *s, struct ct_table *ct,
 	r->peer = NULL;
 	r->reply_len = 0;
 	r->counted = false;
+	r->counted2 = false;
 
 	/* 1. Only nodes of the cluster may send into the overlay. */
 	if (s->src == NULL || !lpm_lookup(s->src, src, &v) || v >= s->npeers) {
@@ -75,5 +76,7 @@ outside_process(const struct dp_snapshot *s, struct ct_table *ct,
 	/* 5. Network policy: the ingress of the pod it is for. */
 	if (!policy_gate(s, now, p->data, &ii, r))
 		return;
+	/* 6. A resolver's answer: its bindings, before the pod has it. */
+	dns_learn(s, p->data, &ii, r);
 	r->verdict = VERDICT_TO_TUN;
 }

@@ -13,6 +13,7 @@
 #include "router/daemon.h"
 #include "router/linkproto.h"
 #include "egress/egress.h"
+#include "router/dnsd.h"
 #include "router/egressd.h"
 #include "router/endpoints.h"
 #include "router/links.h"
@@ -275,6 +276,18 @@ compile(struct sluiced *d)
 	s->pf = dplane_pf(d->dp);
 	s->egw = egressd_compile(d);
 	s->egw_flows = dplane_egress_flows(d->dp);
+	s->dns = dnsd_table(d);
+	s->dns_grace = d->cfg.dns_grace_s;
+	if (s->dns != NULL && d->cfg.ndns_resolvers > 0) {
+		s->dns_resolvers = lpm_new(AF_INET);
+		s->dns_resolvers6 = lpm_new(AF_INET6);
+		if (s->dns_resolvers == NULL || s->dns_resolvers6 == NULL)
+			goto fail;
+		for (uint32_t i = 0; i < d->cfg.ndns_resolvers; i++)
+			rc |= lpm_insert(d->cfg.dns_resolvers[i].addr.family ==
+			    AF_INET ? s->dns_resolvers : s->dns_resolvers6,
+			    &d->cfg.dns_resolvers[i], 1);
+	}
 	if (rc == 0)
 		return s;
 fail:

@@ -26,6 +26,8 @@ struct pipeline_result {
 	size_t reply_len;		/* VERDICT_REPLY */
 	bool counted;			/* also count `count` (NAT) */
 	enum dp_counter count;
+	bool counted2;			/* and `count2` (DNS answers) */
+	enum dp_counter count2;
 };
 
 struct ct_table;
@@ -73,6 +75,15 @@ void outside_process(const struct dp_snapshot *s, struct ct_table *ct,
  */
 bool policy_gate(const struct dp_snapshot *s, uint32_t now,
     const uint8_t *pkt, const struct ip_info *ii, struct pipeline_result *r);
+
+/*
+ * An answer of a trusted resolver to a pod of this node (ii's
+ * destination): its bindings into the snapshot's DNS table, now, before
+ * the caller hands the packet on (router/dnsgate.c). Counted in r's
+ * second slot.
+ */
+void dns_learn(const struct dp_snapshot *s, const uint8_t *pkt,
+    const struct ip_info *ii, struct pipeline_result *r);
 
 struct pf_key;
 /* The flow key of the packet ii describes, in its own orientation. */

@@ -25,8 +25,10 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/log.h"
+#include "dns/dns.h"
 #include "policy/flows.h"
 #include "router/polstate.h"
 
@@ -145,7 +147,8 @@ static void
 log_denied(const struct dp_snapshot *s, const struct policy_state *ps,
     const struct pf_key *orig)
 {
-	char from[400], to[400], pb[16], why[600], eg[300], in[300];
+	char from[400], to[400], pb[16], why[900], eg[300], in[300];
+	char name[DNS_NAME_MAX];
 	struct policy_result res;
 	struct policy_conn c;
 	unsigned int dirs;
@@ -167,6 +170,15 @@ log_denied(const struct dp_snapshot *s, const struct policy_state *ps,
 		snprintf(why, sizeof(why), "ingress: %s",
 		    policy_decision_str(&res.ingress, POLICY_INGRESS, in,
 		    sizeof(in)));
+	/* An address the pod resolved a name to, which no rule allows. */
+	if (res.egress.verdict == POLICY_DENY && s->dns != NULL &&
+	    dns_bindings_any(s->dns, &c.src, &c.dst, (uint64_t)time(NULL),
+	    s->dns_grace, name, sizeof(name))) {
+		size_t l = strlen(why);
+
+		snprintf(why + l, sizeof(why) - l,
+		    " (the pod resolved %s to it)", name);
+	}
 	if (c.dport != 0)
 		log_info("policy: denied %s %s -> %s port %u: %s",
 		    proto_name(c.proto, pb, sizeof(pb)), from, to, c.dport,

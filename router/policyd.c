@@ -24,6 +24,7 @@
 #include "policy/flows.h"
 #include "router/ctlargs.h"
 #include "router/daemon.h"
+#include "router/dnsd.h"
 #include "router/endpoints.h"
 #include "router/polstate.h"
 #include "router/policy_yaml.h"
@@ -551,6 +552,9 @@ build(struct sluiced *d)
 	w->npods = b.npods;
 	w->nodes = b.nodes;
 	w->nnodes = b.nnodes;
+	/* Domain peers ask the DNS bindings (live, thread-safe). */
+	w->dns_match = dnsd_match;
+	w->dns_arg = d;
 	free(b.ns);
 	free(b.pods);
 	ps->mem = b.mem;
@@ -679,6 +683,9 @@ policyd_update(struct sluiced *d, unsigned int what)
 	}
 	policy_state_unref(pd->cur);
 	pd->cur = ps;
+	/* A pod gone: what it resolved must not pass to the next holder. */
+	if (what & POLICYD_LOCAL_PODS)
+		dnsd_pods_changed(d);
 	peers_publish(d);
 }
 

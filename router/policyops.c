@@ -20,6 +20,7 @@
 #include "policy/flows.h"
 #include "router/ctlargs.h"
 #include "router/daemon.h"
+#include "router/dnsd.h"
 #include "router/polstate.h"
 
 /*
@@ -97,7 +98,7 @@ policyd_op_explain(void *arg, const struct ctl_request *req,
 {
 	struct sluiced *d = arg;
 	struct policy_state *ps = policyd_state(d);
-	char from[600], to[600], proto[16], buf[1024];
+	char from[600], to[600], proto[16], buf[1024], resolved[256];
 	struct policy_result res;
 	struct policy_conn c = { 0 };
 	uint64_t port = 0;
@@ -143,7 +144,13 @@ policyd_op_explain(void *arg, const struct ctl_request *req,
 	c.dport = (uint16_t)port;
 	if ((rc = policy_eval(&ps->w, &c, &res, err, errlen)) != 0)
 		return rc;
-	msgpack_pack_map(pk, 8);
+	/* Denied toward an address the pod resolved a name to: say which. */
+	resolved[0] = '\0';
+	if (res.egress.verdict == POLICY_DENY && res.egress.pod != NULL)
+		dnsd_resolved(d, res.egress.pod, &c.dst, resolved,
+		    sizeof(resolved));
+	msgpack_pack_map(pk, 9);
+	mp_pack_kv_str(pk, "resolvedFor", resolved[0] ? resolved : NULL);
 	mp_pack_kv_str(pk, "verdict",
 	    res.verdict == POLICY_ALLOW ? "allow" : "deny");
 	mp_pack_kv_str(pk, "summary", policy_result_str(&res, buf,

@@ -264,6 +264,8 @@ inside(struct worker *w, const struct dp_snapshot *s, struct pkt *p)
 	    &r);
 	if (r.counted)
 		dp_count(&w->st, r.count, 1);
+	if (r.counted2)
+		dp_count(&w->st, r.count2, 1);
 	if (r.verdict == VERDICT_TO_PEER) {
 		dp_count(&w->st, DP_FWD_PEER, 1);
 		if (w->nout == OUT_MAX)
@@ -460,6 +462,8 @@ from_udp(struct worker *w, const struct dp_snapshot *s)
 			outside_process(s, w->ct, w->now, &v, &src, &r);
 			if (r.counted)
 				dp_count(&w->st, r.count, 1);
+			if (r.counted2)
+				dp_count(&w->st, r.count2, 1);
 			if (r.verdict == VERDICT_TO_TUN && w->offloads) {
 				dp_count(&w->st, DP_DECAP, 1);
 				offload_gro_add(w->gro, v.data, v.len,

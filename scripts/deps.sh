@@ -14,6 +14,8 @@ pkgs=(
 	tshark
 	# a real CNI client for the tests: podman with its CNI backend
 	busybox-static podman runc
+	# a real DNS server for the DNS-aware policy tests (the binary only)
+	dnsmasq-base
 )
 
 missing=()

@@ -19,6 +19,7 @@ static const char *const db_names[STORE_DB_COUNT] = {
 	[STORE_DB_IPAM_BY_IP] = "ipam_by_ip",
 	[STORE_DB_IPAM_BY_HANDLE] = "ipam_by_handle",
 	[STORE_DB_IPAM_VOTES] = "ipam_votes",
+	[STORE_DB_DNS] = "dns_bindings",
 };
 
 struct store {

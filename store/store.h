@@ -31,6 +31,7 @@ enum store_db {
 	STORE_DB_IPAM_BY_IP,	/* address -> handle and endpoint metadata */
 	STORE_DB_IPAM_BY_HANDLE, /* handle -> address */
 	STORE_DB_IPAM_VOTES,	/* block prefix -> the claimant acknowledged */
+	STORE_DB_DNS,		/* pod address, name, address -> expiry (dns/) */
 	STORE_DB_COUNT,
 };
 
