@@ -77,6 +77,7 @@ pkt_get(struct pkt_pool *pool)
 	pool->st.free--;
 	p->next = NULL;
 	p->in_use = true;
+	p->marks = 0;
 	pkt_reset(p);
 	return p;
 }

@@ -35,6 +35,11 @@ struct pkt {
 	struct pkt_pool *pool;	/* owner */
 	struct pkt *next;	/* free list, or the holder's batch list */
 	bool in_use;
+	/*
+	 * For the packet path's own use, cleared by pkt_get(): router/ marks
+	 * the segments of a super-packet whose flow policy already judged.
+	 */
+	uint8_t marks;
 };
 
 struct pkt_pool_stats {

@@ -292,7 +292,8 @@ inside_process(const struct dp_snapshot *s, struct ct_table *ct,
 	 *    of one (after the de-NAT above, before the SNAT below, so it
 	 *    sees the pods' own addresses).
 	 */
-	if (!policy_gate(s, now, p->data, &ii, r))
+	if (!(p->marks & PKT_MARK_JUDGED) &&
+	    !policy_gate(s, now, p->data, &ii, r))
 		return;
 
 	/* 4. Route: which node owns the destination's block? */

@@ -33,6 +33,12 @@ struct pipeline_result {
 struct ct_table;
 
 /*
+ * pkt.marks: a segment of a super-packet policy judged whole (its flow's
+ * lookup done once for all its segments).
+ */
+#define PKT_MARK_JUDGED 0x01
+
+/*
  * A packet the kernel routed into the TUN: parse, translate back if it is
  * a reply to a NAT'd flow, route, translate the source if it leaves the
  * cluster from a natOutgoing pool, check the MTU, encapsulate. scratch

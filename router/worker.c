@@ -287,7 +287,7 @@ inside(struct worker *w, const struct dp_snapshot *s, struct pkt *p)
  */
 static void
 segment(struct worker *w, const struct dp_snapshot *s,
-    const struct offload_tso *t)
+    const struct offload_tso *t, uint8_t marks)
 {
 	for (uint32_t i = 0; i < t->nseg; i++) {
 		uint32_t len = offload_tso_seg_len(t, i);
@@ -309,10 +309,47 @@ segment(struct worker *w, const struct dp_snapshot *s,
 			dp_count(&w->st, DP_DROP_NO_BUFFER, 1);
 			continue;
 		}
+		q->marks = marks;
 		inside(w, s, q);
 	}
 	w->ost.gso_in++;
 	w->ost.gso_segs += t->nseg;
+}
+
+/*
+ * A super-packet's flow judged once for all its segments: false if policy
+ * denies it (dropped and counted here); else *marks tells the segments
+ * to skip the lookup. Without policy, nothing to do.
+ */
+static bool
+judge_whole(struct worker *w, const struct dp_snapshot *s,
+    const struct pkt *p, uint8_t *marks)
+{
+	struct pipeline_result r;
+	struct ip_info ii;
+
+	const struct lpm *t;
+	uint32_t route;
+
+	*marks = 0;
+	/*
+	 * Only a super-packet for another node's pod (inside_whole() took
+	 * the rest): its addresses are the flow's as policy sees them, no
+	 * translation comes between.
+	 */
+	if (s->pol == NULL || ip_parse(p->data, p->len, &ii) != IP_OK)
+		return true;	/* each segment takes the whole path */
+	t = ii.version == 4 ? s->dst4 : s->dst6;
+	if (t == NULL || !lpm_lookup(t, &ii.dst, &route) ||
+	    DP_ROUTE_KIND(route) != DP_ROUTE_PEER)
+		return true;
+	if (!policy_gate(s, w->now, p->data, &ii, &r)) {
+		dp_count(&w->st, DP_TUN_RX, 1);
+		dp_count(&w->st, r.drop, 1);
+		return false;
+	}
+	*marks = PKT_MARK_JUDGED;
+	return true;
 }
 
 /*
@@ -346,6 +383,7 @@ from_tun(struct worker *w, const struct dp_snapshot *s)
 		p->len = (uint32_t)(n - (ssize_t)OFFLOAD_VNET_HLEN);
 		if (offload_is_gso(&vh)) {
 			struct pipeline_result r;
+			uint8_t marks = 0;
 
 			/* Back to the kernel: whole, translated once. */
 			if ((vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
@@ -361,8 +399,10 @@ from_tun(struct worker *w, const struct dp_snapshot *s)
 				continue;
 			}
 			v = offload_tso_parse(&vh, p->data, p->len, &t);
-			if (v == OFFLOAD_OK)
-				segment(w, s, &t);
+			if (v == OFFLOAD_OK && !judge_whole(w, s, p, &marks))
+				;	/* denied: dropped whole, counted */
+			else if (v == OFFLOAD_OK)
+				segment(w, s, &t, marks);
 			else
 				offload_drop(w, v, p->len);
 			pkt_put(p);

@@ -243,7 +243,7 @@ spec:
   policyTypes: [Ingress, Egress]
   ingress:
   - from: [{namespaceSelector: {matchLabels: {team: red}}, podSelector: {matchLabels: {app: a}}}]
-    ports: [{port: 8080}]
+    ports: [{port: 8080}, {port: 8090}]
 ---
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -255,6 +255,13 @@ spec:
   - to: [{namespaceSelector: {matchLabels: {team: green}}}]
 YAML
 tb_tcp ok a "$D" 8080 "egress of a and ingress of d both allow (replies of d pass)"
+# Bulk across nodes: TCP super-packets judged once for all their segments.
+tb_exec d "$PY" "$XFER" tcp-server 8090 30 >"$TB_TMP/across" &
+across=$!
+sleep 0.3
+sent=$(tb_exec a "$PY" "$XFER" tcp-client "$D" 8090 10000000) || tb_fail "10 MB a -> d"
+wait $across
+tb_assert_eq "10 MB across nodes through both policies, intact" "$sent" "$(cat "$TB_TMP/across")"
 tb_tcp no a 192.0.2.100 7000 "egress of a: only to z"
 tb_tcp no d 192.0.2.100 7000 "egress of d: nothing"
 tb_tcp no d "$A" 8080 "egress of d: not even to a"
