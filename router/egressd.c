@@ -253,7 +253,9 @@ egressd_compile(struct sluiced *d)
 	for (size_t i = 0; i < ce->n; i++, e->npolicies++)
 		if (build_policy(d, &ce->policies[i], &e->policies[i]) != 0)
 			goto oom;
-	if (build_pods(d, e, ce) != 0)
+	if (build_pods(d, e, ce) != 0 ||
+	    (e->pod4 != NULL && lpm_seal(e->pod4) != 0) ||
+	    (e->pod6 != NULL && lpm_seal(e->pod6) != 0))
 		goto oom;
 	for (size_t i = 0; self != NULL && i < self->negress_addrs &&
 	    e->nself < sizeof(e->self_addrs) / sizeof(e->self_addrs[0]); i++)

@@ -288,6 +288,17 @@ compile(struct sluiced *d)
 			    AF_INET ? s->dns_resolvers : s->dns_resolvers6,
 			    &d->cfg.dns_resolvers[i], 1);
 	}
+	/* Read-only from here on: the sorted-range form for the worker. */
+	{
+		struct lpm *const tables[] = { s->dst4, s->dst6, s->src,
+		    s->nat_src, s->no_nat, s->dns_resolvers,
+		    s->dns_resolvers6 };
+
+		for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]);
+		    i++)
+			if (tables[i] != NULL && lpm_seal(tables[i]) != 0)
+				log_warnx("routes: out of memory sealing a table; lookups walk the trie");
+	}
 	if (rc == 0)
 		return s;
 fail:

@@ -82,7 +82,9 @@ test_lpm_differential(void)
 					r->n++;
 			}
 			ASSERT_EQ(lpm_count(t), r->n);
-			for (int i = 0; i < 5000; i++) {
+			/* The trie first, then the sealed ranges, each against
+			 * the reference. */
+			for (int i = 0; i < 10000; i++) {
 				struct sluice_addr a;
 				uint32_t got = 0, want = 0;
 				bool g, w;
@@ -95,11 +97,32 @@ test_lpm_differential(void)
 				} else {
 					rand_addr(fams[f], &a);
 				}
+				if (i == 5000)
+					ASSERT_OK(lpm_seal(t));
 				g = lpm_lookup(t, &a, &got);
 				w = ref_lookup(r, &a, &want);
 				ASSERT_EQ(g, w);
 				if (g)
 					ASSERT_EQ(got, want);
+				/* A range's edges: its first address and the one before. */
+				if (i >= 5000 && i % 2) {
+					struct sluice_addr e = r->p[check_below(
+					    (uint64_t)r->n)].addr;
+
+					g = lpm_lookup(t, &e, &got);
+					w = ref_lookup(r, &e, &want);
+					ASSERT_EQ(g, w);
+					if (g)
+						ASSERT_EQ(got, want);
+					for (int b = (int)sluice_addr_len(fams[f]) - 1;
+					    b >= 0 && e.u.b[b]-- == 0; b--)
+						;
+					g = lpm_lookup(t, &e, &got);
+					w = ref_lookup(r, &e, &want);
+					ASSERT_EQ(g, w);
+					if (g)
+						ASSERT_EQ(got, want);
+				}
 			}
 			lpm_destroy(t);
 			free(r);
@@ -133,6 +156,19 @@ test_lpm_edges(void)
 	ASSERT_EQ(lpm_insert(t, &p, 1), -EAFNOSUPPORT);
 	ASSERT_OK(sluice_addr_parse("2001:db8::1", &a));
 	ASSERT(!lpm_lookup(t, &a, &v));
+	/* Sealed, the same answers; an insert after it is seen. */
+	ASSERT_OK(lpm_seal(t));
+	ASSERT_OK(sluice_addr_parse("10.1.2.3", &a));
+	ASSERT(lpm_lookup(t, &a, &v));
+	ASSERT_EQ(v, 10);
+	ASSERT_OK(sluice_addr_parse("255.255.255.255", &a));
+	ASSERT(lpm_lookup(t, &a, &v));
+	ASSERT_EQ(v, 7);
+	ASSERT_OK(sluice_prefix_parse("10.1.2.0/24", false, &p));
+	ASSERT_OK(lpm_insert(t, &p, 11));
+	ASSERT_OK(sluice_addr_parse("10.1.2.4", &a));
+	ASSERT(lpm_lookup(t, &a, &v));
+	ASSERT_EQ(v, 11);
 	lpm_destroy(t);
 	lpm_destroy(NULL);
 }
