@@ -27,8 +27,7 @@ cmake --build build -j"$(nproc)" >/dev/null
 export SLUICE_BUILD=$PWD/build SLUICE_SRC=$PWD
 . tests/netns/lib.sh
 TB_NAME=bench-egress
-CONN="$TB_TMP/nat_conn"
-cc -O2 -Wall -o "$CONN" bench/nat_conn.c
+. bench/lib.sh
 
 tb_switch
 tb_node w1 192.0.2.1
@@ -75,36 +74,9 @@ tb_attach w1 g pg pg
 tb_attach w1 n pn pn
 declare -A POD=([gw]=pg [nat]=pn)
 
-iperf() {	# iperf MODE ARGS... -> the client's JSON
-	local srv
-	ip netns exec "$(tb_ns_name out)" iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
-	srv=$!
-	sleep 0.3
-	tb_exec "${POD[$1]}" iperf3 -c 192.0.2.100 -p 5201 -t "$SECS" "${@:2}" -J 2>/dev/null || true
-	wait "$srv" 2>/dev/null || true
-}
-tcp() {
-	iperf "$@" | "$PY" -c 'import json,sys; print("%.3f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))' ||
-	    echo 0
-}
-udp64() {
-	iperf "$1" -u -l 64 -b 0 | "$PY" -c '
-import json, sys
-e = json.load(sys.stdin)["end"]["sum"]
-print("%.0f" % ((e["packets"] - e["lost_packets"]) / e["seconds"]))' || echo 0
-}
-conns() {	# conns MODE PORT -> connections/s
-	local srv out
-	ip netns exec "$(tb_ns_name out)" "$CONN" serve "$2" 30 >/dev/null 2>&1 &
-	srv=$!
-	sleep 0.3
-	out=$(tb_exec "${POD[$1]}" "$CONN" connect 192.0.2.100 "$2" "$CONNS" 1 20)
-	kill "$srv" 2>/dev/null || true
-	wait "$srv" 2>/dev/null || true
-	set -- $out
-	[ "$2" -eq 0 ] || echo "  (note: $2 connections failed)" >&2
-	"$PY" -c "print('%.0f' % ($1 / $3))"
-}
+tcp() { bench_tcp "${POD[$1]}" out 192.0.2.100 "${@:2}"; }
+udp64() { bench_udp64 "${POD[$1]}" out 192.0.2.100; }
+conns() { bench_conns "${POD[$1]}" out 192.0.2.100 "$2"; }
 
 declare -A R
 port=7000
@@ -167,17 +139,11 @@ for round in $(seq "$ROUNDS"); do
 	R[fc,$round]=$MS
 done
 
-median() {
-	local v=()
-	for round in $(seq "$ROUNDS"); do v+=("${R[$1,$round]}"); done
-	printf '%s\n' "${v[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
-}
-ratio() { "$PY" -c "print('%.3f' % ($1 / $2) if $2 else 'n/a')"; }
 row() {
 	local g n
-	g=$(median "gw,$2")
-	n=$(median "nat,$2")
-	printf '%-40s %12s %12s %8s\n' "$1" "$g" "$n" "$(ratio "$g" "$n")"
+	g=$(bench_median "gw,$2")
+	n=$(bench_median "nat,$2")
+	printf '%-40s %12s %12s %8s\n' "$1" "$g" "$n" "$(bench_ratio "$g" "$n")"
 }
 printf '\n%-40s %12s %12s %8s\n' "$SECS s each, median of $ROUNDS" "gateway" "natOutgoing" ratio
 row "TCP 1 stream, pod -> outside (Gbit/s)" up
@@ -186,8 +152,8 @@ row "UDP 64 B, pod -> outside (pkt/s)" udp
 row "new TCP connections/s" c
 echo
 echo "failover, group of 2, median of $ROUNDS (ten connections in a row through again):"
-echo "  gateway daemon killed (link closes):   $(median fk) ms"
-echo "  gateway cut off (underlay down):       $(median fc) ms (egress.failoverMs 1000)"
+echo "  gateway daemon killed (link closes):   $(bench_median fk) ms"
+echo "  gateway cut off (underlay down):       $(bench_median fc) ms (egress.failoverMs 1000)"
 printf 'raw:'
 for k in fk fc; do for round in $(seq "$ROUNDS"); do printf ' %s=%s' "$k" "${R[$k,$round]}"; done; done
 echo

@@ -31,8 +31,7 @@ cmake --build build -j"$(nproc)" >/dev/null
 export SLUICE_BUILD=$PWD/build SLUICE_SRC=$PWD
 . tests/netns/lib.sh
 TB_NAME=bench-policy
-CONN="$TB_TMP/nat_conn"
-cc -O2 -Wall -o "$CONN" bench/nat_conn.c
+. bench/lib.sh
 
 tb_switch
 tb_node node-a 192.0.2.1
@@ -104,39 +103,11 @@ policy_off() {
 	policy_wait 0
 }
 
-iperf() {	# iperf HOST ARGS... -> the client's JSON
-	local host=$1 srv ns
-	shift
-	ns=$([ "$host" = "$B" ] && tb_ns_name b || tb_ns_name out)
-	ip netns exec "$ns" iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
-	srv=$!
-	sleep 0.3
-	tb_exec a iperf3 -c "$host" -p 5201 -t "$SECS" "$@" -J 2>/dev/null || true
-	wait "$srv" 2>/dev/null || true
-}
-tcp() {
-	iperf "$1" | "$PY" -c 'import json,sys; print("%.3f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))' ||
-	    echo 0
-}
-udp64() {
-	iperf "$1" -u -l 64 -b 0 | "$PY" -c '
-import json, sys
-e = json.load(sys.stdin)["end"]["sum"]
-print("%.0f" % ((e["packets"] - e["lost_packets"]) / e["seconds"]))' || echo 0
-}
-conns() {	# conns HOST PORT -> connections/s
-	local host=$1 port=$2 srv ns out
-	ns=$([ "$host" = "$B" ] && tb_ns_name b || tb_ns_name out)
-	ip netns exec "$ns" "$CONN" serve "$port" 30 >/dev/null 2>&1 &
-	srv=$!
-	sleep 0.3
-	out=$(tb_exec a "$CONN" connect "$host" "$port" "$CONNS" 1 20)
-	kill "$srv" 2>/dev/null || true
-	wait "$srv" 2>/dev/null || true
-	set -- $out
-	[ "$2" -eq 0 ] || echo "  (note: $2 connections failed)" >&2
-	"$PY" -c "print('%.0f' % ($1 / $3))"
-}
+# The server of HOST: pod b or the outside host.
+srv_of() { [ "$1" = "$B" ] && echo b || echo out; }
+tcp() { bench_tcp a "$(srv_of "$1")" "$1"; }
+udp64() { bench_udp64 a "$(srv_of "$1")" "$1"; }
+conns() { bench_conns a "$(srv_of "$1")" "$1" "$2"; }
 
 declare -A R
 port=7000
@@ -156,17 +127,11 @@ for round in $(seq "$ROUNDS"); do
 	done
 done
 
-median() {
-	local v=()
-	for round in $(seq "$ROUNDS"); do v+=("${R[$1,$round]}"); done
-	printf '%s\n' "${v[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
-}
-ratio() { "$PY" -c "print('%.3f' % ($1 / $2) if $2 else 'n/a')"; }
 row() {
 	local n p
-	n=$(median "none,$2")
-	p=$(median "policy,$2")
-	printf '%-36s %12s %12s %8s\n' "$1" "$n" "$p" "$(ratio "$p" "$n")"
+	n=$(bench_median "none,$2")
+	p=$(bench_median "policy,$2")
+	printf '%-36s %12s %12s %8s\n' "$1" "$n" "$p" "$(bench_ratio "$p" "$n")"
 }
 printf '\n%-36s %12s %12s %8s\n' "$SECS s each, median of $ROUNDS" "no policy" "$RULES rules" ratio
 row "TCP 1 stream, pod -> pod (Gbit/s)" tcpb
