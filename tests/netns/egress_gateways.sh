@@ -144,18 +144,22 @@ tb_assert_match "sluicectl gateways lists gw1's egress IP" "$GW1" "$(cat "$TB_TM
 
 # --- failover --------------------------------------------------------------------
 # Long-lived connections from h/h1 spread over both gateways of group ha.
-for i in $(seq 8); do
+# Each flow's gateway is a hash of its random source port: with 16 flows
+# the chance that all land on one gateway is 2^-15 (with 8 it was 1/128,
+# which a CI run hit).
+HOLDS=16
+for i in $(seq $HOLDS); do
 	tb_exec h1 "$PY" "$WHOAMI" hold 192.0.2.100 $((7000 + i)) 60 "$TB_TMP/hold$i" &
 	TB_BG+=("$!")
 done
-for i in $(seq 8); do
+for i in $(seq $HOLDS); do
 	for _ in $(seq 50); do
 		[ -s "$TB_TMP/hold$i.src" ] && break
 		sleep 0.1
 	done
 done
 on1=() on2=()
-for i in $(seq 8); do
+for i in $(seq $HOLDS); do
 	src=$(cat "$TB_TMP/hold$i.src" 2>/dev/null || true)
 	case "$src" in
 	"$GW1 "*) on1+=("$i") ;;
@@ -165,7 +169,7 @@ for i in $(seq 8); do
 done
 tb_log "held connections: ${#on1[@]} through gw1, ${#on2[@]} through gw2"
 [ "${#on1[@]}" -gt 0 ] && [ "${#on2[@]}" -gt 0 ] ||
-    tb_fail "8 flows did not spread over both gateways"
+    tb_fail "$HOLDS flows did not spread over both gateways"
 declare -A before
 for i in "${on2[@]}"; do before[$i]=$(cat "$TB_TMP/hold$i"); done
 t0=$(date +%s%N)
