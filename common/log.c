@@ -182,18 +182,19 @@ bool
 log_ratelimit_ok(struct log_ratelimit *rl)
 {
 	struct timespec ts;
-	unsigned long long now;
+	unsigned long long now, start;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = (unsigned long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	if (now - rl->window_start_ms >= rl->interval_ms) {
-		rl->window_start_ms = now;
-		rl->used = 0;
-	}
-	if (rl->used < rl->burst) {
-		rl->used++;
+	start = atomic_load_explicit(&rl->window_start_ms,
+	    memory_order_relaxed);
+	/* The thread that moves the window on starts the new burst. */
+	if (now - start >= rl->interval_ms &&
+	    atomic_compare_exchange_strong(&rl->window_start_ms, &start, now))
+		atomic_store(&rl->used, 0);
+	if (atomic_load_explicit(&rl->used, memory_order_relaxed) <
+	    rl->burst && atomic_fetch_add(&rl->used, 1) < rl->burst)
 		return true;
-	}
-	rl->suppressed++;
+	atomic_fetch_add_explicit(&rl->suppressed, 1, memory_order_relaxed);
 	return false;
 }

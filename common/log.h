@@ -10,6 +10,7 @@
 #define SLUICE_COMMON_LOG_H
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 enum log_level {
@@ -46,13 +47,15 @@ void fatalx(const char *fmt, ...) LOG_PRINTF(1, 2) __attribute__((noreturn));
 /*
  * Rate limiting for messages about bad input: returns true at most
  * `burst` times per `interval_ms`, counting the rest in *suppressed.
+ * Safe to share between threads (the data-path workers share theirs); at
+ * a window's turn a racing thread may see one message more or less.
  */
 struct log_ratelimit {
-	unsigned long long window_start_ms;
+	_Atomic unsigned long long window_start_ms;
 	unsigned int interval_ms;
 	unsigned int burst;
-	unsigned int used;
-	unsigned long long suppressed;
+	_Atomic unsigned int used;
+	_Atomic unsigned long long suppressed;
 };
 
 #define LOG_RATELIMIT_INIT(interval, n) { 0, (interval), (n), 0, 0 }
