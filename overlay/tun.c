@@ -12,8 +12,8 @@
 #include "overlay/offload.h"
 
 int
-tun_open(const char *name, bool offloads, bool *created, char *err,
-    size_t errlen)
+tun_open(const char *name, bool offloads, bool multi_queue, bool *created,
+    char *err, size_t errlen)
 {
 	struct ifreq ifr;
 	int fd, rc, hdrsz = (int)OFFLOAD_VNET_HLEN;
@@ -36,10 +36,20 @@ tun_open(const char *name, bool offloads, bool *created, char *err,
 	 * IFF_ONE_QUEUE is gone from the kernel; the queue length is the
 	 * link's txqueuelen. IFF_VNET_HDR puts a virtio_net_hdr in front of
 	 * every packet read or written: what carries the offloads below.
+	 * IFF_MULTI_QUEUE: each open of the name attaches one more queue,
+	 * and the kernel spreads the device's flows over the queues.
 	 */
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR;
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR |
+	    (multi_queue ? IFF_MULTI_QUEUE : 0);
 	if (ioctl(fd, TUNSETIFF, &ifr) != 0) {
 		rc = -errno;
+		if (errno == EINVAL && !*created && multi_queue) {
+			/* Made single-queue (or not a TUN): the caller asks. */
+			snprintf(err, errlen,
+			    "%s exists without multiple queues", name);
+			close(fd);
+			return -EPROTOTYPE;
+		}
 		if (errno == EINVAL && !*created)
 			snprintf(err, errlen,
 			    "%s exists and is not a TUN device sluiced can attach to",

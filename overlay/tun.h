@@ -23,11 +23,15 @@
  * namespace, non-blocking and close-on-exec. *created says whether it is
  * new. Every packet carries a header of OFFLOAD_VNET_HLEN bytes; with
  * offloads, TUN_F_CSUM, TUN_F_TSO4 and TUN_F_TSO6 are on, without them
- * none (the header is then always "a complete packet"). Returns the fd
- * or a negative errno with a sentence in err (-EBUSY: another process
- * has it open; -EEXIST: a non-TUN link has that name).
+ * none (the header is then always "a complete packet"). With
+ * multi_queue, the device is (or is made) a multi-queue TUN and the fd is
+ * one more of its queues: open it once per worker. Returns the fd or a
+ * negative errno with a sentence in err (-EBUSY: another process has it
+ * open; -EEXIST: a non-TUN link has that name; -EPROTOTYPE: multi_queue
+ * asked of a device that exists without it, or of a non-TUN link: try
+ * again without).
  */
-int tun_open(const char *name, bool offloads, bool *created, char *err,
-    size_t errlen);
+int tun_open(const char *name, bool offloads, bool multi_queue,
+    bool *created, char *err, size_t errlen);
 
 #endif

@@ -68,6 +68,11 @@ static const struct field fields[] = {
 	FLDU("overlay.port", vxlan_port_str, vxlan_port, "4789", 1, 65535),
 	/* TUN TSO/checksum offloads and UDP GSO/GRO (off: plain packets). */
 	FLD("overlay.offloads", F_BOOL, false, offloads_str, "true"),
+	/*
+	 * Data-path threads, one per TUN queue and UDP socket. Unset: one per
+	 * CPU sluiced may run on, at most 8.
+	 */
+	FLDU("overlay.workers", workers_str, workers, NULL, 1, 64),
 	/* Not 253-255: default, main and local belong to the kernel. */
 	FLDU("overlay.routeTable", route_table_str, route_table, "222", 1, 252),
 	FLDU("overlay.rulePriority", rule_priority_str, rule_priority, "1000",

@@ -56,6 +56,8 @@ struct sluiced_config {
 	uint32_t vxlan_port;
 	char offloads_str[8];
 	bool offloads;			/* TUN TSO/csum, UDP GSO/GRO */
+	char workers_str[8];
+	uint32_t workers;		/* 0: one per CPU, at most 8 */
 	char route_table_str[12];
 	uint32_t route_table;		/* pods' traffic is looked up here */
 	char rule_priority_str[8];

@@ -75,9 +75,11 @@ op_status(void *arg, const struct ctl_request *req, msgpack_packer *pk,
 		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
 		    d->vtep_mac[0], d->vtep_mac[1], d->vtep_mac[2],
 		    d->vtep_mac[3], d->vtep_mac[4], d->vtep_mac[5]);
-		msgpack_pack_map(pk, 7);
+		msgpack_pack_map(pk, 9);
 		mp_pack_kv_str(pk, "device", di.device);
 		mp_pack_kv_u64(pk, "mtu", di.tun_mtu);
+		mp_pack_kv_u64(pk, "workers", di.workers);
+		mp_pack_kv_bool(pk, "multiQueue", di.multi_queue);
 		mp_pack_kv_u64(pk, "vni", d->cfg.vni);
 		mp_pack_kv_u64(pk, "port", di.port);
 		mp_pack_kv_str(pk, "vtepMAC", mac);
@@ -250,7 +252,12 @@ op_stats(void *arg, const struct ctl_request *req, msgpack_packer *pk,
 	uint64_t c[DP_COUNTER__COUNT];
 	struct pkt_pool_stats ps;
 	struct worker_offload_stats os;
+	struct dplane_info di;
 	const struct links_stats *ls = &d->link_stats;
+	/* Per worker: how the kernel spread the traffic over the queues. */
+	static const enum dp_counter per_worker[] = {
+		DP_TUN_RX, DP_TUN_TX, DP_UDP_RX, DP_UDP_TX,
+	};
 
 	if (d->dp == NULL) {
 		snprintf(err, errlen, "the data plane is not running");
@@ -259,7 +266,8 @@ op_stats(void *arg, const struct ctl_request *req, msgpack_packer *pk,
 	dplane_counters(d->dp, c);
 	dplane_pool_stats(d->dp, &ps);
 	dplane_offload_stats(d->dp, &os);
-	msgpack_pack_map(pk, 4);
+	dplane_info_get(d->dp, &di);
+	msgpack_pack_map(pk, 5);
 	mp_pack_key(pk, "datapath");
 	{
 		uint32_t named = 0;
@@ -273,6 +281,16 @@ op_stats(void *arg, const struct ctl_request *req, msgpack_packer *pk,
 			if (name != NULL)
 				mp_pack_kv_u64(pk, name, c[i]);
 		}
+	}
+	mp_pack_key(pk, "workers");
+	msgpack_pack_array(pk, di.workers);
+	for (unsigned int w = 0; w < di.workers; w++) {
+		dplane_worker_counters(d->dp, w, c);
+		msgpack_pack_map(pk, sizeof(per_worker) / sizeof(per_worker[0]));
+		for (size_t i = 0; i < sizeof(per_worker) / sizeof(per_worker[0]);
+		    i++)
+			mp_pack_kv_u64(pk, dp_counter_name(per_worker[i]),
+			    c[per_worker[i]]);
 	}
 	mp_pack_key(pk, "offload");
 	msgpack_pack_map(pk, 4 + OFFLOAD_DROP__COUNT - 1);

@@ -4,6 +4,7 @@
 #include "policy/flows.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <linux/rtnetlink.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
@@ -23,6 +24,7 @@
 #define BUF_SIZE 65535		/* a whole UDP datagram or TUN packet */
 #define RECLAIM_MS 100
 #define TUN_TXQLEN 2000
+#define MAX_WORKERS 64		/* overlay.workers' upper bound */
 
 struct retired {
 	struct dp_snapshot *s;
@@ -32,8 +34,10 @@ struct retired {
 struct dplane {
 	uv_loop_t *loop;
 	uv_timer_t reclaim;
-	int tun_fd, udp_fd;
-	struct worker *w;
+	/* Worker i reads queue tun_fd[i] and socket udp_fd[i]. */
+	unsigned int nw;
+	int tun_fd[MAX_WORKERS], udp_fd[MAX_WORKERS];
+	struct worker *w[MAX_WORKERS];
 	struct ct_table *ct;		/* NAT flows, used by the worker */
 	struct pf_table *pf;		/* policy flows, used by the worker */
 	struct pf_table *egw;		/* flows pinned to egress gateways */
@@ -133,9 +137,15 @@ dp_snapshot_free(struct dp_snapshot *s)
 static void
 reclaim(struct dplane *d, bool all)
 {
-	uint64_t seen = d->w ? worker_seen_gen(d->w) : UINT64_MAX;
+	uint64_t seen = UINT64_MAX;
 	struct retired **pp = &d->retired;
 
+	/* A snapshot is free once every worker has moved past it. */
+	for (unsigned int i = 0; i < d->nw; i++) {
+		uint64_t g = d->w[i] ? worker_seen_gen(d->w[i]) : UINT64_MAX;
+
+		seen = g < seen ? g : seen;
+	}
 	while (*pp) {
 		struct retired *r = *pp;
 
@@ -186,8 +196,9 @@ udp_open(const struct sluiced_config *cfg, char *err, size_t errlen)
 		return rc;
 	}
 	/*
-	 * One socket per worker later (SO_REUSEPORT). The outer header may
-	 * be fragmented by the kernel: the MTU check for pods is ours (an
+	 * One socket per worker (SO_REUSEPORT): the kernel hashes each
+	 * peer's datagrams to one of them. The outer header may be
+	 * fragmented by the kernel: the MTU check for pods is ours (an
 	 * ICMP error back to the pod), not the underlay's.
 	 */
 	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
@@ -212,6 +223,60 @@ udp_open(const struct sluiced_config *cfg, char *err, size_t errlen)
 	return fd;
 }
 
+/*
+ * The workers a node runs: overlay.workers, or one per CPU this process
+ * may run on (at most 8: past that the kernel's side dominates).
+ */
+static unsigned int
+workers_wanted(const struct sluiced_config *cfg)
+{
+	cpu_set_t set;
+	int n;
+
+	if (cfg->workers > 0)
+		return cfg->workers < MAX_WORKERS ? cfg->workers : MAX_WORKERS;
+	n = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
+	return n < 1 ? 1 : n > 8 ? 8 : (unsigned int)n;
+}
+
+/*
+ * Opens one TUN queue per worker. A device an older sluiced made with a
+ * single queue cannot take more: one worker then, and a warning.
+ */
+static int
+open_queues(struct dplane *d, const struct sluiced_config *cfg, char *err,
+    size_t errlen)
+{
+	unsigned int want = workers_wanted(cfg);
+	bool created, mq = true;
+	int fd;
+
+	fd = tun_open(cfg->tun_name, cfg->offloads, true, &created, err,
+	    errlen);
+	if (fd == -EPROTOTYPE) {
+		mq = false;
+		fd = tun_open(cfg->tun_name, cfg->offloads, false, &created,
+		    err, errlen);
+		if (fd >= 0 && want > 1)
+			log_warnx("%s was made with a single queue (by an older sluiced): running 1 worker instead of %u; `sluiced --cleanup` before a start makes it anew",
+			    cfg->tun_name, want);
+		want = 1;
+	}
+	if (fd < 0)
+		return fd;
+	d->info.tun_created = created;
+	d->info.multi_queue = mq;
+	d->tun_fd[d->nw++] = fd;
+	while (d->nw < want) {
+		fd = tun_open(cfg->tun_name, cfg->offloads, true, &created,
+		    err, errlen);
+		if (fd < 0)
+			return fd;
+		d->tun_fd[d->nw++] = fd;
+	}
+	return 0;
+}
+
 int
 dplane_start(struct dplane **out, uv_loop_t *loop,
     const struct sluiced_config *cfg, struct netlink *nl,
@@ -228,7 +293,8 @@ dplane_start(struct dplane **out, uv_loop_t *loop,
 	if (d == NULL)
 		return -ENOMEM;
 	d->loop = loop;
-	d->tun_fd = d->udp_fd = -1;
+	for (unsigned int i = 0; i < MAX_WORKERS; i++)
+		d->tun_fd[i] = d->udp_fd[i] = -1;
 	snprintf(d->info.device, sizeof(d->info.device), "%s", cfg->tun_name);
 	d->info.port = cfg->vxlan_port;
 	d->info.tun_mtu = cfg->tun_mtu ? cfg->tun_mtu : ul->mtu - overhead;
@@ -243,12 +309,8 @@ dplane_start(struct dplane **out, uv_loop_t *loop,
 		log_warnx("overlay.mtu %u + %u bytes of VXLAN exceeds the underlay MTU %u: packets will be fragmented on the underlay",
 		    cfg->tun_mtu, overhead, ul->mtu);
 
-	d->tun_fd = tun_open(cfg->tun_name, cfg->offloads, &d->info.tun_created,
-	    err, errlen);
-	if (d->tun_fd < 0) {
-		rc = d->tun_fd;
+	if ((rc = open_queues(d, cfg, err, errlen)) != 0)
 		goto err;
-	}
 	/*
 	 * The TUN's queue absorbs the kernel's bursts (a TSO super-packet
 	 * becomes dozens of packets) while the worker catches up; at the
@@ -302,10 +364,12 @@ dplane_start(struct dplane **out, uv_loop_t *loop,
 			fclose(f);
 		}
 	}
-	d->udp_fd = udp_open(cfg, err, errlen);
-	if (d->udp_fd < 0) {
-		rc = d->udp_fd;
-		goto err;
+	for (unsigned int i = 0; i < d->nw; i++) {
+		d->udp_fd[i] = udp_open(cfg, err, errlen);
+		if (d->udp_fd[i] < 0) {
+			rc = d->udp_fd[i];
+			goto err;
+		}
 	}
 	atomic_init(&d->cur, NULL);
 	d->ct = ct_new(cfg->nat_max_flows, cfg->nat_port_lo, cfg->nat_port_hi);
@@ -346,29 +410,43 @@ dplane_start(struct dplane **out, uv_loop_t *loop,
 	    .tcp_established = cfg->nat_tcp_est_s, .udp = cfg->nat_udp_s,
 	    .udp_assured = cfg->nat_udp_assured_s, .icmp = cfg->nat_icmp_s,
 	    .tcp_time_wait = cfg->nat_time_wait_s });
-	rc = worker_start(&d->w, d->tun_fd, d->udp_fd, &d->cur, d->ct,
-	    cfg->offloads, POOL_SIZE, BUF_SIZE, d->info.tun_mtu);
-	if (rc != 0) {
-		snprintf(err, errlen, "cannot start the data-path worker: %s",
-		    strerror(-rc));
-		goto err;
+	for (unsigned int i = 0; i < d->nw; i++) {
+		struct worker_conf wc = {
+			.tun_fd = d->tun_fd[i], .udp_fd = d->udp_fd[i],
+			.snap = &d->cur, .ct = d->ct, .offloads = cfg->offloads,
+			.housekeeper = i == 0, .pool_size = POOL_SIZE,
+			.buf_size = BUF_SIZE, .seg_size = d->info.tun_mtu,
+		};
+
+		if ((rc = worker_start(&d->w[i], &wc)) != 0) {
+			snprintf(err, errlen,
+			    "cannot start data-path worker %u: %s", i,
+			    strerror(-rc));
+			goto err;
+		}
 	}
 	uv_timer_init(loop, &d->reclaim);
 	d->reclaim.data = d;
 	uv_timer_start(&d->reclaim, on_reclaim, RECLAIM_MS, RECLAIM_MS);
-	log_info("data plane: %s %s (mtu %u), VXLAN on %s port %u",
+	d->info.workers = d->nw;
+	log_info("data plane: %s %s (mtu %u), VXLAN on %s port %u, %u worker%s",
 	    d->info.tun_created ? "created" : "attached to", cfg->tun_name,
-	    d->info.tun_mtu, cfg->underlay_addr_str, cfg->vxlan_port);
+	    d->info.tun_mtu, cfg->underlay_addr_str, cfg->vxlan_port, d->nw,
+	    d->nw == 1 ? "" : "s");
 	*out = d;
 	return 0;
 err:
+	for (unsigned int i = 0; i < d->nw; i++)
+		worker_stop(d->w[i]);
 	ct_free(d->ct);
 	pf_free(d->pf);
 	pf_free(d->egw);
-	if (d->udp_fd >= 0)
-		close(d->udp_fd);
-	if (d->tun_fd >= 0)
-		close(d->tun_fd);
+	for (unsigned int i = 0; i < MAX_WORKERS; i++) {
+		if (d->udp_fd[i] >= 0)
+			close(d->udp_fd[i]);
+		if (d->tun_fd[i] >= 0)
+			close(d->tun_fd[i]);
+	}
 	free(d);
 	return rc;
 }
@@ -384,8 +462,10 @@ dplane_stop(struct dplane *d)
 {
 	if (d == NULL)
 		return;
-	worker_stop(d->w);
-	d->w = NULL;
+	for (unsigned int i = 0; i < d->nw; i++) {
+		worker_stop(d->w[i]);
+		d->w[i] = NULL;
+	}
 	ct_free(d->ct);
 	d->ct = NULL;
 	reclaim(d, true);
@@ -395,8 +475,10 @@ dplane_stop(struct dplane *d)
 	d->pf = NULL;
 	pf_free(d->egw);
 	d->egw = NULL;
-	close(d->udp_fd);
-	close(d->tun_fd);	/* persistent: the device stays */
+	for (unsigned int i = 0; i < d->nw; i++) {
+		close(d->udp_fd[i]);
+		close(d->tun_fd[i]);	/* persistent: the device stays */
+	}
 	uv_timer_stop(&d->reclaim);
 	uv_close((uv_handle_t *)&d->reclaim, on_timer_closed);
 }
@@ -448,18 +530,39 @@ dplane_info_get(const struct dplane *d, struct dplane_info *info)
 }
 
 void
-dplane_counters(const struct dplane *d, uint64_t *out)
+dplane_worker_counters(const struct dplane *d, unsigned int w, uint64_t *out)
 {
-	const struct dp_stats *st = worker_stats(d->w);
+	const struct dp_stats *st = worker_stats(d->w[w]);
 
 	for (int i = 0; i < DP_COUNTER__COUNT; i++)
 		out[i] = atomic_load_explicit(&st->c[i], memory_order_relaxed);
 }
 
 void
+dplane_counters(const struct dplane *d, uint64_t *out)
+{
+	uint64_t one[DP_COUNTER__COUNT];
+
+	memset(out, 0, sizeof(uint64_t) * DP_COUNTER__COUNT);
+	for (unsigned int w = 0; w < d->nw; w++) {
+		dplane_worker_counters(d, w, one);
+		for (int i = 0; i < DP_COUNTER__COUNT; i++)
+			out[i] += one[i];
+	}
+}
+
+void
 dplane_pool_stats(const struct dplane *d, struct pkt_pool_stats *st)
 {
-	worker_pool_stats(d->w, st);
+	memset(st, 0, sizeof(*st));
+	for (unsigned int w = 0; w < d->nw; w++) {
+		struct pkt_pool_stats one;
+
+		worker_pool_stats(d->w[w], &one);
+		st->count += one.count;
+		st->free += one.free;
+		st->exhausted += one.exhausted;
+	}
 }
 
 int
@@ -503,5 +606,16 @@ dplane_cleanup(const struct sluiced_config *cfg, struct netlink *nl,
 void
 dplane_offload_stats(const struct dplane *d, struct worker_offload_stats *st)
 {
-	worker_offload_stats(d->w, st);
+	memset(st, 0, sizeof(*st));
+	for (unsigned int w = 0; w < d->nw; w++) {
+		struct worker_offload_stats one;
+
+		worker_offload_stats(d->w[w], &one);
+		for (int i = 0; i < OFFLOAD_DROP__COUNT; i++)
+			st->drop[i] += one.drop[i];
+		st->gso_in += one.gso_in;
+		st->gso_segs += one.gso_segs;
+		st->gso_whole += one.gso_whole;
+		st->gro_out += one.gro_out;
+	}
 }

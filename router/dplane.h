@@ -27,7 +27,9 @@ struct dplane_info {
 	bool tun_created;	/* false: attached to one a predecessor left */
 	uint16_t port;
 	uint64_t gen;		/* snapshot in force */
-	uint32_t retired;	/* snapshots waiting for the worker to move on */
+	uint32_t retired;	/* snapshots waiting for the workers to move on */
+	unsigned int workers;	/* data-path threads, one per TUN queue */
+	bool multi_queue;	/* false: a single-queue device from before */
 };
 
 /*
@@ -57,8 +59,11 @@ struct pf_table;
 struct pf_table *dplane_pf(const struct dplane *d);
 /* The table pinning flows to egress gateways (NULL before start). */
 struct pf_table *dplane_egress_flows(const struct dplane *d);
-/* Sums the worker's counters into out[DP_COUNTER__COUNT]. */
+/* Sums the workers' counters into out[DP_COUNTER__COUNT]. */
 void dplane_counters(const struct dplane *d, uint64_t *out);
+/* Worker w's (< dplane_info.workers) counters alone. */
+void dplane_worker_counters(const struct dplane *d, unsigned int w,
+    uint64_t *out);
 void dplane_pool_stats(const struct dplane *d, struct pkt_pool_stats *st);
 struct worker_offload_stats;
 void dplane_offload_stats(const struct dplane *d,

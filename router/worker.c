@@ -45,6 +45,7 @@ struct worker {
 	uint32_t buf_size, seg_size;
 	bool udp_gso;		/* the kernel takes UDP_SEGMENT */
 	bool offloads;		/* overlay.offloads: coalesce for the TUN */
+	bool housekeeper;	/* expires the shared flow tables */
 	struct ct_table *ct;	/* NAT flows (borrowed from the dplane) */
 	uint32_t now;		/* ct clock: monotonic seconds, per wake-up */
 	uint32_t expired_at;	/* last ct_expire() */
@@ -560,7 +561,7 @@ run(void *arg)
 		atomic_store_explicit(&w->seen_gen, s ? s->gen : 0,
 		    memory_order_release);
 		w->now = ct_clock();
-		if (w->now != w->expired_at) {
+		if (w->housekeeper && w->now != w->expired_at) {
 			if (w->ct != NULL)
 				ct_expire(w->ct, w->now);
 			if (s != NULL && s->pf != NULL)
@@ -580,9 +581,7 @@ run(void *arg)
 }
 
 int
-worker_start(struct worker **out, int tun_fd, int udp_fd,
-    _Atomic(struct dp_snapshot *) *snap, struct ct_table *ct, bool offloads,
-    uint32_t pool_size, uint32_t buf_size, uint32_t seg_size)
+worker_start(struct worker **out, const struct worker_conf *c)
 {
 	struct worker *w;
 	socklen_t sl = sizeof(int);
@@ -592,19 +591,20 @@ worker_start(struct worker **out, int tun_fd, int udp_fd,
 	w = calloc(1, sizeof(*w));
 	if (w == NULL)
 		return -ENOMEM;
-	w->tun_fd = tun_fd;
-	w->udp_fd = udp_fd;
-	w->snap = snap;
-	w->ct = ct;
-	w->offloads = offloads;
-	w->buf_size = buf_size;
-	w->seg_size = seg_size;
+	w->tun_fd = c->tun_fd;
+	w->udp_fd = c->udp_fd;
+	w->snap = c->snap;
+	w->ct = c->ct;
+	w->offloads = c->offloads;
+	w->housekeeper = c->housekeeper;
+	w->buf_size = c->buf_size;
+	w->seg_size = c->seg_size;
 	/* A kernel that knows UDP_SEGMENT answers for it (4.18+). */
-	w->udp_gso = offloads &&
-	    getsockopt(udp_fd, SOL_UDP, UDP_SEGMENT, &seg, &sl) == 0;
+	w->udp_gso = c->offloads &&
+	    getsockopt(c->udp_fd, SOL_UDP, UDP_SEGMENT, &seg, &sl) == 0;
 	w->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	w->pool = pkt_pool_new(pool_size, buf_size);
-	w->seg_pool = pkt_pool_new(OUT_MAX + 1, seg_size);
+	w->pool = pkt_pool_new(c->pool_size, c->buf_size);
+	w->seg_pool = pkt_pool_new(OUT_MAX + 1, c->seg_size);
 	w->gro = offload_gro_new();
 	if (w->stop_fd < 0 || w->pool == NULL || w->seg_pool == NULL ||
 	    w->gro == NULL) {

@@ -1,6 +1,9 @@
 /*
  * worker.h - a data-path thread: one TUN queue and one UDP socket, read
- * with poll(), each packet through inside.c or outside.c.
+ * with poll(), each packet through inside.c or outside.c. A node runs one
+ * worker per TUN queue (overlay.workers); the kernel keeps each flow on
+ * one queue and each peer's datagrams on one socket, and the flow tables
+ * the workers share (NAT, policy, egress pinning) lock per shard.
  *
  * The worker never calls uv_* and never touches control-plane state; it
  * reads the newest published snapshot between batches and reports the
@@ -33,18 +36,33 @@ struct worker_offload_stats {
 	uint64_t gro_out;	/* coalesced super-packets written */
 };
 
-/*
- * Starts a worker on tun_fd (opened by tun_open(), with offloads) and
- * udp_fd (borrowed: closed by the caller after worker_stop). snap points
- * at the loop's published-snapshot slot. buf_size is the largest packet
- * or datagram (64 KiB); seg_size the largest segment the worker cuts from
- * a super-packet without a full-size buffer (the TUN MTU). Returns 0 or a
- * negative errno.
- */
 struct ct_table;
-int worker_start(struct worker **out, int tun_fd, int udp_fd,
-    _Atomic(struct dp_snapshot *) *snap, struct ct_table *ct, bool offloads,
-    uint32_t pool_size, uint32_t buf_size, uint32_t seg_size);
+struct worker_conf {
+	int tun_fd;		/* one queue of the TUN (tun_open()) */
+	int udp_fd;		/* this worker's socket of the reuseport group */
+	_Atomic(struct dp_snapshot *) *snap;	/* the loop's published slot */
+	struct ct_table *ct;	/* NAT flows, shared by the workers */
+	bool offloads;
+	/*
+	 * Expires the shared flow tables once a second: one worker does it
+	 * for all.
+	 */
+	bool housekeeper;
+	uint32_t pool_size;
+	uint32_t buf_size;	/* largest packet or datagram (64 KiB) */
+	/*
+	 * Largest segment cut from a super-packet without a full-size buffer
+	 * (the TUN MTU).
+	 */
+	uint32_t seg_size;
+};
+
+/*
+ * Starts a worker on c->tun_fd and c->udp_fd (both borrowed: closed by
+ * the caller after worker_stop). Several workers may run at once, each on
+ * its own queue and socket. Returns 0 or a negative errno.
+ */
+int worker_start(struct worker **out, const struct worker_conf *c);
 /* Stops and joins the thread, then frees it. Accepts NULL. */
 void worker_stop(struct worker *w);
 

@@ -221,6 +221,7 @@ manifestsDir: $TB_TMP/$n/manifests
 overlay:
   device: sluice0
   offloads: ${TB_OFFLOADS:-true}
+$([ -z "${TB_WORKERS:-}" ] || echo "  workers: $TB_WORKERS")
 cluster:
   secretFile: ${TB_SECRET:-$TB_TMP/secret}
   deadIntervalMs: ${TB_DEAD_MS:-1500}
