@@ -107,6 +107,31 @@ pseudo_sum(const uint8_t *pkt, uint32_t l4len)
 	return acc;
 }
 
+/*
+ * Copies len bytes from src to dst and adds them to acc in the same pass,
+ * 32 bytes a round (two 64-bit accumulators of 32-bit words, so the
+ * compiler may keep them in vector registers).
+ */
+static uint64_t
+sum_copy(uint64_t acc, uint8_t *dst, const uint8_t *src, size_t len)
+{
+	uint64_t a = 0, b = 0;
+	uint32_t w[8];
+
+	while (len >= 32) {
+		memcpy(w, src, 32);
+		memcpy(dst, w, 32);
+		a += (uint64_t)w[0] + w[2] + w[4] + w[6];
+		b += (uint64_t)w[1] + w[3] + w[5] + w[7];
+		src += 32;
+		dst += 32;
+		len -= 32;
+	}
+	memcpy(dst, src, len);
+	/* At most 2^11 rounds of 4 words below 2^32 each: no overflow. */
+	return sum_add(acc + a + b, dst, len);
+}
+
 /* Stores a native-order checksum at p (two bytes, any alignment). */
 static void
 put_csum(uint8_t *p, uint16_t c)
@@ -261,8 +286,6 @@ offload_tso_segment(const struct offload_tso *t, uint32_t i, uint8_t *out,
 	if (cap < seglen)
 		return 0;
 	memcpy(out, t->pkt, t->hdr_len);
-	memcpy(out + t->hdr_len, t->pkt + t->hdr_len + (size_t)i * t->mss,
-	    payload);
 	if (t->version == 4) {
 		wr16(out + 2, seglen);
 		wr16(out + 4, rd16(t->pkt + 4) + i);
@@ -277,7 +300,10 @@ offload_tso_segment(const struct offload_tso *t, uint32_t i, uint8_t *out,
 		tcp[13] &= (uint8_t)~TCP_CWR;
 	tcp[16] = tcp[17] = 0;
 	acc = pseudo_sum(out, seglen - t->l4_off);
-	acc = sum_add(acc, tcp, seglen - t->l4_off);
+	acc = sum_add(acc, tcp, t->hdr_len - t->l4_off);
+	/* The payload starts at an even offset of the TCP header: whole. */
+	acc = sum_copy(acc, out + t->hdr_len,
+	    t->pkt + t->hdr_len + (size_t)i * t->mss, payload);
 	put_csum(tcp + 16, (uint16_t)~sum_fold(acc));
 	return seglen;
 }
