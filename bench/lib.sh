@@ -9,6 +9,10 @@
 #                                      bench/nat_conn.c, built to $CONN)
 #   bench_median KEY                   the median of R[KEY,1..$ROUNDS]
 #   bench_ratio A B                    A / B, three decimals
+#   bench_overlay_pair                 two identical two-node topologies,
+#                                      pods s-pa -> s-pb through sluiced
+#                                      ($WORKERS workers if set), k-pa ->
+#                                      k-pb through the kernel's VXLAN
 CONN="$TB_TMP/nat_conn"
 cc -O2 -Wall -o "$CONN" "$SLUICE_SRC/bench/nat_conn.c"
 
@@ -55,3 +59,57 @@ bench_median() {
 }
 
 bench_ratio() { "$PY" -c "print('%.3f' % ($1 / $2) if $2 else 'n/a')"; }
+
+# Two identical topologies side by side:
+#
+#   s-sw (br0)                         k-sw (br0)
+#   s-a 192.0.2.1 --- s-b 192.0.2.2    k-a 192.0.2.1 --- k-b 192.0.2.2
+#   sluiced            sluiced         kernel vx0        kernel vx0
+#   s-pa 10.244.1.10   s-pb 10.244.2.10  k-pa 10.244.1.10  k-pb 10.244.2.10
+bench_overlay_pair() {
+	local ksw kport=0 amac bmac
+	tb_switch
+	tb_node s-a 192.0.2.1
+	tb_node s-b 192.0.2.2
+	tb_cluster 10.244.0.0/16 s-a:10.244.1.0/24 s-b:10.244.2.0/24
+	TB_WORKERS=${WORKERS:-}
+	tb_pod s-a s-pa 10.244.1.10
+	tb_pod s-b s-pb 10.244.2.10
+	tb_daemon_start s-a
+	tb_daemon_start s-b
+	tb_wait_peers s-a 1
+
+	# The kernel's side gets its own switch namespace.
+	ksw=$(tb_ns_name k-sw)
+	tb_ns k-sw
+	ip -n "$ksw" link add br0 type bridge
+	ip -n "$ksw" link set br0 up
+	knode() {	# knode NAME ADDR BLOCK PEER-ADDR PEER-BLOCK
+		local n=$1 ns
+		tb_ns "$n"
+		ns=$(tb_ns_name "$n")
+		kport=$((kport + 1))
+		ip -n "$ns" link add ul0 type veth peer name "k$kport" netns "$ksw"
+		ip -n "$ksw" link set "k$kport" master br0 up
+		ip -n "$ns" addr add "$2/24" dev ul0
+		ip -n "$ns" link set ul0 up
+		TB_ADDR[$n]=$2
+		ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1
+		ip -n "$ns" link add vx0 type vxlan id 1 dstport 4789 local "$2" dev ul0 nolearning
+		ip -n "$ns" link set vx0 mtu 1450 up
+		ip -n "$ns" addr add "${3%.0/24}.1/32" dev vx0
+		ip -n "$ns" route add "$5" via "${5%.0/24}.1" dev vx0 onlink
+		bridge -n "$ns" fdb append 00:00:00:00:00:00 dev vx0 dst "$4"
+	}
+	knode k-a 192.0.2.1 10.244.1.0/24 192.0.2.2 10.244.2.0/24
+	knode k-b 192.0.2.2 10.244.2.0/24 192.0.2.1 10.244.1.0/24
+	# The vx0 MACs are only known now: static neighbours for the gateways.
+	amac=$(ip -n "$(tb_ns_name k-a)" -br link show vx0 | awk '{print $3}')
+	bmac=$(ip -n "$(tb_ns_name k-b)" -br link show vx0 | awk '{print $3}')
+	ip -n "$(tb_ns_name k-a)" neigh add 10.244.2.1 lladdr "$bmac" dev vx0 nud permanent
+	ip -n "$(tb_ns_name k-b)" neigh add 10.244.1.1 lladdr "$amac" dev vx0 nud permanent
+	tb_pod k-a k-pa 10.244.1.10
+	tb_pod k-b k-pb 10.244.2.10
+	tb_exec k-pa ping -c 1 -W 2 -q 10.244.2.10 >/dev/null || tb_fail "kernel VXLAN path does not work"
+	tb_exec s-pa ping -c 1 -W 2 -q 10.244.2.10 >/dev/null || tb_fail "sluiced path does not work"
+}
