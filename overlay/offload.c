@@ -374,8 +374,8 @@ same_flow(const struct gro_slot *s, const uint8_t *pkt, uint16_t l4_off)
 
 /*
  * Whether pkt[0..len), with headers at l4_off/hdr_len, may start or join
- * a super-packet at all: flags, IP header shape, a payload, a good
- * checksum.
+ * a super-packet at all: flags, IP header shape, a payload. Its checksum
+ * is checked while it is copied in (copy_checked()).
  */
 static bool
 coalescable(const uint8_t *pkt, size_t len, uint16_t l4_off,
@@ -395,7 +395,24 @@ coalescable(const uint8_t *pkt, size_t len, uint16_t l4_off,
 	} else if ((size_t)rd16(pkt + 4) + IPV6_HLEN != len) {
 		return false;
 	}
-	return offload_tcp_csum_ok(pkt, len, l4_off);
+	return true;
+}
+
+/*
+ * Copies pkt[from..len) to dst and says whether pkt's TCP checksum
+ * (over [l4_off, len)) is good: the bytes before from are summed in
+ * place, the rest as they are copied, one pass over the payload. from -
+ * l4_off is even (a TCP header's length, or 0).
+ */
+static bool
+copy_checked(uint8_t *dst, const uint8_t *pkt, size_t len, uint16_t l4_off,
+    size_t from)
+{
+	uint64_t acc = pseudo_sum(pkt, (uint32_t)(len - l4_off));
+
+	acc = sum_add(acc, pkt + l4_off, from - l4_off);
+	acc = sum_copy(acc, dst, pkt + from, len - from);
+	return sum_fold(acc) == 0xffff;
 }
 
 /* Whether pkt (same flow, coalescable) continues the slot's packet. */
@@ -479,13 +496,17 @@ oldest(struct offload_gro *g, bool used)
 	return best;
 }
 
-static void
+/* Starts s with pkt; false (s stays free) if pkt's checksum is bad. */
+static bool
 start(struct offload_gro *g, struct gro_slot *s, const uint8_t *pkt,
     size_t len, uint16_t l4_off, uint16_t hdr_len)
 {
 	uint8_t flags = pkt[l4_off + 13];
 
-	memcpy(s->buf + OFFLOAD_VNET_HLEN, pkt, len);
+	memcpy(s->buf + OFFLOAD_VNET_HLEN, pkt, l4_off);
+	if (!copy_checked(s->buf + OFFLOAD_VNET_HLEN + l4_off, pkt, len,
+	    l4_off, l4_off))
+		return false;
 	s->used = true;
 	s->closed = (flags & TCP_PSH) != 0;
 	s->version = pkt[0] >> 4;
@@ -496,15 +517,22 @@ start(struct offload_gro *g, struct gro_slot *s, const uint8_t *pkt,
 	s->next_seq = rd32(pkt + l4_off + 4) + s->mss;
 	s->nseg = 1;
 	s->age = ++g->clock;
+	return true;
 }
 
-static void
+/*
+ * Appends pkt's payload to s; false (s unchanged: the copy went past its
+ * end) if pkt's checksum is bad.
+ */
+static bool
 append(struct gro_slot *s, const uint8_t *pkt, size_t len, uint16_t hdr_len)
 {
 	uint8_t *tcp = s->buf + OFFLOAD_VNET_HLEN + s->l4_off;
 	uint32_t payload = (uint32_t)(len - hdr_len);
 
-	memcpy(s->buf + OFFLOAD_VNET_HLEN + s->len, pkt + hdr_len, payload);
+	if (!copy_checked(s->buf + OFFLOAD_VNET_HLEN + s->len, pkt, len,
+	    s->l4_off, hdr_len))
+		return false;
 	s->len += payload;
 	s->next_seq += payload;
 	s->nseg++;
@@ -514,6 +542,7 @@ append(struct gro_slot *s, const uint8_t *pkt, size_t len, uint16_t hdr_len)
 	}
 	if (payload < s->mss)
 		s->closed = true;
+	return true;
 }
 
 static void
@@ -545,11 +574,13 @@ offload_gro_add(struct offload_gro *g, const uint8_t *pkt, size_t len,
 		}
 	}
 	ok = coalescable(pkt, len, l4_off, hdr_len);
-	if (s != NULL && ok && continues(s, pkt, len, hdr_len)) {
-		append(s, pkt, len, hdr_len);
+	if (s != NULL && ok && continues(s, pkt, len, hdr_len) &&
+	    append(s, pkt, len, hdr_len))
 		return;
-	}
-	/* What the flow held goes first, to keep its order. */
+	/*
+	 * What the flow held goes first, to keep its order. A packet with a
+	 * bad checksum goes as it is, for the kernel to drop.
+	 */
 	if (s != NULL)
 		emit_slot(s, emit, ctx);
 	if (!ok) {
@@ -560,7 +591,8 @@ offload_gro_add(struct offload_gro *g, const uint8_t *pkt, size_t len,
 		s = oldest(g, true);
 		emit_slot(s, emit, ctx);
 	}
-	start(g, s, pkt, len, l4_off, hdr_len);
+	if (!start(g, s, pkt, len, l4_off, hdr_len))
+		emit_plain(pkt, len, emit, ctx);
 }
 
 void

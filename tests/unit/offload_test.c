@@ -307,6 +307,23 @@ test_gro_refusals(void)
 	ASSERT_MEM_EQ(cap.buf + cap.off[1], a[2], n[2]);
 	a[2][100] ^= 0x55;
 
+	/*
+	 * A bad checksum on the first segment (checked while it is copied
+	 * into a slot) starts nothing; the next two still join.
+	 */
+	memset(&cap, 0, offsetof(struct capture, buf));
+	a[0][n[0] - 1] ^= 0x55;
+	offload_gro_add(g, a[0], n[0], on_emit, &cap);
+	offload_gro_add(g, a[1], n[1], on_emit, &cap);
+	offload_gro_add(g, a[2], n[2], on_emit, &cap);
+	offload_gro_flush(g, on_emit, &cap);
+	ASSERT_EQ(cap.n, 2);
+	ASSERT_EQ(cap.vh[0].gso_type, VIRTIO_NET_HDR_GSO_NONE);
+	ASSERT_MEM_EQ(cap.buf + cap.off[0], a[0], n[0]);
+	ASSERT_EQ(cap.vh[1].gso_type, VIRTIO_NET_HDR_GSO_TCPV4);
+	ASSERT_EQ(cap.len[1], 52 + 2000);
+	a[0][n[0] - 1] ^= 0x55;
+
 	/* FIN, a different ACK, a non-TCP packet: none join. */
 	memset(&cap, 0, offsetof(struct capture, buf));
 	offload_gro_add(g, a[0], n[0], on_emit, &cap);
