@@ -73,6 +73,12 @@ static const struct field fields[] = {
 	 * CPU sluiced may run on, at most 8.
 	 */
 	FLDU("overlay.workers", workers_str, workers, NULL, 1, 64),
+	/*
+	 * UDP source ports the workers send from, a flow's picked by its
+	 * hash (entropy for the underlay's ECMP); 0: the VXLAN port alone.
+	 */
+	FLDU("overlay.sourcePorts", source_ports_str, source_ports, "16", 0,
+	    64),
 	/* Not 253-255: default, main and local belong to the kernel. */
 	FLDU("overlay.routeTable", route_table_str, route_table, "222", 1, 252),
 	FLDU("overlay.rulePriority", rule_priority_str, rule_priority, "1000",

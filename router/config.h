@@ -58,6 +58,8 @@ struct sluiced_config {
 	bool offloads;			/* TUN TSO/csum, UDP GSO/GRO */
 	char workers_str[8];
 	uint32_t workers;		/* 0: one per CPU, at most 8 */
+	char source_ports_str[8];
+	uint32_t source_ports;		/* 0: send from the VXLAN port */
 	char route_table_str[12];
 	uint32_t route_table;		/* pods' traffic is looked up here */
 	char rule_priority_str[8];

@@ -75,10 +75,11 @@ op_status(void *arg, const struct ctl_request *req, msgpack_packer *pk,
 		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
 		    d->vtep_mac[0], d->vtep_mac[1], d->vtep_mac[2],
 		    d->vtep_mac[3], d->vtep_mac[4], d->vtep_mac[5]);
-		msgpack_pack_map(pk, 9);
+		msgpack_pack_map(pk, 10);
 		mp_pack_kv_str(pk, "device", di.device);
 		mp_pack_kv_u64(pk, "mtu", di.tun_mtu);
 		mp_pack_kv_u64(pk, "workers", di.workers);
+		mp_pack_kv_u64(pk, "sourcePorts", di.source_ports);
 		mp_pack_kv_bool(pk, "multiQueue", di.multi_queue);
 		mp_pack_kv_u64(pk, "vni", d->cfg.vni);
 		mp_pack_kv_u64(pk, "port", di.port);

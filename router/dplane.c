@@ -35,8 +35,14 @@ struct dplane {
 	uv_loop_t *loop;
 	uv_timer_t reclaim;
 	/* Worker i reads queue tun_fd[i] and socket udp_fd[i]. */
-	unsigned int nw;
+	unsigned int nw, nsrc;
 	int tun_fd[MAX_WORKERS], udp_fd[MAX_WORKERS];
+	/*
+	 * Every worker sends from src_fd[0..nsrc) (overlay.sourcePorts): a
+	 * flow keeps its source port when the kernel moves it to another
+	 * worker's queue.
+	 */
+	int src_fd[WORKER_MAX_SRC];
 	struct worker *w[MAX_WORKERS];
 	struct ct_table *ct;		/* NAT flows, used by the worker */
 	struct pf_table *pf;		/* policy flows, used by the worker */
@@ -166,26 +172,34 @@ on_reclaim(uv_timer_t *t)
 	reclaim(t->data, false);
 }
 
+/*
+ * A UDP socket on the node's underlay address: on the VXLAN port (rx: the
+ * reuseport group that receives), or (!rx) on a port of the kernel's
+ * choosing, only ever sent from.
+ */
 static int
-udp_open(const struct sluiced_config *cfg, char *err, size_t errlen)
+udp_open(const struct sluiced_config *cfg, bool rx, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	int fd, one = 1, buf = 4 << 20, pmtu = IP_PMTUDISC_DONT, rc;
+	/* The kernel's least: datagrams to a send-only port are not read. */
+	int small = 1;
+	uint16_t port = rx ? cfg->vxlan_port : 0;
 
 	memset(&ss, 0, sizeof(ss));
 	if (cfg->underlay_addr.family == AF_INET) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
 
 		sin->sin_family = AF_INET;
-		sin->sin_port = htons(cfg->vxlan_port);
+		sin->sin_port = htons(port);
 		sin->sin_addr = cfg->underlay_addr.u.v4;
 		sl = sizeof(*sin);
 	} else {
 		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
 
 		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(cfg->vxlan_port);
+		sin6->sin6_port = htons(port);
 		sin6->sin6_addr = cfg->underlay_addr.u.v6;
 		sl = sizeof(*sin6);
 	}
@@ -201,8 +215,9 @@ udp_open(const struct sluiced_config *cfg, char *err, size_t errlen)
 	 * fragmented by the kernel: the MTU check for pods is ours (an
 	 * ICMP error back to the pod), not the underlay's.
 	 */
-	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	if (rx)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, rx ? &buf : &small, sizeof(buf));
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
 	if (ss.ss_family == AF_INET)
 		setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu));
@@ -211,16 +226,30 @@ udp_open(const struct sluiced_config *cfg, char *err, size_t errlen)
 	 * their size; the worker splits them). Best effort: without it
 	 * they come one by one.
 	 */
-	if (cfg->offloads)
+	if (cfg->offloads && rx)
 		setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, sl) != 0) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot bind the VXLAN socket to %s port %u: %s",
-		    cfg->underlay_addr_str, cfg->vxlan_port, strerror(errno));
+		    cfg->underlay_addr_str, port, strerror(errno));
 		close(fd);
 		return rc;
 	}
 	return fd;
+}
+
+static void
+close_fds(struct dplane *d)
+{
+	for (unsigned int i = 0; i < MAX_WORKERS; i++) {
+		if (d->udp_fd[i] >= 0)
+			close(d->udp_fd[i]);
+		if (d->tun_fd[i] >= 0)
+			close(d->tun_fd[i]);
+	}
+	for (unsigned int j = 0; j < WORKER_MAX_SRC; j++)
+		if (d->src_fd[j] >= 0)
+			close(d->src_fd[j]);
 }
 
 /*
@@ -295,6 +324,8 @@ dplane_start(struct dplane **out, uv_loop_t *loop,
 	d->loop = loop;
 	for (unsigned int i = 0; i < MAX_WORKERS; i++)
 		d->tun_fd[i] = d->udp_fd[i] = -1;
+	for (unsigned int j = 0; j < WORKER_MAX_SRC; j++)
+		d->src_fd[j] = -1;
 	snprintf(d->info.device, sizeof(d->info.device), "%s", cfg->tun_name);
 	d->info.port = cfg->vxlan_port;
 	d->info.tun_mtu = cfg->tun_mtu ? cfg->tun_mtu : ul->mtu - overhead;
@@ -364,10 +395,19 @@ dplane_start(struct dplane **out, uv_loop_t *loop,
 			fclose(f);
 		}
 	}
+	d->nsrc = cfg->source_ports < WORKER_MAX_SRC ? cfg->source_ports :
+	    WORKER_MAX_SRC;
 	for (unsigned int i = 0; i < d->nw; i++) {
-		d->udp_fd[i] = udp_open(cfg, err, errlen);
+		d->udp_fd[i] = udp_open(cfg, true, err, errlen);
 		if (d->udp_fd[i] < 0) {
 			rc = d->udp_fd[i];
+			goto err;
+		}
+	}
+	for (unsigned int j = 0; j < d->nsrc; j++) {
+		d->src_fd[j] = udp_open(cfg, false, err, errlen);
+		if (d->src_fd[j] < 0) {
+			rc = d->src_fd[j];
 			goto err;
 		}
 	}
@@ -413,6 +453,7 @@ dplane_start(struct dplane **out, uv_loop_t *loop,
 	for (unsigned int i = 0; i < d->nw; i++) {
 		struct worker_conf wc = {
 			.tun_fd = d->tun_fd[i], .udp_fd = d->udp_fd[i],
+			.src_fds = d->src_fd, .nsrc = d->nsrc,
 			.snap = &d->cur, .ct = d->ct, .offloads = cfg->offloads,
 			.housekeeper = i == 0, .pool_size = POOL_SIZE,
 			.buf_size = BUF_SIZE, .seg_size = d->info.tun_mtu,
@@ -429,10 +470,11 @@ dplane_start(struct dplane **out, uv_loop_t *loop,
 	d->reclaim.data = d;
 	uv_timer_start(&d->reclaim, on_reclaim, RECLAIM_MS, RECLAIM_MS);
 	d->info.workers = d->nw;
-	log_info("data plane: %s %s (mtu %u), VXLAN on %s port %u, %u worker%s",
+	d->info.source_ports = d->nsrc;
+	log_info("data plane: %s %s (mtu %u), VXLAN on %s port %u, %u worker%s, %u source ports",
 	    d->info.tun_created ? "created" : "attached to", cfg->tun_name,
 	    d->info.tun_mtu, cfg->underlay_addr_str, cfg->vxlan_port, d->nw,
-	    d->nw == 1 ? "" : "s");
+	    d->nw == 1 ? "" : "s", d->nsrc);
 	*out = d;
 	return 0;
 err:
@@ -441,12 +483,7 @@ err:
 	ct_free(d->ct);
 	pf_free(d->pf);
 	pf_free(d->egw);
-	for (unsigned int i = 0; i < MAX_WORKERS; i++) {
-		if (d->udp_fd[i] >= 0)
-			close(d->udp_fd[i]);
-		if (d->tun_fd[i] >= 0)
-			close(d->tun_fd[i]);
-	}
+	close_fds(d);
 	free(d);
 	return rc;
 }
@@ -475,10 +512,7 @@ dplane_stop(struct dplane *d)
 	d->pf = NULL;
 	pf_free(d->egw);
 	d->egw = NULL;
-	for (unsigned int i = 0; i < d->nw; i++) {
-		close(d->udp_fd[i]);
-		close(d->tun_fd[i]);	/* persistent: the device stays */
-	}
+	close_fds(d);		/* the TUN is persistent: the device stays */
 	uv_timer_stop(&d->reclaim);
 	uv_close((uv_handle_t *)&d->reclaim, on_timer_closed);
 }

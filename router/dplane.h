@@ -30,6 +30,7 @@ struct dplane_info {
 	uint32_t retired;	/* snapshots waiting for the workers to move on */
 	unsigned int workers;	/* data-path threads, one per TUN queue */
 	bool multi_queue;	/* false: a single-queue device from before */
+	unsigned int source_ports;	/* 0: sent from the VXLAN port */
 };
 
 /*

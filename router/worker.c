@@ -17,6 +17,7 @@
 
 #include "common/log.h"
 #include "overlay/offload.h"
+#include "overlay/vxlan.h"
 #include "router/pipeline.h"
 
 #define BATCH 32		/* TUN reads / datagrams per wake-up, for fairness */
@@ -52,10 +53,16 @@ struct worker {
 	struct dp_stats st;
 	struct worker_offload_stats ost;
 	struct offload_gro *gro;
-	/* Queued for the peers: out[i] goes to out_peer[i] (borrowed). */
+	/*
+	 * Queued for the peers: out[i] goes to out_peer[i] (borrowed) from
+	 * socket out_fd[i].
+	 */
 	struct pkt *out[OUT_MAX];
 	const struct dp_peer *out_peer[OUT_MAX];
+	int out_fd[OUT_MAX];
 	int nout;
+	int src_fds[WORKER_MAX_SRC];	/* see struct worker_conf */
+	unsigned int nsrc;
 	/* Batch state, reused for every batch. */
 	struct mmsghdr msg[OUT_MAX];
 	struct iovec iov[OUT_MAX];
@@ -141,6 +148,46 @@ act(struct worker *w, struct pkt *p, const struct pipeline_result *r)
 }
 
 /*
+ * The socket a VXLAN frame leaves from: one of the source-port sockets,
+ * picked by a hash of the inner packet's addresses, protocol and ports,
+ * so that a flow always leaves from one port (RFC 7348 section 5: the
+ * source port carries the inner flow's entropy for the underlay).
+ */
+static int
+src_fd(const struct worker *w, const struct pkt *p)
+{
+	const uint8_t *ip = p->data + VXLAN_ENCAP_LEN;
+	uint32_t len = p->len - VXLAN_ENCAP_LEN, h = 2166136261u, n = 0;
+	uint8_t key[37], proto = 0;
+	uint32_t l4 = 0;
+
+	if (w->nsrc == 0 || p->len < VXLAN_ENCAP_LEN + 20)
+		return w->udp_fd;
+	if (ip[0] >> 4 == 4) {
+		memcpy(key, ip + 12, 8);
+		n = 8;
+		proto = ip[9];
+		/* Not a later fragment: its ports are in the first. */
+		if ((ip[6] & 0x1f) == 0 && ip[7] == 0)
+			l4 = (uint32_t)(ip[0] & 15) * 4;
+	} else if (ip[0] >> 4 == 6 && len >= 40) {
+		memcpy(key, ip + 8, 32);
+		n = 32;
+		proto = ip[6];
+		l4 = 40;
+	}
+	key[n++] = proto;
+	if (l4 != 0 && (proto == 6 || proto == 17 || proto == 132) &&
+	    len >= l4 + 4) {
+		memcpy(key + n, ip + l4, 4);
+		n += 4;
+	}
+	for (uint32_t i = 0; i < n; i++)	/* FNV-1a */
+		h = (h ^ key[i]) * 16777619u;
+	return w->src_fds[(h ^ (h >> 16)) % w->nsrc];
+}
+
+/*
  * Builds the message for out[first..first + n): one datagram, or with
  * UDP GSO several of one size (the last may be shorter) that the kernel
  * cuts back into datagrams of that size.
@@ -175,51 +222,34 @@ out_msg(struct worker *w, int m, int first, int n)
 }
 
 /*
- * Sends the queue: runs of datagrams to one peer with one size go as one
- * UDP GSO message, everything in one sendmmsg() (repeated while the
- * kernel takes only part). The peer addresses point into the snapshot,
- * which stays valid until this batch is done (the loop frees it only
- * once seen_gen has moved past it).
+ * Sends messages idx[0..n) (indices into w->msg; message m holds
+ * count[m] datagrams from out[first[m]]) on fd with sendmmsg(), repeated
+ * while the kernel takes only part. A GSO message the kernel refuses
+ * goes one datagram at a time.
  */
 static void
-flush_out(struct worker *w)
+send_group(struct worker *w, int fd, const int *idx, int n, const int *first,
+    const int *count)
 {
-	int first[OUT_MAX], count[OUT_MAX];
-	int nmsg = 0, sent = 0;
+	struct mmsghdr mv[OUT_MAX];
+	int sent = 0;
 
-	for (int i = 0; i < w->nout;) {
-		int n = 1;
-		uint32_t size = w->out[i]->len, bytes = size;
+	for (int j = 0; j < n; j++)
+		mv[j] = w->msg[idx[j]];
+	while (sent < n) {
+		int k = sendmmsg(fd, mv + sent, (unsigned int)(n - sent),
+		    MSG_DONTWAIT);
+		int m0 = idx[sent];
 
-		while (w->udp_gso && i + n < w->nout && n < GSO_MAX_SEGS &&
-		    w->out_peer[i + n] == w->out_peer[i] &&
-		    w->out[i + n]->len <= size &&
-		    bytes + w->out[i + n]->len <= GSO_MAX_BYTES) {
-			bytes += w->out[i + n]->len;
-			/* A shorter datagram ends the run. */
-			if (w->out[i + n++]->len < size)
-				break;
-		}
-		first[nmsg] = i;
-		count[nmsg] = n;
-		out_msg(w, nmsg++, i, n);
-		i += n;
-	}
-	while (sent < nmsg) {
-		int k = sendmmsg(w->udp_fd, w->msg + sent,
-		    (unsigned int)(nmsg - sent), MSG_DONTWAIT);
-
-		if (k <= 0 && count[sent] > 1 &&
+		if (k <= 0 && count[m0] > 1 &&
 		    (errno == EINVAL || errno == EMSGSIZE || errno == EIO)) {
 			/*
 			 * GSO refused (a path MTU below the datagrams: the
 			 * underlay fragments them instead): one by one.
 			 */
-			int m0 = sent;
-
 			for (int j = 0; j < count[m0]; j++) {
 				out_msg(w, m0, first[m0] + j, 1);
-				if (sendmsg(w->udp_fd, &w->msg[m0].msg_hdr,
+				if (sendmsg(fd, &w->msg[m0].msg_hdr,
 				    MSG_DONTWAIT) < 0) {
 					dp_count(&w->st, DP_DROP_UDP_SEND, 1);
 					continue;
@@ -234,19 +264,71 @@ flush_out(struct worker *w)
 		if (k <= 0) {
 			int lost = 0;
 
-			for (int m = sent; m < nmsg; m++)
-				lost += count[m];
+			for (int j = sent; j < n; j++)
+				lost += count[idx[j]];
 			dp_count(&w->st, DP_DROP_UDP_SEND, (uint64_t)lost);
 			if (log_ratelimit_ok(&io_rl))
 				log_warn("sendmmsg of %d datagrams", lost);
 			break;
 		}
-		for (int m = sent; m < sent + k; m++) {
-			for (int j = first[m]; j < first[m] + count[m]; j++)
-				dp_count(&w->st, DP_UDP_TX_BYTES, w->out[j]->len);
+		for (int j = sent; j < sent + k; j++) {
+			int m = idx[j];
+
+			for (int i = first[m]; i < first[m] + count[m]; i++)
+				dp_count(&w->st, DP_UDP_TX_BYTES, w->out[i]->len);
 			dp_count(&w->st, DP_UDP_TX, (uint64_t)count[m]);
 		}
 		sent += k;
+	}
+}
+
+/*
+ * Sends the queue: runs of datagrams to one peer from one socket with one
+ * size go as one UDP GSO message, and each socket's messages in one
+ * sendmmsg() (a flow always uses one socket, so its order holds). The
+ * peer addresses point into the snapshot, which stays valid until this
+ * batch is done (the loop frees it only once seen_gen has moved past it).
+ */
+static void
+flush_out(struct worker *w)
+{
+	int first[OUT_MAX], count[OUT_MAX], idx[OUT_MAX];
+	bool done[OUT_MAX];
+	int nmsg = 0;
+
+	for (int i = 0; i < w->nout;) {
+		int n = 1;
+		uint32_t size = w->out[i]->len, bytes = size;
+
+		while (w->udp_gso && i + n < w->nout && n < GSO_MAX_SEGS &&
+		    w->out_peer[i + n] == w->out_peer[i] &&
+		    w->out_fd[i + n] == w->out_fd[i] &&
+		    w->out[i + n]->len <= size &&
+		    bytes + w->out[i + n]->len <= GSO_MAX_BYTES) {
+			bytes += w->out[i + n]->len;
+			/* A shorter datagram ends the run. */
+			if (w->out[i + n++]->len < size)
+				break;
+		}
+		first[nmsg] = i;
+		count[nmsg] = n;
+		done[nmsg] = false;
+		out_msg(w, nmsg++, i, n);
+		i += n;
+	}
+	/* One sendmmsg() per socket, in the order the sockets came up. */
+	for (int m = 0; m < nmsg; m++) {
+		int fd = w->out_fd[first[m]], n = 0;
+
+		if (done[m])
+			continue;
+		for (int j = m; j < nmsg; j++) {
+			if (!done[j] && w->out_fd[first[j]] == fd) {
+				idx[n++] = j;
+				done[j] = true;
+			}
+		}
+		send_group(w, fd, idx, n, first, count);
 	}
 	for (int j = 0; j < w->nout; j++)
 		pkt_put(w->out[j]);
@@ -272,6 +354,7 @@ inside(struct worker *w, const struct dp_snapshot *s, struct pkt *p)
 		if (w->nout == OUT_MAX)
 			flush_out(w);
 		w->out_peer[w->nout] = r.peer;
+		w->out_fd[w->nout] = src_fd(w, p);
 		w->out[w->nout++] = p;
 		return;
 	}
@@ -597,6 +680,9 @@ worker_start(struct worker **out, const struct worker_conf *c)
 	w->ct = c->ct;
 	w->offloads = c->offloads;
 	w->housekeeper = c->housekeeper;
+	w->nsrc = c->nsrc < WORKER_MAX_SRC ? c->nsrc : WORKER_MAX_SRC;
+	for (unsigned int i = 0; i < w->nsrc; i++)
+		w->src_fds[i] = c->src_fds[i];
 	w->buf_size = c->buf_size;
 	w->seg_size = c->seg_size;
 	/* A kernel that knows UDP_SEGMENT answers for it (4.18+). */

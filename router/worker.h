@@ -37,9 +37,18 @@ struct worker_offload_stats {
 };
 
 struct ct_table;
+#define WORKER_MAX_SRC 64	/* overlay.sourcePorts' upper bound */
 struct worker_conf {
 	int tun_fd;		/* one queue of the TUN (tun_open()) */
 	int udp_fd;		/* this worker's socket of the reuseport group */
+	/*
+	 * Sockets on other source ports to send from, shared by the workers,
+	 * a flow's always from the same one (its hash picks it): the
+	 * underlay's ECMP and the peer's reuseport group see the flows
+	 * apart. None: everything leaves from udp_fd.
+	 */
+	const int *src_fds;
+	unsigned int nsrc;
 	_Atomic(struct dp_snapshot *) *snap;	/* the loop's published slot */
 	struct ct_table *ct;	/* NAT flows, shared by the workers */
 	bool offloads;

@@ -222,6 +222,7 @@ overlay:
   device: sluice0
   offloads: ${TB_OFFLOADS:-true}
 $([ -z "${TB_WORKERS:-}" ] || echo "  workers: $TB_WORKERS")
+$([ -z "${TB_SOURCE_PORTS:-}" ] || echo "  sourcePorts: $TB_SOURCE_PORTS")
 cluster:
   secretFile: ${TB_SECRET:-$TB_TMP/secret}
   deadIntervalMs: ${TB_DEAD_MS:-1500}

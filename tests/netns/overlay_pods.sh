@@ -59,6 +59,16 @@ sent=$(tb_exec pod-a1 "$PY" "$SLUICE_SRC/tests/tools/xfer.py" tcp-client 10.244.
 wait $srv
 tb_assert_eq "100 MB arrive intact (bytes sha256)" "$sent" "$(cat "$TB_TMP/rx")"
 
+# node-a's underlay, what node-b sends it: which UDP source port carries
+# which flow.
+ip netns exec "$(tb_ns_name node-a)" tshark -q -i ul0 \
+    -f "udp dst port 4789 and src host 192.0.2.2" -a duration:20 \
+    -w "$TB_TMP/ul.pcap" 2>/dev/null &
+tshark_pid=$!
+TB_BG+=("$tshark_pid")
+for _ in $(seq 50); do [ -s "$TB_TMP/ul.pcap" ] && break; sleep 0.1; done
+sleep 0.5
+
 # UDP both ways between pod-b2 and pod-a2: 50 datagrams, 50 echoes.
 tb_exec pod-a2 "$PY" "$SLUICE_SRC/tests/tools/xfer.py" udp-echo 5002 15 &
 echo_pid=$!
@@ -88,6 +98,29 @@ kill "$echo_pid" 2>/dev/null || true
 wait "$echo_pid" 2>/dev/null || true
 tb_assert_eq "UDP echoes from pod-a2" 50 "$back"
 tb_assert_eq "echoes of 64 flows" 64 "$flows"
+sleep 0.5
+kill -INT "$tshark_pid" 2>/dev/null || true
+wait "$tshark_pid" 2>/dev/null || true
+# Each flow leaves from one source port (RFC 7348 section 5), never the
+# VXLAN port itself, and the flows from several (overlay.sourcePorts 16
+# per worker): the underlay's ECMP can tell them apart.
+ports=$(tshark -r "$TB_TMP/ul.pcap" -Y "udp.dstport == 5002" -T fields \
+    -e udp.srcport 2>/dev/null | "$PY" -c '
+import sys
+outer = {}
+for line in sys.stdin:
+    p = line.strip().split(",")
+    if len(p) == 2:
+        outer.setdefault(p[1], set()).add(p[0])
+used = set().union(*outer.values()) if outer else set()
+print(len(outer), max((len(v) for v in outer.values()), default=0),
+      len(used), "4789" in used)')
+tb_log "underlay source ports: flows, most ports of one flow, ports in all, 4789 used: $ports"
+read -r nflows most nports own <<<"$ports"
+[ "$nflows" -ge 60 ] || tb_fail "only $nflows flows seen on the underlay"
+tb_assert_eq "every flow leaves from one source port" 1 "$most"
+[ "$nports" -ge 2 ] || tb_fail "65 flows left from $nports source port(s)"
+tb_assert_eq "the VXLAN port is not a source port" False "$own"
 tb_assert_eq "node-b runs two workers" 2 "$(tb_json node-b 'j["overlay"]["workers"]' status)"
 tb_assert_eq "on a multi-queue TUN" True "$(tb_json node-b 'j["overlay"]["multiQueue"]' status)"
 per=$(tb_json node-b '" ".join(str(w["tun_rx"]) for w in j["workers"])' stats)

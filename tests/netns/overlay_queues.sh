@@ -5,7 +5,8 @@
 #  - `sluiced --cleanup` and a start make the device anew with a queue per
 #    worker (overlay.workers 3);
 #  - a restart with fewer workers attaches to the multi-queue device, and
-#    100 MB of TCP cross intact with both nodes running several workers.
+#    100 MB of TCP cross intact with both nodes running several workers;
+#  - with overlay.sourcePorts 0, node-b sends from the VXLAN port alone.
 #
 #        sw (br0)
 #       /        \
@@ -74,4 +75,25 @@ for n in node-a node-b; do
 		tb_assert_eq "$n $c" 0 "$(tb_stat "$n" $c)"
 	done
 done
-tb_log "PASS (single-queue fallback, multi-queue after --cleanup, 3 -> 2 workers, 100 MB intact)"
+
+# sourcePorts 0: every frame node-b sends leaves from port 4789.
+tb_daemon_stop node-b
+TB_WORKERS=2 TB_SOURCE_PORTS=0 tb_config node-b
+tb_daemon_start node-b
+tb_wait_peers node-b 1
+tb_assert_eq "node-b: no source-port sockets" 0 \
+    "$(tb_json node-b 'j["overlay"]["sourcePorts"]' status)"
+ip netns exec "$(tb_ns_name node-a)" tshark -q -i ul0 \
+    -f "udp dst port 4789 and src host 192.0.2.2" -a duration:15 \
+    -w "$TB_TMP/ul.pcap" 2>/dev/null &
+tshark_pid=$!
+TB_BG+=("$tshark_pid")
+for _ in $(seq 50); do [ -s "$TB_TMP/ul.pcap" ] && break; sleep 0.1; done
+sleep 0.5
+reach "sourcePorts 0 on node-b"
+sleep 0.3
+kill -INT "$tshark_pid" 2>/dev/null || true
+wait "$tshark_pid" 2>/dev/null || true
+tb_assert_eq "node-b's frames all leave from the VXLAN port" 4789 \
+    "$(tshark -r "$TB_TMP/ul.pcap" -T fields -e udp.srcport 2>/dev/null | cut -d, -f1 | sort -u | tr '\n' ' ' | sed 's/ $//')"
+tb_log "PASS (single-queue fallback, multi-queue after --cleanup, 3 -> 2 workers, 100 MB intact, sourcePorts 0)"
