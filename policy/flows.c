@@ -60,6 +60,8 @@
 /* Denied, and the reverse orientation was judged under the same
  * generation and denied too: no packet of it is judged again. */
 #define F_DENY_BOTH 0x08
+/* Made by a loose pickup: which side opened the connection is a guess. */
+#define F_PICKUP 0x10
 
 /* How a protocol is tracked. */
 enum kind {
@@ -617,6 +619,8 @@ start(struct ent *e, const struct fkey *n, enum kind kd, uint8_t f,
 		}
 	}
 	set_verdict(e, &v);
+	if (kd == K_TCP && !(f & TCP_SYN))
+		e->k.flags |= F_PICKUP;
 	switch (kd) {
 	case K_TCP:
 		/* A pickup is mid-connection; the packet's FIN, if any, is
@@ -754,11 +758,19 @@ pf_track(struct pf_table *t, const struct pf_key *k, uint8_t tcp_flags,
 				s->rejudged++;
 				rejudged = true;
 			}
-			/* The denied flow's packets never reached the other
+			/*
+			 * The denied flow's packets never reached the other
 			 * side: this one is not a reply but a flow of its own,
-			 * judged as new (the reverse is known denied). */
+			 * judged as new (the reverse is known denied). Not for
+			 * a TCP connection whose opening SYN was seen: the
+			 * other side's packets are its own, in flight when a
+			 * new deny cut it, and turning the flow round on them
+			 * would undo the deny. (A SYN from the other side
+			 * starts over above.)
+			 */
 			if (!(e->k.flags & F_ALLOW) && reply &&
 			    !(e->k.flags & F_DENY_BOTH) &&
+			    (kd != K_TCP || (e->k.flags & F_PICKUP)) &&
 			    can_start(t, kd, tcp_flags)) {
 				reply = start(e, &n, kd, tcp_flags, true,
 				    cur_gen, judge, arg);

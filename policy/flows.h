@@ -48,6 +48,10 @@
  *     LAST_ACK, then TIME_WAIT on the next ACK. RST -> CLOSE from any
  *     state, and it stays closed until a SYN starts it over.
  *   - The state of a denied flow does not move (its packets are dropped).
+ *     A TCP connection whose SYN was seen stays in its orientation when a
+ *     new generation denies it: the other side's packets in flight are
+ *     its own and dropped with it (only a flow made by a loose pickup,
+ *     whose orientation was a guess, may be judged the other way round).
  *
  * Timers: each state has a timeout (below; Linux's conntrack values, with
  * the shorter established timeout nat/ct.h uses, so both tables forget an

@@ -288,6 +288,19 @@ test_generation(void)
 	ASSERT(!s.v.allow && !s.rejudged && !s.created);
 	ASSERT_EQ(j.calls, 3);
 	ASSERT_EQ(flow_of(t, &k, 103).expires, 103 + PF_TO_DENIED);
+	/*
+	 * The other side's packets, in flight when the deny came: part of
+	 * the denied connection (its SYN was seen), not a flow of their own
+	 * to be judged the other way round, which would undo the deny.
+	 */
+	ASSERT_EQ(trk(t, &j, &r, ACK, 103, 9, &s), PF_OK);
+	ASSERT(!s.v.allow && !s.created && s.reply);
+	ASSERT_EQ(j.calls, 3);
+	{
+		struct pf_flow f = flow_of(t, &k, 103);
+
+		ASSERT(key_eq(&f.key, &k));
+	}
 	/* Allowed again: it carries on where it was. */
 	j.ndeny = 0;
 	ASSERT_EQ(trk(t, &j, &k, ACK, 104, 10, &s), PF_OK);
@@ -1032,6 +1045,7 @@ struct mflow {
 	struct pf_key k;		/* original orientation, normalised */
 	uint8_t state;
 	bool allow, fin_o, fin_r, deny_both;
+	bool pickup;			/* TCP made without a SYN */
 	uint32_t gen, id0, expires, created, pkts[2];
 };
 
@@ -1159,6 +1173,7 @@ mstart(struct model *m, struct mflow *x, const struct pf_key *n, int kd,
 	memset(x, 0, sizeof(*x));
 	x->k = *n;
 	x->gen = gen;
+	x->pickup = kd == M_TCP && !(f & SYN);
 	x->allow = mjudge(m, n, true, gen, &x->id0);
 	if (!x->allow && other_denied) {
 		x->k = rev(*n);
@@ -1271,6 +1286,7 @@ mtrack(struct model *m, const struct pf_key *k0, uint8_t f, uint32_t now,
 				rejudged = true;
 			}
 			if (!x->allow && reply && !x->deny_both &&
+			    (kd != M_TCP || x->pickup) &&
 			    mcan_start(m, kd, f)) {
 				reply = mstart(m, x, &n, kd, f, true, gen, now);
 				created = true;
