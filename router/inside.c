@@ -257,6 +257,36 @@ inside_whole(const struct dp_snapshot *s, struct ct_table *ct, uint32_t now,
 	return true;
 }
 
+bool
+inside_judge_whole(const struct dp_snapshot *s, uint32_t now,
+    const struct pkt *p, struct pipeline_result *r, bool *judged)
+{
+	const struct lpm *table;
+	struct ip_info ii;
+	uint32_t route;
+
+	*judged = false;
+	r->counted = false;
+	r->counted2 = false;
+	if (s->pol == NULL || ip_parse(p->data, p->len, &ii) != IP_OK)
+		return true;
+	/* A reply to a translated flow is judged after its de-NAT. */
+	if (translating(s) && ii.version == 4 &&
+	    is_nat_addr(s, ii.dst.u.v4.s_addr))
+		return true;
+	table = ii.version == 4 ? s->dst4 : s->dst6;
+	if (table != NULL && lpm_lookup(table, &ii.dst, &route)) {
+		if (DP_ROUTE_KIND(route) != DP_ROUTE_PEER)
+			return true;
+	} else if (!egress_selected(s, &ii)) {
+		return true;
+	}
+	if (!policy_gate(s, now, p->data, &ii, r))
+		return false;
+	*judged = true;
+	return true;
+}
+
 void
 inside_process(const struct dp_snapshot *s, struct ct_table *ct,
     uint32_t now, struct pkt *p, uint8_t *scratch, size_t scratch_len,
@@ -283,9 +313,20 @@ inside_process(const struct dp_snapshot *s, struct ct_table *ct,
 
 	/* 2. A reply to a translated flow goes back to its pod. */
 	if (ct != NULL && translating(s) && ii.version == 4 &&
-	    is_nat_addr(s, ii.dst.u.v4.s_addr) &&
-	    !nat_back(s, ct, now, p, &ii, r))
-		return;
+	    is_nat_addr(s, ii.dst.u.v4.s_addr)) {
+		if (!nat_back(s, ct, now, p, &ii, r))
+			return;
+		/*
+		 * At an egress gateway, the reply of a flow carried for
+		 * another node's pod: that node judges its pod's flows (it
+		 * saw the first packet; this node did not), so policy here
+		 * has nothing to say.
+		 */
+		table = s->dst4;
+		if (table != NULL && lpm_lookup(table, &ii.dst, &route) &&
+		    DP_ROUTE_KIND(route) == DP_ROUTE_PEER)
+			p->marks |= PKT_MARK_JUDGED;
+	}
 
 	/*
 	 * 3. Network policy: the egress of a pod of this node, the ingress

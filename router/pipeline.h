@@ -63,6 +63,17 @@ bool inside_whole(const struct dp_snapshot *s, struct ct_table *ct,
     uint32_t now, struct pkt *p, struct pipeline_result *r);
 
 /*
+ * A super-packet inside_whole() left to be cut, judged by policy once
+ * for all its segments where that is the same as judging each: one for
+ * another node's pod, or one an egress policy sends to a gateway (no
+ * translation comes between). false: policy denies the flow (r says
+ * why; drop it whole). true: *judged says whether the segments may skip
+ * policy (PKT_MARK_JUDGED); if not, each takes the whole path.
+ */
+bool inside_judge_whole(const struct dp_snapshot *s, uint32_t now,
+    const struct pkt *p, struct pipeline_result *r, bool *judged);
+
+/*
  * A datagram from the underlay socket, from src: check the sender,
  * decapsulate, check the inner destination is ours (or, at an egress
  * gateway, that it is a flow this gateway must carry: then SNATed with ct),

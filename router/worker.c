@@ -401,38 +401,25 @@ segment(struct worker *w, const struct dp_snapshot *s,
 }
 
 /*
- * A super-packet's flow judged once for all its segments: false if policy
- * denies it (dropped and counted here); else *marks tells the segments
- * to skip the lookup. Without policy, nothing to do.
+ * A super-packet's flow judged once for all its segments
+ * (inside_judge_whole()): false if policy denies it (dropped and counted
+ * here); else *marks tells the segments whether to skip the lookup.
  */
 static bool
 judge_whole(struct worker *w, const struct dp_snapshot *s,
     const struct pkt *p, uint8_t *marks)
 {
 	struct pipeline_result r;
-	struct ip_info ii;
-
-	const struct lpm *t;
-	uint32_t route;
+	bool judged;
 
 	*marks = 0;
-	/*
-	 * Only a super-packet for another node's pod (inside_whole() took
-	 * the rest): its addresses are the flow's as policy sees them, no
-	 * translation comes between.
-	 */
-	if (s->pol == NULL || ip_parse(p->data, p->len, &ii) != IP_OK)
-		return true;	/* each segment takes the whole path */
-	t = ii.version == 4 ? s->dst4 : s->dst6;
-	if (t == NULL || !lpm_lookup(t, &ii.dst, &route) ||
-	    DP_ROUTE_KIND(route) != DP_ROUTE_PEER)
-		return true;
-	if (!policy_gate(s, w->now, p->data, &ii, &r)) {
+	if (!inside_judge_whole(s, w->now, p, &r, &judged)) {
 		dp_count(&w->st, DP_TUN_RX, 1);
 		dp_count(&w->st, r.drop, 1);
 		return false;
 	}
-	*marks = PKT_MARK_JUDGED;
+	if (judged)
+		*marks = PKT_MARK_JUDGED;
 	return true;
 }
 

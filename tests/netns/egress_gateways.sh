@@ -4,6 +4,10 @@
 # IPs and says whom it saw). Namespace a leaves through gateway 1's egress
 # IP, namespace b through gateway 2's, namespace c (no policy) with its
 # node's address and is refused; pods on both workers, TCP and UDP. Then:
+#   - policy and gateways together: with an AdminNetworkPolicy in force,
+#     a bulk TCP flow leaves through its gateway (which does not judge the
+#     replies it carries back: the pod's node does), and a change of the
+#     policy that denies it cuts it at the pod's node;
 #   - failover: a group of both gateways; gateway 1's daemon is killed; the
 #     time until new connections succeed again is measured, and
 #     connections through gateway 2 run on undisturbed;
@@ -141,6 +145,54 @@ tb_assert_eq "UDP from c/c1 (no policy): refused" "no answer" "$(seen c1 udp)"
 [ "$(tb_stat gw1 egress_carried)" -gt 0 ] || tb_fail "gw1 carried nothing"
 tb_ctl w1 gateways | tee "$TB_TMP/gateways" >/dev/null
 tb_assert_match "sluicectl gateways lists gw1's egress IP" "$GW1" "$(cat "$TB_TMP/gateways")"
+
+# --- policy cuts a bulk flow through a gateway --------------------------------------
+# An ANP is in force (denying another port), so a1's connection is tracked
+# from its SYN. a1 sends as fast as it can to the outside through gw1 (TCP
+# super-packets, judged by policy once each); the ANP changed to deny its
+# port cuts it: nothing more goes to the gateway, and what a1 retries is
+# dropped as policy.
+deny_bulk() {	# deny_bulk PORT: the ANP denying namespace a that port
+	cat >"$TB_TMP/deny-bulk.yaml" <<YAML
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: no-bulk}
+spec:
+  priority: 5
+  subject: {namespaces: {matchLabels: {team: a}}}
+  egress:
+  - name: deny-port
+    action: Deny
+    to: [{networks: [192.0.2.100/32]}]
+    ports: [{portNumber: {protocol: TCP, port: $1}}]
+YAML
+	tb_apply "$TB_TMP/deny-bulk.yaml" w1 w2 gw1 gw2
+}
+deny_bulk 7101
+tb_bg out "$PY" "$SLUICE_SRC/tests/tools/xfer.py" tcp-server 7100 30
+sleep 0.3
+ip netns exec "$(tb_ns_name a1)" timeout -k 1 20 "$PY" \
+    "$SLUICE_SRC/tests/tools/xfer.py" tcp-client 192.0.2.100 7100 50000000000 \
+    >/dev/null 2>&1 &
+bulk=$!
+TB_BG+=("$bulk")
+sleep 1.5
+e0=$(tb_stat w1 egress_out)
+sleep 0.5
+[ "$(tb_stat w1 egress_out)" -gt "$e0" ] || tb_fail "a1's bulk flow does not leave through a gateway"
+deny_bulk 7100
+sleep 1
+e1=$(tb_stat w1 egress_out) d1=$(tb_stat w1 drop_policy)
+sleep 1.5
+tb_assert_eq "nothing more of the denied bulk flow goes to the gateway" "$e1" "$(tb_stat w1 egress_out)"
+[ "$(tb_stat w1 drop_policy)" -gt "$d1" ] || tb_fail "the denied bulk flow's retries are not dropped as policy"
+# The gateway carried it for w1's pod: w1 judged it, gw1 dropped nothing.
+tb_assert_eq "gw1 drops no carried flow's reply as policy" 0 \
+    "$(( $(tb_stat gw1 drop_policy_invalid) + $(tb_stat gw1 drop_policy) ))"
+kill "$bulk" 2>/dev/null || true
+for n in w1 w2 gw1 gw2; do
+	tb_ctl "$n" delete -f "$TB_TMP/deny-bulk.yaml" >/dev/null || tb_fail "delete the deny on $n"
+done
 
 # --- failover --------------------------------------------------------------------
 # Long-lived connections from h/h1 spread over both gateways of group ha.
