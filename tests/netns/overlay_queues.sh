@@ -91,7 +91,7 @@ TB_BG+=("$tshark_pid")
 for _ in $(seq 50); do [ -s "$TB_TMP/ul.pcap" ] && break; sleep 0.1; done
 sleep 0.5
 reach "sourcePorts 0 on node-b"
-sleep 0.3
+sleep 1
 kill -INT "$tshark_pid" 2>/dev/null || true
 wait "$tshark_pid" 2>/dev/null || true
 tb_assert_eq "node-b's frames all leave from the VXLAN port" 4789 \
